@@ -1,0 +1,52 @@
+# postfix-tls-setup — build, install, test.
+# Honours CC, CFLAGS, CPPFLAGS, LDFLAGS, PKG_CONFIG, PREFIX, DESTDIR as a
+# Gentoo ebuild expects.  CI=true adds -Werror.
+
+VERSION		= 0.1.0
+PREFIX		?= /usr/local
+SBINDIR		?= $(PREFIX)/sbin
+MANDIR		?= $(PREFIX)/share/man
+SYSCONFDIR	?= /etc
+PKG_CONFIG	?= pkg-config
+POSTCONF	?= /usr/sbin/postconf
+CC		?= cc
+CFLAGS		?= -O2 -g
+WARNINGS	= -Wall -Wextra
+ifeq ($(CI),true)
+WARNINGS	+= -Werror
+endif
+
+LIBS_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libcrypto libbsd-overlay)
+LIBS_LDLIBS	:= $(shell $(PKG_CONFIG) --libs libcrypto libbsd-overlay)
+
+PROG		= postfix-tls-setup
+SRCS		= src/main.c src/log.c src/conf.c src/postconf.c src/vdb.c \
+		  src/secure.c src/write.c src/pem.c src/chain.c src/verify.c \
+		  src/maincf.c
+OBJS		= $(SRCS:.c=.o)
+ALL_CPPFLAGS	= -D_GNU_SOURCE -DVERSION='"$(VERSION)"' \
+		  -DPOSTCONF_PATH='"$(POSTCONF)"' $(LIBS_CFLAGS) $(CPPFLAGS)
+ALL_CFLAGS	= -std=c11 $(WARNINGS) $(CFLAGS)
+
+all: $(PROG)
+
+$(PROG): $(OBJS)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LIBS_LDLIBS) $(LDLIBS)
+
+src/%.o: src/%.c src/extern.h
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+install: $(PROG)
+	install -d $(DESTDIR)$(SBINDIR)
+	install -m 0755 $(PROG) $(DESTDIR)$(SBINDIR)/$(PROG)
+
+check: $(PROG)
+	sh tests/run.sh
+
+demo: $(PROG)
+	sh tests/demo.sh
+
+clean:
+	rm -f $(PROG) $(OBJS)
+
+.PHONY: all install check demo clean

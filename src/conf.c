@@ -1,0 +1,278 @@
+/*
+ * The tuning file, /etc/conf.d/postfix-tls-setup.  OpenRC sources it as
+ * shell; we read it without one.  So we accept only the lines whose
+ * meaning is the same either way (NAME=value, NAME="value", NAME='value',
+ * comments) and refuse anything a shell would expand or split, naming the
+ * line: a value that means one thing to OpenRC and another to us is worse
+ * than an error.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "extern.h"
+
+#define MAX_LINE	4096
+
+/* Characters an unquoted shell word may hold without being special. */
+static const char plain_chars[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+    "_./:,@%+=-";
+
+static int
+set_string(char **slot, const char *value)
+{
+	free(*slot);
+	*slot = NULL;
+	if (*value == '\0')
+		return 0;
+	if ((*slot = strdup(value)) == NULL) {
+		problem(EX_OSERR, NULL, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_yesno(int *slot, const char *name, const char *value, const char *where)
+{
+	if (*value == '\0')
+		*slot = -1;
+	else if (!strcasecmp(value, "yes") || !strcasecmp(value, "true") ||
+	    !strcasecmp(value, "on") || !strcmp(value, "1"))
+		*slot = 1;
+	else if (!strcasecmp(value, "no") || !strcasecmp(value, "false") ||
+	    !strcasecmp(value, "off") || !strcmp(value, "0"))
+		*slot = 0;
+	else {
+		problem(EX_CONFIG, where, "%s must be yes or no, not \"%s\"",
+		    name, value);
+		return -1;
+	}
+	return 0;
+}
+
+/* Whitespace-separated file names, as the shell would split them. */
+int
+conf_add_chain(struct settings *s, const char *list, const char *where)
+{
+	char	*copy, *word, *p;
+	int	 rc = 0;
+
+	if ((copy = strdup(list)) == NULL) {
+		problem(EX_OSERR, NULL, "out of memory");
+		return -1;
+	}
+	for (p = copy; (word = strsep(&p, " \t")) != NULL;) {
+		if (*word == '\0')
+			continue;
+		if (s->nchain == MAX_INPUTS) {
+			problem(EX_CONFIG, where, "more than %d chain files "
+			    "(put the CA certificates into fewer files)",
+			    MAX_INPUTS);
+			rc = -1;
+			break;
+		}
+		if ((s->chain[s->nchain] = strdup(word)) == NULL) {
+			problem(EX_OSERR, NULL, "out of memory");
+			rc = -1;
+			break;
+		}
+		s->nchain++;
+	}
+	free(copy);
+	return rc;
+}
+
+static void
+clear_chain(struct settings *s)
+{
+	while (s->nchain > 0)
+		free(s->chain[--s->nchain]);
+}
+
+int
+conf_set(struct settings *s, const char *name, const char *value,
+    const char *where)
+{
+	const char	*errstr;
+
+	if (!strcmp(name, "POSTFIX_TLS_CERT"))
+		return set_string(&s->cert, value);
+	if (!strcmp(name, "POSTFIX_TLS_KEY"))
+		return set_string(&s->key, value);
+	if (!strcmp(name, "POSTFIX_TLS_BUNDLE"))
+		return set_string(&s->bundle, value);
+	if (!strcmp(name, "POSTFIX_TLS_CAFILE"))
+		return set_string(&s->cafile, value);
+	if (!strcmp(name, "POSTFIX_TLS_CAPATH"))
+		return set_string(&s->capath, value);
+	if (!strcmp(name, "POSTFIX_TLS_CHAIN")) {
+		clear_chain(s);
+		return conf_add_chain(s, value, where);
+	}
+	if (!strcmp(name, "POSTFIX_TLS_INCLUDE_ROOT"))
+		return set_yesno(&s->include_root, name, value, where);
+	if (!strcmp(name, "POSTFIX_TLS_WARN_DAYS")) {
+		if (*value == '\0') {
+			s->warn_days = -1;
+			return 0;
+		}
+		s->warn_days = strtonum(value, 0, 3650, &errstr);
+		if (errstr != NULL) {
+			problem(EX_CONFIG, where, "%s must be a number of days "
+			    "from 0 to 3650, not \"%s\" (%s)", name, value,
+			    errstr);
+			return -1;
+		}
+		return 0;
+	}
+	/* Read by the OpenRC hook, not by the helper. */
+	if (!strcmp(name, "POSTFIX_TLS_HOOK"))
+		return 0;
+	/* OpenRC's own service settings may live here too. */
+	if (!strncmp(name, "rc_", 3))
+		return 0;
+	problem(EX_CONFIG, where, "unknown setting %s (see postfix-tls-setup(8) "
+	    "for the POSTFIX_TLS_ variables)", name);
+	return -1;
+}
+
+/*
+ * Take the value starting at *pp into out; leave *pp after it.
+ * Returns NULL on success or what is wrong.
+ */
+static const char *
+parse_value(char **pp, char *out)
+{
+	char	*p = *pp, *end;
+	size_t	 n;
+
+	if (*p == '\'') {
+		if ((end = strchr(p + 1, '\'')) == NULL)
+			return "the single quote is not closed";
+		n = end - (p + 1);
+		memcpy(out, p + 1, n);
+		*pp = end + 1;
+	} else if (*p == '"') {
+		if ((end = strchr(p + 1, '"')) == NULL)
+			return "the double quote is not closed";
+		n = end - (p + 1);
+		if (memchr(p + 1, '$', n) || memchr(p + 1, '`', n) ||
+		    memchr(p + 1, '\\', n))
+			return "$, ` and \\ are expanded by the shell; "
+			    "use single quotes for a literal value";
+		memcpy(out, p + 1, n);
+		*pp = end + 1;
+	} else {
+		n = strspn(p, plain_chars);
+		if (p[n] != '\0' && !isblank((unsigned char)p[n]))
+			return "this value needs quotes "
+			    "(NAME=\"value\" or NAME='value')";
+		memcpy(out, p, n);
+		*pp = p + n;
+	}
+	out[n] = '\0';
+	return NULL;
+}
+
+/* One line: blank, comment, or NAME=value [# comment]. */
+static int
+parse_line(struct settings *s, char *line, const char *where)
+{
+	char		 value[MAX_LINE];
+	char		*p = line, *name;
+	const char	*err;
+
+	p += strspn(p, " \t");
+	if (*p == '\0' || *p == '#')
+		return 0;
+	name = p;
+	if (!isalpha((unsigned char)*p) && *p != '_')
+		goto bad;
+	while (isalnum((unsigned char)*p) || *p == '_')
+		p++;
+	if (*p != '=')
+		goto bad;
+	*p++ = '\0';
+	if ((err = parse_value(&p, value)) != NULL) {
+		problem(EX_CONFIG, where, "%s: %s", name, err);
+		return -1;
+	}
+	p += strspn(p, " \t");
+	if (*p != '\0' && *p != '#') {
+		problem(EX_CONFIG, where, "%s: unexpected text after the value "
+		    "(quote the whole value)", name);
+		return -1;
+	}
+	return conf_set(s, name, value, where);
+bad:
+	problem(EX_CONFIG, where, "not a NAME=value line (comments start "
+	    "with #; no shell commands are allowed here)");
+	return -1;
+}
+
+int
+conf_read(const char *path, int required, struct settings *s)
+{
+	struct file	 f;
+	unsigned char	*buf = NULL;
+	char		 where[PATH_MAX + 32];
+	char		*line, *next;
+	size_t		 len, lineno = 0;
+	int		 rc = -1;
+
+	file_init(&f);
+	if (file_open(&f, path, !required) == -1)
+		goto out;
+	if (f.fd == -1) {
+		debug("%s: not present, using defaults", path);
+		rc = 0;
+		goto out;
+	}
+	if (file_read(&f, &buf, &len) == -1)
+		goto out;
+	if (memchr(buf, '\0', len) != NULL) {
+		problem(EX_CONFIG, path, "contains a NUL byte; this is not "
+		    "a text file (restore it from the shipped default)");
+		goto out;
+	}
+	rc = 0;
+	for (line = (char *)buf; line != NULL; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		else if (*line == '\0')
+			break;
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%zu", path, lineno);
+		if (strlen(line) >= MAX_LINE) {
+			problem(EX_CONFIG, where, "line longer than %d "
+			    "characters", MAX_LINE - 1);
+			rc = -1;
+		} else if (strchr(line, '\r') != NULL) {
+			problem(EX_CONFIG, where, "line ends with a carriage "
+			    "return (DOS line endings; convert with "
+			    "dos2unix or sed -i 's/\\r$//')");
+			rc = -1;
+		} else if (parse_line(s, line, where) == -1)
+			rc = -1;
+	}
+out:
+	free(buf);
+	file_close(&f);
+	return rc;
+}
+
+void
+conf_free(struct settings *s)
+{
+	free(s->cert);
+	free(s->key);
+	free(s->bundle);
+	free(s->cafile);
+	free(s->capath);
+	clear_chain(s);
+}

@@ -1,0 +1,156 @@
+/*
+ * postfix-tls-setup: shared declarations, one section per source file.
+ * Each stage of the helper lives in its own file; this header is the
+ * only place where they meet.
+ */
+#ifndef EXTERN_H
+#define EXTERN_H
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <limits.h>
+#include <stddef.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#define PROG		"postfix-tls-setup"
+#ifndef VERSION
+#define VERSION		"0.0.0"
+#endif
+#ifndef POSTCONF_PATH
+#define POSTCONF_PATH	"/usr/sbin/postconf"
+#endif
+#define DEFAULT_CONF	"/etc/conf.d/postfix-tls-setup"
+#define DEFAULT_CONFDIR	"/etc/postfix"
+
+/* Documented limits (see the man page): beyond them the helper refuses. */
+#define MAX_FILE_SIZE	(8 * 1024 * 1024)	/* bytes per input file */
+#define MAX_CERTS	4096			/* certificates per run */
+#define MAX_CHAIN_LEN	16			/* leaf + issuers in the bundle */
+#define MAX_INPUTS	64			/* chain files per run */
+#define MAX_SYMLINKS	32			/* links followed per path */
+
+/* log.c: one line per problem to stderr and to syslog (facility mail). */
+void	log_init(int quiet, int verbose);
+void	problem(int ex, const char *path, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	crypto_problem(int ex, const char *path, const char *what);
+void	warning(const char *path, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int	problems(void);
+int	exit_status(void);
+
+/* conf.c: the conf.d tuning file, read without a shell. */
+struct settings {
+	char	*cert;		/* POSTFIX_TLS_CERT */
+	char	*key;		/* POSTFIX_TLS_KEY */
+	char	*chain[MAX_INPUTS];	/* POSTFIX_TLS_CHAIN */
+	size_t	 nchain;
+	char	*bundle;	/* POSTFIX_TLS_BUNDLE */
+	char	*cafile;	/* POSTFIX_TLS_CAFILE */
+	char	*capath;	/* POSTFIX_TLS_CAPATH */
+	int	 include_root;	/* POSTFIX_TLS_INCLUDE_ROOT, -1 = unset */
+	int	 warn_days;	/* POSTFIX_TLS_WARN_DAYS, -1 = unset */
+};
+int	conf_read(const char *path, int required, struct settings *);
+int	conf_set(struct settings *, const char *name, const char *value,
+	    const char *where);
+int	conf_add_chain(struct settings *, const char *list, const char *where);
+void	conf_free(struct settings *);
+
+/* postconf.c: ask Postfix what it will use. */
+enum pf_param {
+	PF_LEVEL, PF_USE_TLS, PF_ENFORCE_TLS, PF_CERT, PF_KEY, PF_ECCERT,
+	PF_ECKEY, PF_DCERT, PF_DKEY, PF_CHAIN_FILES, PF_AUTH_ONLY, PF_SASL,
+	PF_MYHOSTNAME, PF_NPARAMS
+};
+struct postfix {
+	const char	*dir;
+	char		*v[PF_NPARAMS];
+};
+extern const char *const pf_names[PF_NPARAMS];
+int	postconf_query(const char *confdir, struct postfix *);
+void	postconf_free(struct postfix *);
+
+/* vdb.c: Gentoo's installed-package database. */
+int	vdb_check_ssl(const char *root);
+
+/* secure.c: safe paths, ownership and mode, through descriptors. */
+struct file {
+	char		*path;		/* as the admin named it */
+	int		 dirfd;		/* checked directory holding it */
+	char		 name[NAME_MAX + 1];	/* final name in dirfd */
+	char		 real[PATH_MAX];	/* resolved path, for messages */
+	int		 shared;	/* dirfd is a sticky shared dir */
+	int		 fd;		/* the file itself, -1 if absent */
+	struct stat	 st;
+};
+void	file_init(struct file *);
+int	file_open(struct file *, const char *path, int may_be_absent);
+int	file_read(struct file *, unsigned char **buf, size_t *len);
+int	file_secure(struct file *, int apply);
+int	same_file(const char *a, const char *b);
+void	file_close(struct file *);
+
+/* write.c: the one way a file is written. */
+int	write_atomic(struct file *, const unsigned char *buf, size_t len);
+
+/* pem.c: certificates and keys out of PEM files. */
+struct cert {
+	X509		*x509;
+	const char	*src;		/* file it came from */
+	unsigned long	 subject;	/* X509_NAME_hash of the subject */
+	size_t		 seq;		/* order of appearance */
+};
+struct pool {
+	struct cert	*certs;
+	size_t		 n, cap;
+};
+struct key {
+	EVP_PKEY	*pkey;
+	const char	*src;
+	int		 encrypted;
+	int		 count;		/* private keys seen in src */
+};
+int	pem_load(const char *path, const unsigned char *buf, size_t len,
+	    struct pool *, struct key *, int want_key);
+void	pool_free(struct pool *);
+void	key_free(struct key *);
+
+/* chain.c: put the leaf first and its issuers in order. */
+struct chain {
+	X509	*x509[MAX_CHAIN_LEN];
+	size_t	 n;
+	X509	*root;		/* a self-signed root left out, or NULL */
+	const char *root_src;
+};
+int	chain_build(struct pool *, const struct key *, const char *leafsrc,
+	    const char *const *srcs, size_t nsrcs, int include_root,
+	    struct chain *);
+int	chain_pem(const struct chain *, const struct key *key_first,
+	    unsigned char **buf, size_t *len);
+
+/* verify.c: what openssl verify -purpose sslserver and Postfix need. */
+int	verify_chain(const struct chain *, const char *cafile,
+	    const char *capath, const char *leafsrc);
+int	verify_key(const struct chain *, const struct key *,
+	    const char *keypath, const char *leafsrc);
+void	verify_warn(const struct chain *, const char *leafsrc,
+	    const char *myhostname, int warn_days);
+
+/* maincf.c: main.cf's TLS settings against what this run checked. */
+struct target {
+	const char	*bundle;	/* file this run writes */
+	const char	*key;		/* key file checked */
+	int		 key_in_bundle;
+	int		 bundle_will_exist;
+};
+void	maincf_check(const struct postfix *, const struct target *);
+int	maincf_key_param(const struct postfix *, const char *bundle);
+int	maincf_in_chain_files(const struct postfix *, const char *bundle);
+
+#endif /* EXTERN_H */

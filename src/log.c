@@ -1,0 +1,114 @@
+/*
+ * Messages.  A problem is one line "postfix-tls-setup: FILE: what is wrong
+ * (how to fix it)" on stderr and in syslog (facility mail, where Postfix
+ * logs too).  The first problem decides the exit status.
+ */
+#include <openssl/err.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "extern.h"
+
+static int	quiet, verbose;
+static int	nproblems, first_status;
+
+void
+log_init(int q, int v)
+{
+	quiet = q;
+	verbose = v;
+	openlog(PROG, LOG_PID, LOG_MAIL);
+}
+
+static void
+emit(int prio, int to_stderr, const char *tag, const char *path,
+    const char *fmt, va_list ap)
+{
+	char	msg[2048];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (to_stderr)
+		fprintf(stderr, "%s: %s%s%s%s\n", PROG, tag,
+		    path ? path : "", path ? ": " : "", msg);
+	syslog(prio, "%s%s%s%s", tag, path ? path : "", path ? ": " : "", msg);
+}
+
+void
+problem(int ex, const char *path, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (nproblems++ == 0)
+		first_status = ex;
+	va_start(ap, fmt);
+	emit(LOG_ERR, 1, "", path, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * An OpenSSL failure: say what we were doing and OpenSSL's own reason,
+ * never the data (which may be key material).
+ */
+void
+crypto_problem(int ex, const char *path, const char *what)
+{
+	unsigned long	 e = ERR_peek_last_error();
+	const char	*reason = e ? ERR_reason_error_string(e) : NULL;
+
+	problem(ex, path, "%s (%s)", what, reason ? reason : "unknown error");
+	ERR_clear_error();
+}
+
+void
+warning(const char *path, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	emit(LOG_WARNING, !quiet, "warning: ", path, fmt, ap);
+	va_end(ap);
+}
+
+/* What was changed, or what check would change: stdout, for the admin. */
+void
+report(const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (quiet)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+void
+debug(const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (!verbose)
+		return;
+	fprintf(stderr, "%s: ", PROG);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int
+problems(void)
+{
+	return nproblems;
+}
+
+int
+exit_status(void)
+{
+	return nproblems ? first_status : 0;
+}

@@ -1,0 +1,178 @@
+/*
+ * main.cf against what this run checked: TLS must be on, Postfix must
+ * serve the bundle we wrote with the key we checked, and every TLS file
+ * it names must be there.  The values are Postfix's own (postconf -x),
+ * so legacy parameters and $name references are already resolved.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "extern.h"
+
+#define SEPARATORS	" \t,"
+
+static int
+is_yes(const char *v)
+{
+	return !strcasecmp(v, "yes");
+}
+
+/* none, may, encrypt; NULL for a value that is no server level. */
+static const char *
+server_level(const struct postfix *pf)
+{
+	const char	*v = pf->v[PF_LEVEL];
+
+	if (*v == '\0')
+		return is_yes(pf->v[PF_ENFORCE_TLS]) ? "encrypt" :
+		    is_yes(pf->v[PF_USE_TLS]) ? "may" : "none";
+	if (!strcasecmp(v, "none") || !strcasecmp(v, "may") ||
+	    !strcasecmp(v, "encrypt"))
+		return v;
+	return NULL;
+}
+
+/* Call fn for each file in smtpd_tls_chain_files; stop when it says so. */
+static int
+each_chain_file(const struct postfix *pf, int (*fn)(const char *,
+    const void *), const void *arg)
+{
+	char	 copy[PATH_MAX * 4], *p = copy, *word;
+
+	strlcpy(copy, pf->v[PF_CHAIN_FILES], sizeof(copy));
+	while ((word = strsep(&p, SEPARATORS)) != NULL)
+		if (*word != '\0' && fn(word, arg))
+			return 1;
+	return 0;
+}
+
+static int
+is_same(const char *file, const void *bundle)
+{
+	return same_file(file, bundle);
+}
+
+int
+maincf_in_chain_files(const struct postfix *pf, const char *bundle)
+{
+	return each_chain_file(pf, is_same, bundle);
+}
+
+/* The key parameter that goes with the certificate parameter naming
+ * the bundle, or -1 when none names it. */
+int
+maincf_key_param(const struct postfix *pf, const char *bundle)
+{
+	if (same_file(pf->v[PF_CERT], bundle))
+		return PF_KEY;
+	if (same_file(pf->v[PF_ECCERT], bundle))
+		return PF_ECKEY;
+	if (same_file(pf->v[PF_DCERT], bundle))
+		return PF_DKEY;
+	return -1;
+}
+
+struct exists_arg {
+	const struct postfix	*pf;
+	const struct target	*t;
+	const char		*param;
+};
+
+static int
+check_exists(const char *file, const void *argp)
+{
+	const struct exists_arg	*a = argp;
+
+	if (*file == '\0' || (a->t->bundle_will_exist &&
+	    same_file(file, a->t->bundle)))
+		return 0;
+	if (access(file, R_OK) == -1)
+		problem(EX_CONFIG, file, "named by %s in %s/main.cf, but it "
+		    "does not exist or cannot be read (create it, or correct "
+		    "the setting)", a->param, a->pf->dir);
+	return 0;
+}
+
+static void
+check_files_exist(const struct postfix *pf, const struct target *t)
+{
+	static const enum pf_param files[] = {
+		PF_CERT, PF_KEY, PF_ECCERT, PF_ECKEY, PF_DCERT, PF_DKEY
+	};
+	struct exists_arg	a = { pf, t, NULL };
+	size_t			i;
+
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		a.param = pf_names[files[i]];
+		check_exists(pf->v[files[i]], &a);
+	}
+	a.param = pf_names[PF_CHAIN_FILES];
+	each_chain_file(pf, check_exists, &a);
+}
+
+/* Does Postfix serve our bundle with our key? */
+static void
+check_serves_bundle(const struct postfix *pf, const struct target *t,
+    const char *maincf)
+{
+	int	kp;
+
+	if (*pf->v[PF_CHAIN_FILES] != '\0') {
+		if (!maincf_in_chain_files(pf, t->bundle))
+			problem(EX_CONFIG, maincf, "smtpd_tls_chain_files is "
+			    "set and takes precedence, but does not name %s, "
+			    "so Postfix would not serve it (add it there, or "
+			    "set POSTFIX_TLS_BUNDLE to a file it names)",
+			    t->bundle);
+		return;
+	}
+	if ((kp = maincf_key_param(pf, t->bundle)) == -1) {
+		problem(EX_CONFIG, maincf, "smtpd_tls_cert_file does not name "
+		    "%s, so Postfix would not serve it (fix: postconf -c %s "
+		    "-e smtpd_tls_cert_file=%s)", t->bundle, pf->dir,
+		    t->bundle);
+		return;
+	}
+	if (!same_file(pf->v[kp], t->key_in_bundle ? t->bundle : t->key))
+		problem(EX_CONFIG, maincf, "%s = %s is not the key that was "
+		    "checked, %s (fix: postconf -c %s -e %s=%s)",
+		    pf_names[kp], *pf->v[kp] ? pf->v[kp] : "(empty)",
+		    t->key_in_bundle ? t->bundle : t->key, pf->dir,
+		    pf_names[kp], t->key_in_bundle ? t->bundle : t->key);
+}
+
+void
+maincf_check(const struct postfix *pf, const struct target *t)
+{
+	char		 maincf[PATH_MAX];
+	const char	*level = server_level(pf);
+
+	snprintf(maincf, sizeof(maincf), "%s/main.cf", pf->dir);
+	if (level == NULL)
+		problem(EX_CONFIG, maincf, "smtpd_tls_security_level = %s is "
+		    "not a level for receiving mail (use may or encrypt)",
+		    pf->v[PF_LEVEL]);
+	else if (!strcasecmp(level, "none"))
+		problem(EX_CONFIG, maincf, "TLS is switched off, so Postfix "
+		    "would not offer STARTTLS (fix: postconf -c %s -e "
+		    "smtpd_tls_security_level=may)", pf->dir);
+	check_serves_bundle(pf, t, maincf);
+	check_files_exist(pf, t);
+
+	if (level != NULL && !strcasecmp(level, "may") &&
+	    is_yes(pf->v[PF_SASL]) && !is_yes(pf->v[PF_AUTH_ONLY]))
+		warning(maincf, "SASL authentication is on with "
+		    "smtpd_tls_security_level = may and smtpd_tls_auth_only "
+		    "is not yes, so passwords may be sent in cleartext "
+		    "(fix: postconf -c %s -e smtpd_tls_auth_only=yes)",
+		    pf->dir);
+	if (*pf->v[PF_DCERT] != '\0' && *pf->v[PF_CERT] == '\0' &&
+	    *pf->v[PF_ECCERT] == '\0' && *pf->v[PF_CHAIN_FILES] == '\0')
+		warning(maincf, "only the obsolete DSA parameters "
+		    "(smtpd_tls_dcert_file) are set; current clients do not "
+		    "use DSA (use an RSA or ECDSA certificate in "
+		    "smtpd_tls_cert_file)");
+}

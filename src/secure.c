@@ -1,0 +1,437 @@
+/*
+ * Safe paths.  The helper runs as root from start_pre, like OpenRC's
+ * checkpath, so it avoids checkpath's old holes (CVE-2018-21269): a path
+ * is walked one component at a time from "/", each opened with
+ * O_PATH|O_NOFOLLOW and checked through its descriptor.  A directory on
+ * the way must be owned by root and writable by no one else (OpenSSH's
+ * StrictModes rule); the one exception is a root-owned sticky directory
+ * such as /tmp, where only root-owned entries are trusted, because no one
+ * else can rename or remove them.  Symbolic links are followed only from
+ * such safe directories.  The file at the end is opened with O_NOFOLLOW and
+ * checked with fstat, and ownership and mode are changed through that
+ * same descriptor, never by name.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "extern.h"
+
+#define DIR_FIX	"chown root:root %s && chmod go-w %s"
+
+struct walk {
+	int	 dirfd;
+	int	 shared;		/* dirfd is a sticky, world-writable dir */
+	char	 where[PATH_MAX];	/* resolved path of dirfd */
+	char	 rest[2 * PATH_MAX];	/* components still to walk */
+	int	 links;
+};
+
+void
+file_init(struct file *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->dirfd = f->fd = -1;
+}
+
+static const char *
+user_name(uid_t uid)
+{
+	static char	 num[32];
+	struct passwd	*pw;
+
+	if ((pw = getpwuid(uid)) != NULL)
+		return pw->pw_name;
+	snprintf(num, sizeof(num), "%u", (unsigned)uid);
+	return num;
+}
+
+/* May we trust a directory?  Sets w->shared for sticky shared ones. */
+static int
+check_dir(struct walk *w, const struct stat *st)
+{
+	if (st->st_uid != 0) {
+		problem(EX_NOPERM, w->where, "directory is owned by %s, not "
+		    "root, so that user could replace the files below it "
+		    "(fix: " DIR_FIX ")", user_name(st->st_uid), w->where,
+		    w->where);
+		return -1;
+	}
+	w->shared = 0;
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		if ((st->st_mode & S_ISVTX) && (st->st_mode & S_IWOTH)) {
+			w->shared = 1;
+			return 0;
+		}
+		problem(EX_NOPERM, w->where, "directory is writable by %s, so "
+		    "others could replace the files below it (fix: " DIR_FIX
+		    ")", st->st_mode & S_IWOTH ? "everyone" : "its group",
+		    w->where, w->where);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+append(char *where, size_t size, const char *comp)
+{
+	size_t	len = strlen(where);
+
+	if (len > 0 && where[len - 1] != '/')
+		strlcat(where, "/", size);
+	strlcat(where, comp, size);
+}
+
+static void
+go_up(char *where)
+{
+	char	*slash = strrchr(where, '/');
+
+	if (slash == where)
+		where[1] = '\0';
+	else if (slash != NULL)
+		*slash = '\0';
+}
+
+/* Start again at "/" (an absolute path or link). */
+static int
+walk_root(struct walk *w)
+{
+	struct stat	st;
+
+	if (w->dirfd != -1)
+		close(w->dirfd);
+	strlcpy(w->where, "/", sizeof(w->where));
+	if ((w->dirfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fstat(w->dirfd, &st) == -1) {
+		problem(EX_OSERR, "/", "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	return check_dir(w, &st);
+}
+
+/* Next component of w->rest into comp; 1 if it was the last one. */
+static int
+next_component(struct walk *w, char *comp, size_t size)
+{
+	char	*p = w->rest, *slash;
+	size_t	 n;
+
+	p += strspn(p, "/");
+	slash = strchr(p, '/');
+	n = slash ? (size_t)(slash - p) : strlen(p);
+	if (n >= size)
+		n = size - 1;
+	memcpy(comp, p, n);
+	comp[n] = '\0';
+	p += n;
+	p += strspn(p, "/");
+	memmove(w->rest, p, strlen(p) + 1);
+	return w->rest[0] == '\0';
+}
+
+/* Replace the link at comp by its target in front of the rest. */
+static int
+follow_link(struct walk *w, int linkfd, const struct stat *st,
+    const char *comp)
+{
+	char	target[PATH_MAX], display[PATH_MAX], rest[2 * PATH_MAX];
+	ssize_t	n;
+
+	strlcpy(display, w->where, sizeof(display));
+	append(display, sizeof(display), comp);
+	if (w->shared && st->st_uid != 0) {
+		problem(EX_NOPERM, display, "symbolic link owned by %s in a "
+		    "shared directory; refusing to follow it (replace it with "
+		    "a link owned by root in a directory only root can write)",
+		    user_name(st->st_uid));
+		return -1;
+	}
+	if (++w->links > MAX_SYMLINKS) {
+		problem(EX_NOPERM, display, "too many levels of symbolic "
+		    "links (a loop?)");
+		return -1;
+	}
+	if ((n = readlinkat(linkfd, "", target, sizeof(target) - 1)) == -1) {
+		problem(EX_NOINPUT, display, "cannot read symbolic link: %s",
+		    strerror(errno));
+		return -1;
+	}
+	target[n] = '\0';
+	if (snprintf(rest, sizeof(rest), "%s%s%s", target, *w->rest ? "/" :
+	    "", w->rest) >= (int)sizeof(rest)) {
+		problem(EX_NOINPUT, display, "path too long");
+		return -1;
+	}
+	strlcpy(w->rest, rest, sizeof(w->rest));
+	debug("%s: symbolic link to %s", display, target);
+	if (target[0] == '/')
+		return walk_root(w);
+	return 0;
+}
+
+/* Step into directory comp, or ".." out of the current one. */
+static int
+enter_dir(struct walk *w, int fd, const struct stat *st, const char *comp)
+{
+	if (!strcmp(comp, ".."))
+		go_up(w->where);
+	else
+		append(w->where, sizeof(w->where), comp);
+	if (w->shared && st->st_uid != 0 && strcmp(comp, "..")) {
+		problem(EX_NOPERM, w->where, "directory is owned by %s inside "
+		    "a shared directory (move the files to a directory "
+		    "owned by root)", user_name(st->st_uid));
+		return -1;
+	}
+	close(w->dirfd);
+	w->dirfd = fd;
+	return check_dir(w, st);
+}
+
+/*
+ * Resolve path to a checked directory and a final name in it.  Returns 0
+ * and fills f->dirfd, f->name, or -1 after reporting why.
+ */
+static int
+resolve(struct file *f, const char *path)
+{
+	struct walk	 w = { .dirfd = -1 };
+	struct stat	 st;
+	char		 comp[NAME_MAX + 1], cwd[PATH_MAX];
+	int		 fd = -1, last, rc = -1;
+
+	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) == NULL) {
+		problem(EX_OSERR, path, "cannot find the current directory: %s",
+		    strerror(errno));
+		return -1;
+	}
+	snprintf(w.rest, sizeof(w.rest), "%s%s%s", path[0] == '/' ? "" : cwd,
+	    path[0] == '/' ? "" : "/", path);
+	if (walk_root(&w) == -1)
+		goto out;
+	for (;;) {
+		last = next_component(&w, comp, sizeof(comp));
+		if (comp[0] == '\0' || !strcmp(comp, ".")) {
+			if (last) {
+				problem(EX_USAGE, path, "names a directory, "
+				    "not a file");
+				goto out;
+			}
+			continue;
+		}
+		fd = openat(w.dirfd, comp, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd == -1 && errno == ENOENT && last)
+			break;		/* absent final name: caller decides */
+		if (fd == -1 || fstat(fd, &st) == -1) {
+			append(w.where, sizeof(w.where), comp);
+			problem(EX_NOINPUT, w.where, "%s", strerror(errno));
+			goto out;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			if (follow_link(&w, fd, &st, comp) == -1)
+				goto out;
+		} else if (S_ISDIR(st.st_mode) && !last) {
+			if (enter_dir(&w, fd, &st, comp) == -1) {
+				fd = -1;
+				goto out;
+			}
+			fd = -1;
+			continue;
+		} else if (last)
+			break;
+		else {
+			append(w.where, sizeof(w.where), comp);
+			problem(EX_NOINPUT, w.where, "not a directory");
+			goto out;
+		}
+		close(fd);
+		fd = -1;
+	}
+	f->dirfd = w.dirfd;
+	w.dirfd = -1;
+	f->shared = w.shared;
+	strlcpy(f->name, comp, sizeof(f->name));
+	strlcpy(f->real, w.where, sizeof(f->real));
+	append(f->real, sizeof(f->real), comp);
+	rc = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	if (w.dirfd != -1)
+		close(w.dirfd);
+	return rc;
+}
+
+/* The final object must be a lone regular file we may trust. */
+static int
+check_file(struct file *f)
+{
+	const char	*what = NULL;
+
+	if (S_ISDIR(f->st.st_mode))
+		what = "is a directory";
+	else if (S_ISFIFO(f->st.st_mode))
+		what = "is a FIFO";
+	else if (S_ISCHR(f->st.st_mode) || S_ISBLK(f->st.st_mode))
+		what = "is a device";
+	else if (S_ISSOCK(f->st.st_mode))
+		what = "is a socket";
+	else if (!S_ISREG(f->st.st_mode))
+		what = "is not a regular file";
+	if (what != NULL) {
+		problem(EX_NOPERM, f->real, "%s, not a regular file "
+		    "(replace it with a regular file)", what);
+		return -1;
+	}
+	if (f->st.st_nlink > 1) {
+		problem(EX_NOPERM, f->real, "has %ju hard links; another name "
+		    "could be used to read or swap it (make a private copy: "
+		    "cp -p %s %s.new && mv %s.new %s)",
+		    (uintmax_t)f->st.st_nlink, f->real, f->real, f->real,
+		    f->real);
+		return -1;
+	}
+	if (f->shared && f->st.st_uid != 0) {
+		problem(EX_NOPERM, f->real, "owned by %s in a shared "
+		    "directory; anyone could have put it there (move it to a "
+		    "directory owned by root)", user_name(f->st.st_uid));
+		return -1;
+	}
+	return 0;
+}
+
+int
+file_open(struct file *f, const char *path, int may_be_absent)
+{
+	int	flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+		    O_CLOEXEC;
+
+	if ((f->path = strdup(path)) == NULL) {
+		problem(EX_OSERR, NULL, "out of memory");
+		return -1;
+	}
+	if (resolve(f, path) == -1)
+		return -1;
+	/* O_NOFOLLOW: a name swapped for a link since resolve() fails here. */
+	if ((f->fd = openat(f->dirfd, f->name, flags)) == -1) {
+		if (errno == ENOENT && may_be_absent)
+			return 0;
+		problem(EX_NOINPUT, f->real, "%s%s", errno == ELOOP ?
+		    "became a symbolic link while being checked" :
+		    strerror(errno), errno == ENOENT ? " (check the file "
+		    "name in main.cf or /etc/conf.d/postfix-tls-setup)" : "");
+		return -1;
+	}
+	if (fstat(f->fd, &f->st) == -1) {
+		problem(EX_IOERR, f->real, "cannot stat: %s", strerror(errno));
+		return -1;
+	}
+	return check_file(f);
+}
+
+int
+file_read(struct file *f, unsigned char **bufp, size_t *lenp)
+{
+	unsigned char	*buf;
+	size_t		 len = 0, size = f->st.st_size;
+	ssize_t		 r;
+
+	if (f->st.st_size > MAX_FILE_SIZE) {
+		problem(EX_DATAERR, f->real, "file is %jd bytes, more than the "
+		    "limit of %d bytes (is it the right file?)",
+		    (intmax_t)f->st.st_size, MAX_FILE_SIZE);
+		return -1;
+	}
+	if ((buf = malloc(size + 1)) == NULL) {
+		problem(EX_OSERR, NULL, "out of memory");
+		return -1;
+	}
+	while (len < size) {
+		r = pread(f->fd, buf + len, size - len, len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			problem(EX_IOERR, f->real, "cannot read: %s",
+			    strerror(errno));
+			freezero(buf, size + 1);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		len += r;
+	}
+	buf[len] = '\0';
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+}
+
+/*
+ * Make f root:root 0600.  The mode first, then the owner: at no moment is
+ * the file open to more people than before.  Through the descriptor that
+ * was checked, never by name.
+ */
+int
+file_secure(struct file *f, int apply)
+{
+	mode_t	mode = f->st.st_mode & 07777;
+
+	if (mode != 0600) {
+		if (!apply)
+			report("would change the mode of %s from %04o to 0600",
+			    f->real, (unsigned)mode);
+		else if (fchmod(f->fd, 0600) == -1) {
+			problem(EX_IOERR, f->real, "cannot change mode to "
+			    "0600: %s", strerror(errno));
+			return -1;
+		} else
+			report("changed the mode of %s from %04o to 0600",
+			    f->real, (unsigned)mode);
+	}
+	if (f->st.st_uid != 0 || f->st.st_gid != 0) {
+		if (!apply)
+			report("would change the owner of %s from %u:%u to "
+			    "root:root", f->real, (unsigned)f->st.st_uid,
+			    (unsigned)f->st.st_gid);
+		else if (fchown(f->fd, 0, 0) == -1) {
+			problem(EX_IOERR, f->real, "cannot change owner to "
+			    "root:root: %s", strerror(errno));
+			return -1;
+		} else
+			report("changed the owner of %s from %u:%u to "
+			    "root:root", f->real, (unsigned)f->st.st_uid,
+			    (unsigned)f->st.st_gid);
+	}
+	return 0;
+}
+
+/* Do two names lead to the same file?  (Identity, not spelling.) */
+int
+same_file(const char *a, const char *b)
+{
+	struct stat	sa, sb;
+
+	if (a == NULL || b == NULL)
+		return 0;
+	if (!strcmp(a, b))
+		return 1;
+	return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
+	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+void
+file_close(struct file *f)
+{
+	if (f->fd != -1)
+		close(f->fd);
+	if (f->dirfd != -1)
+		close(f->dirfd);
+	free(f->path);
+	file_init(f);
+}

@@ -1,0 +1,272 @@
+/*
+ * Verification.  First what "openssl verify -purpose sslserver" checks
+ * (X509_verify_cert with the SSL-server purpose, at the current time,
+ * against the trust anchors), then what it does not check but Postfix
+ * and its peers need: the key matches and has no passphrase, the leaf is
+ * no CA, and no key or signature that a peer at OpenSSL security level 2
+ * rejects.  Trust anchors come from a hashed directory, looked up lazily
+ * per issuer, so the system's whole CA bundle is never parsed.
+ */
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include "extern.h"
+
+#define MIN_BITS	2048
+
+static void
+subject_of(X509 *x, char *buf, size_t size)
+{
+	X509_NAME_oneline(X509_get_subject_name(x), buf, size);
+}
+
+static void
+date_of(const ASN1_TIME *t, char *buf, size_t size)
+{
+	struct tm	tm;
+
+	if (ASN1_TIME_to_tm(t, &tm) == 1)
+		strftime(buf, size, "%Y-%m-%d %H:%M UTC", &tm);
+	else
+		strlcpy(buf, "an unreadable date", size);
+}
+
+/* What to do about a verification error, in an admin's words. */
+static const char *
+verify_fix(int err)
+{
+	switch (err) {
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+		return "an intermediate CA certificate is missing or wrong: "
+		    "add your CA's chain file to POSTFIX_TLS_CHAIN";
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+		return "renew the certificate";
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		return "check the system clock, or deploy it once it is valid";
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+		return "self-signed certificates are refused by verifying "
+		    "peers: get one from a CA";
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+		return "the root CA is not trusted here: add it to the system "
+		    "store or to POSTFIX_TLS_CAFILE";
+	case X509_V_ERR_INVALID_PURPOSE:
+		return "the certificate is not for TLS servers: reissue it "
+		    "with extendedKeyUsage serverAuth";
+	case X509_V_ERR_INVALID_CA:
+		return "a certificate in the issuer position is not a CA";
+	case X509_V_ERR_PERMITTED_VIOLATION:
+	case X509_V_ERR_EXCLUDED_VIOLATION:
+		return "the CA may not issue for these names (name "
+		    "constraints): reissue under a CA that may";
+	default:
+		return "see openssl verify -purpose sslserver";
+	}
+}
+
+static int
+load_anchors(X509_STORE *store, const char *cafile, const char *capath)
+{
+	const char	*dir = X509_get_default_cert_dir();
+	struct stat	 st;
+
+	if (cafile != NULL && !X509_STORE_load_file(store, cafile)) {
+		crypto_problem(EX_NOINPUT, cafile, "cannot load trust anchors "
+		    "from POSTFIX_TLS_CAFILE");
+		return -1;
+	}
+	if (capath != NULL && !X509_STORE_load_path(store, capath)) {
+		crypto_problem(EX_NOINPUT, capath, "cannot use as trust "
+		    "anchor directory (POSTFIX_TLS_CAPATH)");
+		return -1;
+	}
+	if (cafile != NULL || capath != NULL)
+		return 0;
+	/* The system store: the hashed directory, or else the bundle. */
+	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+		return X509_STORE_load_path(store, dir) ? 0 : -1;
+	if (!X509_STORE_load_file(store, X509_get_default_cert_file())) {
+		crypto_problem(EX_NOINPUT, X509_get_default_cert_file(),
+		    "cannot load the system's trust anchors (install "
+		    "app-misc/ca-certificates or set POSTFIX_TLS_CAFILE)");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+run_verify(X509_STORE *store, const struct chain *c, const char *leafsrc)
+{
+	X509_STORE_CTX	*ctx = NULL;
+	STACK_OF(X509)	*untrusted = NULL;
+	char		 subject[256];
+	size_t		 i;
+	int		 err, rc = -1;
+
+	if ((ctx = X509_STORE_CTX_new()) == NULL ||
+	    (untrusted = sk_X509_new_null()) == NULL)
+		goto oom;
+	for (i = 1; i < c->n; i++)
+		if (!sk_X509_push(untrusted, c->x509[i]))
+			goto oom;
+	/* A root left out of the bundle still tells why trust fails. */
+	if (c->root != NULL && !sk_X509_push(untrusted, c->root))
+		goto oom;
+	if (!X509_STORE_CTX_init(ctx, store, c->x509[0], untrusted) ||
+	    !X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER))
+		goto oom;
+	if (X509_verify_cert(ctx) == 1) {
+		rc = 0;
+		goto out;
+	}
+	err = X509_STORE_CTX_get_error(ctx);
+	subject[0] = '\0';
+	if (X509_STORE_CTX_get_current_cert(ctx) != NULL)
+		subject_of(X509_STORE_CTX_get_current_cert(ctx), subject,
+		    sizeof(subject));
+	problem(EX_DATAERR, leafsrc, "certificate chain does not verify as "
+	    "a TLS server: %s at depth %d, %s (%s)",
+	    X509_verify_cert_error_string(err),
+	    X509_STORE_CTX_get_error_depth(ctx), subject, verify_fix(err));
+	goto out;
+oom:
+	crypto_problem(EX_SOFTWARE, leafsrc, "cannot set up verification");
+out:
+	ERR_clear_error();
+	sk_X509_free(untrusted);
+	X509_STORE_CTX_free(ctx);
+	return rc;
+}
+
+/* Keys and signatures a peer at OpenSSL security level 2 refuses. */
+static int
+check_strength(const struct chain *c, const char *leafsrc)
+{
+	char	subject[256];
+	size_t	i;
+	int	id, bits, mdnid, rc = 0;
+
+	for (i = 0; i < c->n; i++) {
+		EVP_PKEY	*pk = X509_get0_pubkey(c->x509[i]);
+
+		subject_of(c->x509[i], subject, sizeof(subject));
+		id = pk ? EVP_PKEY_get_base_id(pk) : NID_undef;
+		bits = pk ? EVP_PKEY_get_bits(pk) : 0;
+		if ((id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS ||
+		    id == EVP_PKEY_DSA) && bits < MIN_BITS) {
+			problem(EX_DATAERR, leafsrc, "%s has a %d-bit %s key; "
+			    "verifying peers refuse keys under %d bits "
+			    "(reissue it with a key of at least %d bits)",
+			    subject, bits, id == EVP_PKEY_DSA ? "DSA" : "RSA",
+			    MIN_BITS, MIN_BITS);
+			rc = -1;
+		}
+		if (X509_self_signed(c->x509[i], 0) == 1)
+			continue;	/* its own signature is never checked */
+		if (X509_get_signature_info(c->x509[i], &mdnid, NULL, NULL,
+		    NULL) && (mdnid == NID_sha1 || mdnid == NID_md5)) {
+			problem(EX_DATAERR, leafsrc, "%s is signed with %s; "
+			    "verifying peers refuse such signatures (reissue "
+			    "it signed with SHA-256)", subject,
+			    OBJ_nid2sn(mdnid));
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+int
+verify_chain(const struct chain *c, const char *cafile, const char *capath,
+    const char *leafsrc)
+{
+	X509_STORE	*store;
+	char		 subject[256];
+	int		 rc = -1;
+
+	if ((store = X509_STORE_new()) == NULL) {
+		crypto_problem(EX_SOFTWARE, NULL, "out of memory");
+		return -1;
+	}
+	if (load_anchors(store, cafile, capath) == 0)
+		rc = run_verify(store, c, leafsrc);
+	X509_STORE_free(store);
+	if (X509_check_ca(c->x509[0]) != 0) {
+		subject_of(c->x509[0], subject, sizeof(subject));
+		problem(EX_DATAERR, leafsrc, "the first certificate, %s, is a "
+		    "CA certificate, not a server certificate (put the "
+		    "server's own certificate first)", subject);
+		rc = -1;
+	}
+	if (check_strength(c, leafsrc) == -1)
+		rc = -1;
+	return rc;
+}
+
+int
+verify_key(const struct chain *c, const struct key *key, const char *keypath,
+    const char *leafsrc)
+{
+	if (key->encrypted) {
+		problem(EX_DATAERR, keypath, "private key is protected by a "
+		    "passphrase; Postfix cannot use it (remove it: openssl "
+		    "pkey -in %s -out %s)", keypath, keypath);
+		return -1;
+	}
+	if (key->count == 0) {
+		problem(EX_DATAERR, keypath, "no private key found (expected "
+		    "a PEM block -----BEGIN PRIVATE KEY-----)");
+		return -1;
+	}
+	if (key->pkey == NULL) {
+		problem(EX_DATAERR, keypath, "the private key cannot be "
+		    "parsed (damaged file?)");
+		return -1;
+	}
+	if (key->count > 1)
+		warning(keypath, "holds %d private keys; only the first is "
+		    "used", key->count);
+	if (X509_check_private_key(c->x509[0], key->pkey) != 1) {
+		ERR_clear_error();
+		problem(EX_DATAERR, keypath, "private key does not match "
+		    "public key in certificate %s (use the key the "
+		    "certificate was issued for)", leafsrc);
+		return -1;
+	}
+	return 0;
+}
+
+void
+verify_warn(const struct chain *c, const char *leafsrc,
+    const char *myhostname, int warn_days)
+{
+	char	 subject[256], date[64];
+	int	 days, secs;
+
+	if (ASN1_TIME_diff(&days, &secs, NULL,
+	    X509_get0_notAfter(c->x509[0])) && (days > 0 || secs > 0) &&
+	    days < warn_days) {
+		date_of(X509_get0_notAfter(c->x509[0]), date, sizeof(date));
+		warning(leafsrc, "certificate expires in %d day%s, on %s "
+		    "(renew it soon; POSTFIX_TLS_WARN_DAYS=%d)", days,
+		    days == 1 ? "" : "s", date, warn_days);
+	}
+	if (myhostname != NULL && *myhostname != '\0' &&
+	    X509_check_host(c->x509[0], myhostname, 0, 0, NULL) != 1)
+		warning(leafsrc, "myhostname %s is not among the "
+		    "certificate's names; peers that check the name will "
+		    "refuse it (add it to the certificate, or set "
+		    "myhostname)", myhostname);
+	if (c->root != NULL) {
+		subject_of(c->root, subject, sizeof(subject));
+		warning(c->root_src, "the root CA %s was given and left out "
+		    "of the bundle, as peers must have it already (set "
+		    "POSTFIX_TLS_INCLUDE_ROOT=yes to send it anyway)", subject);
+	}
+}

@@ -1,0 +1,109 @@
+/*
+ * The one way this program writes a file: a temporary in the same
+ * directory, created 0600 under umask 077 and owned by root before a byte
+ * is written; write, fsync, rename over the real name, fsync the
+ * directory.  A reader (a fresh smtpd) sees the old file or the whole new
+ * one, never half of it, and a crash at any point leaves one of the two.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "extern.h"
+
+#define TMP_TRIES	16
+
+/* ".NAME.XXXXXXXX" beside NAME, opened O_EXCL: never an existing file. */
+static int
+create_temp(int dirfd, const char *name, char *tmp, size_t size)
+{
+	unsigned char	rnd[4];
+	mode_t		old;
+	int		fd = -1, i;
+
+	old = umask(077);
+	for (i = 0; i < TMP_TRIES; i++) {
+		arc4random_buf(rnd, sizeof(rnd));
+		snprintf(tmp, size, ".%.*s.%02x%02x%02x%02x", NAME_MAX - 10,
+		    name, rnd[0], rnd[1], rnd[2], rnd[3]);
+		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd != -1 || errno != EEXIST)
+			break;
+	}
+	umask(old);
+	return fd;
+}
+
+static int
+write_all(int fd, const unsigned char *buf, size_t len)
+{
+	ssize_t	w;
+
+	while (len > 0) {
+		if ((w = write(fd, buf, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		buf += w;
+		len -= w;
+	}
+	return 0;
+}
+
+int
+write_atomic(struct file *f, const unsigned char *buf, size_t len)
+{
+	char		 tmp[NAME_MAX + 1];
+	const char	*step;
+	int		 fd = -1, dfd = -1, created = 0, rc = -1;
+
+	step = "cannot open its directory";
+	if ((dfd = openat(f->dirfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		goto fail;
+	step = "cannot create a temporary file beside it";
+	if ((fd = create_temp(f->dirfd, f->name, tmp, sizeof(tmp))) == -1)
+		goto fail;
+	created = 1;
+	step = "cannot make the new file root:root 0600";
+	if (fchown(fd, 0, 0) == -1 || fchmod(fd, 0600) == -1)
+		goto fail;
+	step = "cannot write the new file";
+	if (write_all(fd, buf, len) == -1)
+		goto fail;
+	step = "cannot flush the new file to disk";
+	if (fsync(fd) == -1)
+		goto fail;
+	step = "cannot close the new file";
+	if (close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	step = "cannot rename the new file into place";
+	if (renameat(f->dirfd, tmp, f->dirfd, f->name) == -1)
+		goto fail;
+	created = 0;
+	step = "cannot flush its directory to disk";
+	if (fsync(dfd) == -1)
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	problem(EX_IOERR, f->real, "%s: %s%s", step, strerror(errno),
+	    created ? " (the previous file is unchanged)" : "");
+out:
+	if (fd != -1)
+		close(fd);
+	if (created)
+		unlinkat(f->dirfd, tmp, 0);
+	if (dfd != -1)
+		close(dfd);
+	return rc;
+}

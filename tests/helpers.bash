@@ -1,0 +1,171 @@
+# Shared by the bats files: load the libraries, make test PKI with the
+# openssl CLI (never committed), and set up a throw-away Postfix
+# configuration and Gentoo package database per test.
+# shellcheck shell=bash
+
+load /usr/lib/bats/bats-support/load.bash
+load /usr/lib/bats/bats-assert/load.bash
+load /usr/lib/bats/bats-file/load.bash
+
+TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+HELPER=$TOP/postfix-tls-setup
+HOST=mail.example.org
+
+# Every test that needs root (chown, root-owned directories) calls this;
+# CI runs as root, so it never skips there.
+need_root() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (runs as root in CI)"
+}
+
+# pki_key NAME SPEC: SPEC is ec (P-256, fast) or rsa:BITS.
+pki_key() {
+	case $2 in
+	ec) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+		-out "$PKI/$1.key" 2>/dev/null ;;
+	rsa:*) openssl genpkey -algorithm RSA \
+		-pkeyopt "rsa_keygen_bits:${2#rsa:}" -out "$PKI/$1.key" 2>/dev/null ;;
+	esac
+}
+
+# pki_ext PROFILE NAME: X.509v3 extensions for ca, server, client, ca-nc
+# (name-constrained to example.org), ca-plain (a CA without key usage).
+pki_ext() {
+	case $1 in
+	ca) printf '%s\n' "basicConstraints=critical,CA:TRUE" \
+		"keyUsage=critical,keyCertSign,cRLSign" ;;
+	ca-nc) printf '%s\n' "basicConstraints=critical,CA:TRUE" \
+		"keyUsage=critical,keyCertSign,cRLSign" \
+		"nameConstraints=critical,permitted;DNS:.example.org" ;;
+	server) printf '%s\n' "basicConstraints=CA:FALSE" \
+		"keyUsage=critical,digitalSignature,keyEncipherment" \
+		"extendedKeyUsage=serverAuth" "subjectAltName=DNS:$2" ;;
+	client) printf '%s\n' "basicConstraints=CA:FALSE" \
+		"keyUsage=critical,digitalSignature" \
+		"extendedKeyUsage=clientAuth" "subjectAltName=DNS:$2" ;;
+	esac
+	printf '%s\n' "subjectKeyIdentifier=hash"
+}
+
+# pki_cert NAME ISSUER PROFILE [KEY] [DAYS] [START] [MD]
+#   ISSUER "self" makes a self-signed certificate.  START (for faketime,
+#   e.g. "-400d" or "+30d") shifts the issuing time: expired and
+#   not-yet-valid certificates.  The common name and DNS name are NAME
+#   for servers, so use host names for leaves.
+pki_cert() {
+	local name=$1 issuer=$2 profile=$3 key=${4:-ec} days=${5:-365}
+	local start=${6:-} md=${7:-sha256} ext=$PKI/$1.ext
+	local -a faketime=()
+	[ -n "$start" ] && faketime=(faketime -f "$start")
+	[ -f "$PKI/$name.key" ] || pki_key "$name" "$key"
+	pki_ext "$profile" "$name" >"$ext"
+	[ "$issuer" = self ] || echo "authorityKeyIdentifier=keyid:always" >>"$ext"
+	openssl req -new -key "$PKI/$name.key" -subj "/O=Test/CN=$name" \
+		-out "$PKI/$name.csr" 2>/dev/null
+	if [ "$issuer" = self ]; then
+		"${faketime[@]}" openssl x509 -req -in "$PKI/$name.csr" \
+			-signkey "$PKI/$name.key" -days "$days" -"$md" \
+			-extfile "$ext" -set_serial "0x$(openssl rand -hex 8)" \
+			-out "$PKI/$name.pem" 2>/dev/null
+	else
+		"${faketime[@]}" openssl x509 -req -in "$PKI/$name.csr" \
+			-CA "$PKI/$issuer.pem" -CAkey "$PKI/$issuer.key" \
+			-days "$days" -"$md" -extfile "$ext" \
+			-set_serial "0x$(openssl rand -hex 8)" \
+			-out "$PKI/$name.pem" 2>/dev/null
+	fi
+	[ -s "$PKI/$name.pem" ] || { echo "pki_cert $name failed" >&2; return 1; }
+}
+
+# The PKI most tests share: a root, two intermediates, a good leaf.
+# Made once per test file (setup_file) because key generation is slow.
+pki_common() {
+	export PKI=$BATS_FILE_TMPDIR/pki
+	mkdir -p "$PKI"
+	pki_cert root self ca
+	pki_cert inter1 root ca
+	pki_cert inter2 inter1 ca
+	pki_cert "$HOST" inter2 server
+	cat "$PKI/inter2.pem" "$PKI/inter1.pem" >"$PKI/chain.pem"
+	cat "$PKI/$HOST.pem" "$PKI/inter2.pem" "$PKI/inter1.pem" \
+		>"$PKI/fullchain.pem"
+}
+
+# A fresh world per test: Postfix configuration in $T/postfix, inputs in
+# $T/ssl, the Gentoo package database under $T/root, an empty conf.d file.
+setup_world() {
+	T=$BATS_TEST_TMPDIR
+	BUNDLE=$T/postfix/certificate.pem
+	mkdir -p "$T/postfix" "$T/ssl" "$T/root/var/db/pkg/mail-mta/postfix-3.8.4"
+	chmod 755 "$T" "$T/postfix" "$T/ssl"
+	echo "abi_x86_64 amd64 berkdb elibc_glibc kernel_linux pam sasl ssl" \
+		>"$T/root/var/db/pkg/mail-mta/postfix-3.8.4/USE"
+	cp "$PKI/$HOST.pem" "$T/ssl/cert.pem"
+	cp "$PKI/$HOST.key" "$T/ssl/key.pem"
+	cp "$PKI/chain.pem" "$T/ssl/chain.pem"
+	write_maincf
+	: >"$T/conf"
+}
+
+# write_maincf [EXTRA LINES...]: a main.cf naming the bundle and the key.
+write_maincf() {
+	{
+		echo "smtpd_tls_security_level = may"
+		echo "smtpd_tls_cert_file = $BUNDLE"
+		echo "smtpd_tls_key_file = $T/ssl/key.pem"
+		echo "myhostname = $HOST"
+		printf '%s\n' "$@"
+	} >"$T/postfix/main.cf"
+}
+
+# The helper on the test world, trusting only the test root.
+helper() {
+	"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
+		--cafile "$PKI/root.pem" "$@"
+}
+
+# The usual inputs: leaf, key, chain from $T/ssl.
+deploy_inputs() {
+	helper --cert "$T/ssl/cert.pem" --key "$T/ssl/key.pem" \
+		--chain "$T/ssl/chain.pem" "$@"
+}
+
+# A fingerprint of everything under $T that a refused run must not
+# change: names, contents, owners, modes, mtimes.
+snapshot() {
+	(cd "$T" && find . -path ./root -prune -o -print | LC_ALL=C sort |
+		while IFS= read -r f; do
+			stat -c '%n %U:%G %a %s %y' "$f"
+			if [ -f "$f" ]; then sha256sum <"$f"; fi
+		done)
+}
+
+# Certificates in a PEM file, one subject CN per line, in file order.
+subjects() {
+	openssl crl2pkcs7 -nocrl -certfile "$1" |
+		openssl pkcs7 -print_certs -noout |
+		sed -n 's/^subject=.*CN = //p'
+}
+
+# refuses STATUS MESSAGE COMMAND...: the command fails with STATUS, says
+# MESSAGE, and leaves every file under $T as it was.
+refuses() {
+	local status=$1 message=$2 before
+	shift 2
+	before=$(snapshot)
+	run "$@"
+	assert_failure "$status"
+	assert_output --partial "$message"
+	assert_equal "$(snapshot)" "$before"
+}
+
+# A working bundle in place, so that refusals can prove they kept it.
+good_bundle() {
+	deploy_inputs -q deploy
+	assert_file_exists "$BUNDLE"
+}
+
+# use_leaf NAME: make $T/ssl/cert.pem and key.pem those of PKI leaf NAME.
+use_leaf() {
+	cp "$PKI/$1.pem" "$T/ssl/cert.pem"
+	cp "$PKI/$1.key" "$T/ssl/key.pem"
+}
