@@ -1,0 +1,145 @@
+#!/usr/bin/env bats
+# The command line and /etc/conf.d/postfix-tls-setup, read without a shell.
+
+load helpers
+
+setup_file() {
+	pki_common
+}
+
+setup() {
+	setup_world
+}
+
+@test "--help lists the commands, options and exit codes" {
+	run "$HELPER" --help
+	assert_success
+	assert_output --partial "usage: postfix-tls-setup [options] deploy | check"
+	for opt in -c --conf --cert --key --chain --bundle --cafile --capath \
+		--root --warn-days -q --quiet -v --verbose --help --version; do
+		assert_output --regexp "(  |, )$opt( |$)"
+	done
+	assert_output --partial "77 unsafe file"
+}
+
+@test "--version prints the version" {
+	run "$HELPER" --version
+	assert_success
+	assert_output --regexp '^postfix-tls-setup [0-9]+\.[0-9]+\.[0-9]+$'
+}
+
+@test "no command, an unknown command or an unknown option is a usage error" {
+	run "$HELPER"
+	assert_failure 64
+	assert_output --partial "usage:"
+	run "$HELPER" frobnicate
+	assert_failure 64
+	assert_output --partial 'unknown command "frobnicate"'
+	run "$HELPER" --frobnicate check
+	assert_failure 64
+}
+
+@test "a --conf file that does not exist is refused" {
+	run helper --conf "$T/nonexistent" check
+	assert_failure 66
+	assert_output --partial "$T/nonexistent: No such file or directory"
+}
+
+@test "settings come from the conf.d file in all three quoting forms" {
+	cat >"$T/conf" <<-CONF
+	# comment
+	   # indented comment
+
+	POSTFIX_TLS_CERT=$T/ssl/cert.pem
+	POSTFIX_TLS_KEY="$T/ssl/key.pem"   # trailing comment
+	POSTFIX_TLS_CHAIN='$PKI/inter1.pem  $PKI/inter2.pem'
+	POSTFIX_TLS_WARN_DAYS=400
+	rc_need="localmount"
+	CONF
+	run helper deploy
+	assert_success
+	assert_output --partial "wrote $BUNDLE (3 certificates)"
+	assert_output --partial "certificate expires in"
+}
+
+@test "the command line overrides the conf.d file" {
+	printf 'POSTFIX_TLS_CERT=%s\nPOSTFIX_TLS_CHAIN=%s\n' "$T/nothere.pem" "$T/nothere2.pem" >"$T/conf"
+	run deploy_inputs deploy
+	assert_success
+}
+
+@test "an empty value means the default" {
+	printf 'POSTFIX_TLS_WARN_DAYS=""\nPOSTFIX_TLS_INCLUDE_ROOT=\n' >"$T/conf"
+	run deploy_inputs check
+	assert_success
+}
+
+# bad_conf LINE MESSAGE: the line is refused, naming file:1, changing nothing.
+bad_conf() {
+	printf '%s\n' "$1" >"$T/conf"
+	refuses 78 "$2" deploy_inputs deploy
+	assert_output --regexp "^postfix-tls-setup: $T/conf:1: "
+}
+
+@test "command substitution is refused, not run" {
+	bad_conf 'POSTFIX_TLS_CERT=$(touch /tmp/pwned-by-conf)' "POSTFIX_TLS_CERT: this value needs quotes"
+	assert_file_not_exists /tmp/pwned-by-conf
+}
+
+@test "a variable in double quotes is refused (the shell would expand it)" {
+	bad_conf 'POSTFIX_TLS_CERT="$HOME/cert.pem"' 'POSTFIX_TLS_CERT: $, ` and \ are expanded by the shell'
+}
+
+@test "backquotes and backslashes in double quotes are refused" {
+	bad_conf 'POSTFIX_TLS_CERT="`id`"' 'are expanded by the shell'
+	bad_conf 'POSTFIX_TLS_CERT="a\b"' 'are expanded by the shell'
+}
+
+@test "a literal \$ in single quotes is accepted as it is" {
+	printf "POSTFIX_TLS_CERT='%s'\n" '$T/x' >"$T/conf"
+	run helper check
+	assert_failure 66
+	assert_output --partial '/$T: No such file or directory'
+}
+
+@test "an unknown setting is refused" {
+	bad_conf 'POSTFIX_TLS_CERTS=/etc/x' "unknown setting POSTFIX_TLS_CERTS"
+}
+
+@test "export and other shell commands are refused" {
+	bad_conf 'export POSTFIX_TLS_CERT=/etc/x' "not a NAME=value line"
+	bad_conf 'rm -rf /' "not a NAME=value line"
+	bad_conf 'POSTFIX_TLS_CERT = /etc/x' "not a NAME=value line"
+}
+
+@test "an unclosed quote is refused" {
+	bad_conf 'POSTFIX_TLS_CERT="/etc/x' "the double quote is not closed"
+	bad_conf "POSTFIX_TLS_CERT='/etc/x" "the single quote is not closed"
+}
+
+@test "text after a quoted value is refused" {
+	bad_conf 'POSTFIX_TLS_CERT="/etc/x" more' "unexpected text after the value"
+}
+
+@test "a CRLF line is refused" {
+	bad_conf $'POSTFIX_TLS_WARN_DAYS=3\r' "line ends with a carriage return"
+}
+
+@test "a bad number and a bad yes/no are refused" {
+	bad_conf 'POSTFIX_TLS_WARN_DAYS=soon' 'POSTFIX_TLS_WARN_DAYS must be a number of days from 0 to 3650, not "soon"'
+	bad_conf 'POSTFIX_TLS_WARN_DAYS=99999' 'must be a number of days'
+	bad_conf 'POSTFIX_TLS_INCLUDE_ROOT=maybe' 'POSTFIX_TLS_INCLUDE_ROOT must be yes or no'
+}
+
+@test "a very long line is refused" {
+	bad_conf "POSTFIX_TLS_CERT=$(printf 'a%.0s' $(seq 5000))" "line longer than 4095 characters"
+}
+
+@test "the line number of a bad line is named" {
+	printf '# ok\nPOSTFIX_TLS_WARN_DAYS=3\nPOSTFIX_TLS_BOGUS=1\n' >"$T/conf"
+	refuses 78 "$T/conf:3: unknown setting POSTFIX_TLS_BOGUS" deploy_inputs deploy
+}
+
+@test "a bad --warn-days is a configuration error" {
+	refuses 78 "--warn-days: POSTFIX_TLS_WARN_DAYS must be a number" deploy_inputs --warn-days=-1 deploy
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env bats
+# Bad input files: a clear error naming the file, and nothing lost.
+
+load helpers
+
+setup_file() {
+	pki_common
+}
+
+setup() {
+	setup_world
+	good_bundle
+}
+
+@test "a missing certificate file is refused" {
+	rm "$T/ssl/cert.pem"
+	refuses 66 "$T/ssl/cert.pem: No such file or directory" deploy_inputs deploy
+}
+
+@test "an empty certificate file is refused" {
+	: >"$T/ssl/cert.pem"
+	refuses 65 "$T/ssl/cert.pem: file is empty" deploy_inputs deploy
+}
+
+@test "a garbage certificate file is refused" {
+	head -c 3000 /dev/urandom | base64 >"$T/ssl/cert.pem"
+	refuses 65 "$T/ssl/cert.pem: no PEM certificate found" deploy_inputs deploy
+}
+
+@test "a truncated certificate file is refused" {
+	head -n 5 "$PKI/$HOST.pem" >"$T/ssl/cert.pem"
+	refuses 65 "$T/ssl/cert.pem: PEM block 1 is damaged or cut off" deploy_inputs deploy
+}
+
+@test "a truncated chain file is refused" {
+	head -n 15 "$PKI/chain.pem" >"$T/ssl/chain.pem"
+	refuses 65 "$T/ssl/chain.pem: PEM block 2 is damaged or cut off" deploy_inputs deploy
+}
+
+@test "a DER certificate is refused with the command that converts it" {
+	openssl x509 -in "$PKI/$HOST.pem" -outform DER -out "$T/ssl/cert.pem"
+	refuses 65 "$T/ssl/cert.pem: file is in DER (binary) form; Postfix needs PEM (convert it: openssl x509 -inform DER" \
+		deploy_inputs deploy
+}
+
+@test "a DER key is refused with the command that converts it" {
+	openssl pkey -in "$PKI/$HOST.key" -outform DER -out "$T/ssl/key.pem"
+	refuses 65 "$T/ssl/key.pem: file is in DER (binary) form; Postfix needs PEM (convert it: openssl pkey -inform DER" \
+		deploy_inputs deploy
+}
+
+@test "a file over the size limit is refused" {
+	head -c $((9 * 1024 * 1024)) /dev/zero >"$T/ssl/chain.pem"
+	refuses 65 "$T/ssl/chain.pem: file is 9437184 bytes, more than the limit of 8388608 bytes" \
+		deploy_inputs deploy
+}
+
+@test "a key file that holds no key is refused" {
+	cp "$PKI/$HOST.pem" "$T/ssl/key.pem"
+	refuses 65 "$T/ssl/key.pem: no private key found" deploy_inputs deploy
+}
+
+@test "a damaged key is refused" {
+	sed '3s/[A-Za-z]/A/g' "$PKI/$HOST.key" >"$T/ssl/key.pem"
+	refuses 65 "$T/ssl/key.pem: the private key cannot be parsed" deploy_inputs deploy
+}
+
+@test "a traditional EC PRIVATE KEY and other PEM blocks around it are accepted" {
+	{ openssl ecparam -name prime256v1; openssl ec -in "$PKI/$HOST.key" 2>/dev/null; } >"$T/ssl/key.pem"
+	grep -q 'BEGIN EC PRIVATE KEY' "$T/ssl/key.pem"
+	run deploy_inputs check
+	assert_success
+}
+
+@test "the key never appears in any output, even with -v" {
+	cp "$PKI/other.example.org.key" "$T/ssl/key.pem" 2>/dev/null ||
+		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/ssl/key.pem"
+	run deploy_inputs -v deploy
+	assert_failure 65
+	body=$(sed -n '2p' "$T/ssl/key.pem" | cut -c1-20)
+	refute_output --partial "$body"
+	refute_output --partial "PRIVATE KEY-----"
+}

@@ -1,0 +1,111 @@
+#!/usr/bin/env bats
+# main.cf's TLS settings, as Postfix itself resolves them (postconf -x).
+
+load helpers
+
+setup_file() {
+	pki_common
+}
+
+setup() {
+	setup_world
+	good_bundle
+}
+
+@test "TLS switched off is refused with the postconf command that fixes it" {
+	write_maincf "smtpd_tls_security_level = none"
+	refuses 78 "$T/postfix/main.cf: TLS is switched off, so Postfix would not offer STARTTLS (fix: postconf -c $T/postfix -e smtpd_tls_security_level=may)" \
+		deploy_inputs deploy
+}
+
+@test "no TLS settings at all means TLS is off" {
+	sed -i '/smtpd_tls_security_level/d' "$T/postfix/main.cf"
+	refuses 78 "TLS is switched off" deploy_inputs deploy
+}
+
+@test "the legacy smtpd_use_tls and smtpd_enforce_tls switch TLS on" {
+	sed -i '/smtpd_tls_security_level/d' "$T/postfix/main.cf"
+	echo "smtpd_use_tls = yes" >>"$T/postfix/main.cf"
+	run deploy_inputs check
+	assert_success
+	sed -i 's/smtpd_use_tls = yes/smtpd_enforce_tls = yes/' "$T/postfix/main.cf"
+	run deploy_inputs check
+	assert_success
+}
+
+@test "odd spacing and case in main.cf values are understood" {
+	write_maincf
+	sed -i 's/^smtpd_tls_security_level = may/smtpd_tls_security_level   =    ENCRYPT   /' "$T/postfix/main.cf"
+	run deploy_inputs check
+	assert_success
+}
+
+@test "a client-side level in smtpd_tls_security_level is refused" {
+	write_maincf "smtpd_tls_security_level = verify"
+	refuses 78 "smtpd_tls_security_level = verify is not a level for receiving mail" \
+		deploy_inputs deploy
+}
+
+@test "main.cf serving another certificate file is refused" {
+	write_maincf "smtpd_tls_cert_file = /etc/ssl/other.pem"
+	refuses 78 "smtpd_tls_cert_file does not name $BUNDLE, so Postfix would not serve it (fix: postconf -c $T/postfix -e smtpd_tls_cert_file=$BUNDLE)" \
+		deploy_inputs --bundle "$BUNDLE" deploy
+}
+
+@test "main.cf naming another key is refused" {
+	cp "$T/ssl/key.pem" "$T/ssl/key2.pem"
+	refuses 78 "smtpd_tls_key_file = $T/ssl/key.pem is not the key that was checked, $T/ssl/key2.pem" \
+		helper --cert "$T/ssl/cert.pem" --key "$T/ssl/key2.pem" --chain "$T/ssl/chain.pem" deploy
+}
+
+@test "a TLS file named in main.cf that does not exist is refused" {
+	write_maincf "smtpd_tls_eccert_file = $T/ssl/ec.pem" "smtpd_tls_eckey_file = $T/ssl/ec.key"
+	refuses 78 "$T/ssl/ec.pem: named by smtpd_tls_eccert_file in $T/postfix/main.cf, but it does not exist" \
+		deploy_inputs deploy
+	assert_output --partial "$T/ssl/ec.key: named by smtpd_tls_eckey_file"
+}
+
+@test "smtpd_tls_chain_files naming the bundle gets the key followed by the chain" {
+	write_maincf "smtpd_tls_chain_files = $BUNDLE"
+	run deploy_inputs deploy
+	assert_success
+	assert_output --partial "wrote $BUNDLE (3 certificates after the private key)"
+	assert_equal "$(head -n1 "$BUNDLE")" "-----BEGIN PRIVATE KEY-----"
+	assert_file_permission 600 "$BUNDLE"
+}
+
+@test "smtpd_tls_chain_files that does not name the bundle is refused" {
+	echo x >"$T/ssl/other-chain.pem"
+	write_maincf "smtpd_tls_chain_files = $T/ssl/other-chain.pem"
+	refuses 78 "smtpd_tls_chain_files is set and takes precedence, but does not name $BUNDLE" \
+		deploy_inputs --bundle "$BUNDLE" deploy
+}
+
+@test "SASL with level may and no smtpd_tls_auth_only warns" {
+	write_maincf "smtpd_sasl_auth_enable = yes"
+	run deploy_inputs check
+	assert_success
+	assert_output --partial "warning: $T/postfix/main.cf: SASL authentication is on with smtpd_tls_security_level = may and smtpd_tls_auth_only is not yes"
+	write_maincf "smtpd_sasl_auth_enable = yes" "smtpd_tls_auth_only = yes"
+	run deploy_inputs check
+	assert_success
+	refute_output --partial "SASL"
+}
+
+@test "only the obsolete DSA parameters warn" {
+	write_maincf "smtpd_tls_cert_file =" "smtpd_tls_dcert_file = $BUNDLE" "smtpd_tls_dkey_file = $T/ssl/key.pem"
+	run deploy_inputs check
+	assert_success
+	assert_output --partial "only the obsolete DSA parameters"
+}
+
+@test "a main.cf without any server certificate is refused" {
+	write_maincf "smtpd_tls_cert_file ="
+	refuses 78 "main.cf names no server certificate and POSTFIX_TLS_BUNDLE is not set" \
+		deploy_inputs deploy
+}
+
+@test "a configuration directory without main.cf is refused" {
+	refuses 78 "cannot read Postfix's settings: postconf failed: /usr/sbin/postconf: fatal: open $T/nowhere/main.cf" \
+		helper -c "$T/nowhere" check
+}
