@@ -17,7 +17,7 @@ setup() {
 	assert_output --partial "usage: postfix-tls-setup [options] deploy | check"
 	for opt in -c --conf --cert --key --chain --bundle --cafile --capath \
 		--root --warn-days -q --quiet -v --verbose --help --version; do
-		assert_output --regexp "(  |, )$opt( |$)"
+		assert_output --regexp "(  |, )$opt( |,|\$)"
 	done
 	assert_output --partial "77 unsafe file"
 }
