@@ -41,10 +41,10 @@ install: $(PROG)
 	install -m 0755 $(PROG) $(DESTDIR)$(SBINDIR)/$(PROG)
 
 check: $(PROG)
-	sh tests/run.sh
+	bash tests/run.sh
 
 demo: $(PROG)
-	sh tests/demo.sh
+	bash tests/demo.sh
 
 clean:
 	rm -f $(PROG) $(OBJS)

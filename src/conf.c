@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "extern.h"
 
@@ -226,6 +227,12 @@ conf_read(const char *path, int required, struct settings *s)
 	int		 rc = -1;
 
 	file_init(&f);
+	/* The default file, or even its directory, may simply not exist. */
+	if (!required && access(path, F_OK) == -1 && errno == ENOENT) {
+		debug("%s: not present, using defaults", path);
+		rc = 0;
+		goto out;
+	}
 	if (file_open(&f, path, !required) == -1)
 		goto out;
 	if (f.fd == -1) {

@@ -106,7 +106,8 @@ run_verify(X509_STORE *store, const struct chain *c, const char *leafsrc)
 {
 	X509_STORE_CTX	*ctx = NULL;
 	STACK_OF(X509)	*untrusted = NULL;
-	char		 subject[256];
+	X509		*x;
+	char		 subject[256], issuer[256];
 	size_t		 i;
 	int		 err, rc = -1;
 
@@ -127,14 +128,19 @@ run_verify(X509_STORE *store, const struct chain *c, const char *leafsrc)
 		goto out;
 	}
 	err = X509_STORE_CTX_get_error(ctx);
-	subject[0] = '\0';
-	if (X509_STORE_CTX_get_current_cert(ctx) != NULL)
-		subject_of(X509_STORE_CTX_get_current_cert(ctx), subject,
-		    sizeof(subject));
+	subject[0] = issuer[0] = '\0';
+	if ((x = X509_STORE_CTX_get_current_cert(ctx)) != NULL) {
+		subject_of(x, subject, sizeof(subject));
+		if (err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+		    err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT)
+			X509_NAME_oneline(X509_get_issuer_name(x), issuer,
+			    sizeof(issuer));
+	}
 	problem(EX_DATAERR, leafsrc, "certificate chain does not verify as "
-	    "a TLS server: %s at depth %d, %s (%s)",
+	    "a TLS server: %s at depth %d, %s%s%s (%s)",
 	    X509_verify_cert_error_string(err),
-	    X509_STORE_CTX_get_error_depth(ctx), subject, verify_fix(err));
+	    X509_STORE_CTX_get_error_depth(ctx), subject,
+	    *issuer ? ", whose issuer is " : "", issuer, verify_fix(err));
 	goto out;
 oom:
 	crypto_problem(EX_SOFTWARE, leafsrc, "cannot set up verification");

@@ -76,7 +76,7 @@ expect_order() {
 
 @test "the key in the certificate file works (smtpd_tls_key_file = \$smtpd_tls_cert_file)" {
 	write_maincf
-	sed -i 's|^smtpd_tls_key_file = .*|smtpd_tls_key_file = $smtpd_tls_cert_file|' "$T/postfix/main.cf"
+	edit_maincf 's|^smtpd_tls_key_file = .*|smtpd_tls_key_file = $smtpd_tls_cert_file|'
 	cat "$PKI/$HOST.key" "$PKI/$HOST.pem" "$PKI/inter1.pem" >"$BUNDLE"
 	cp "$PKI/inter2.pem" "$T/ssl/chain.pem"
 	run helper --chain "$T/ssl/chain.pem" deploy

@@ -6,6 +6,7 @@
 load /usr/lib/bats/bats-support/load.bash
 load /usr/lib/bats/bats-assert/load.bash
 load /usr/lib/bats/bats-file/load.bash
+load pki
 
 TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 HELPER=$TOP/postfix-tls-setup
@@ -15,65 +16,6 @@ HOST=mail.example.org
 # CI runs as root, so it never skips there.
 need_root() {
 	[ "$(id -u)" -eq 0 ] || skip "needs root (runs as root in CI)"
-}
-
-# pki_key NAME SPEC: SPEC is ec (P-256, fast) or rsa:BITS.
-pki_key() {
-	case $2 in
-	ec) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
-		-out "$PKI/$1.key" 2>/dev/null ;;
-	rsa:*) openssl genpkey -algorithm RSA \
-		-pkeyopt "rsa_keygen_bits:${2#rsa:}" -out "$PKI/$1.key" 2>/dev/null ;;
-	esac
-}
-
-# pki_ext PROFILE NAME: X.509v3 extensions for ca, server, client, ca-nc
-# (name-constrained to example.org), ca-plain (a CA without key usage).
-pki_ext() {
-	case $1 in
-	ca) printf '%s\n' "basicConstraints=critical,CA:TRUE" \
-		"keyUsage=critical,keyCertSign,cRLSign" ;;
-	ca-nc) printf '%s\n' "basicConstraints=critical,CA:TRUE" \
-		"keyUsage=critical,keyCertSign,cRLSign" \
-		"nameConstraints=critical,permitted;DNS:.example.org" ;;
-	server) printf '%s\n' "basicConstraints=CA:FALSE" \
-		"keyUsage=critical,digitalSignature,keyEncipherment" \
-		"extendedKeyUsage=serverAuth" "subjectAltName=DNS:$2" ;;
-	client) printf '%s\n' "basicConstraints=CA:FALSE" \
-		"keyUsage=critical,digitalSignature" \
-		"extendedKeyUsage=clientAuth" "subjectAltName=DNS:$2" ;;
-	esac
-	printf '%s\n' "subjectKeyIdentifier=hash"
-}
-
-# pki_cert NAME ISSUER PROFILE [KEY] [DAYS] [START] [MD]
-#   ISSUER "self" makes a self-signed certificate.  START (for faketime,
-#   e.g. "-400d" or "+30d") shifts the issuing time: expired and
-#   not-yet-valid certificates.  The common name and DNS name are NAME
-#   for servers, so use host names for leaves.
-pki_cert() {
-	local name=$1 issuer=$2 profile=$3 key=${4:-ec} days=${5:-365}
-	local start=${6:-} md=${7:-sha256} ext=$PKI/$1.ext
-	local -a faketime=()
-	[ -n "$start" ] && faketime=(faketime -f "$start")
-	[ -f "$PKI/$name.key" ] || pki_key "$name" "$key"
-	pki_ext "$profile" "$name" >"$ext"
-	[ "$issuer" = self ] || echo "authorityKeyIdentifier=keyid:always" >>"$ext"
-	openssl req -new -key "$PKI/$name.key" -subj "/O=Test/CN=$name" \
-		-out "$PKI/$name.csr" 2>/dev/null
-	if [ "$issuer" = self ]; then
-		"${faketime[@]}" openssl x509 -req -in "$PKI/$name.csr" \
-			-signkey "$PKI/$name.key" -days "$days" -"$md" \
-			-extfile "$ext" -set_serial "0x$(openssl rand -hex 8)" \
-			-out "$PKI/$name.pem" 2>/dev/null
-	else
-		"${faketime[@]}" openssl x509 -req -in "$PKI/$name.csr" \
-			-CA "$PKI/$issuer.pem" -CAkey "$PKI/$issuer.key" \
-			-days "$days" -"$md" -extfile "$ext" \
-			-set_serial "0x$(openssl rand -hex 8)" \
-			-out "$PKI/$name.pem" 2>/dev/null
-	fi
-	[ -s "$PKI/$name.pem" ] || { echo "pki_cert $name failed" >&2; return 1; }
 }
 
 # The PKI most tests share: a root, two intermediates, a good leaf.
@@ -107,6 +49,7 @@ setup_world() {
 }
 
 # write_maincf [EXTRA LINES...]: a main.cf naming the bundle and the key.
+# shellcheck disable=SC2120 # the .bats files pass the extra lines
 write_maincf() {
 	{
 		echo "smtpd_tls_security_level = may"
@@ -115,6 +58,19 @@ write_maincf() {
 		echo "myhostname = $HOST"
 		printf '%s\n' "$@"
 	} >"$T/postfix/main.cf"
+	settle_maincf
+}
+
+# edit_maincf SED-SCRIPT: change main.cf in place.
+edit_maincf() {
+	sed -i "$1" "$T/postfix/main.cf"
+	settle_maincf
+}
+
+# Postfix waits until main.cf is at least a second old before it reads it
+# (the file might be being edited); date it back so postconf answers at once.
+settle_maincf() {
+	touch -d '1 hour ago' "$T/postfix/main.cf"
 }
 
 # The helper on the test world, trusting only the test root.

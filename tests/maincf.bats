@@ -19,23 +19,24 @@ setup() {
 }
 
 @test "no TLS settings at all means TLS is off" {
-	sed -i '/smtpd_tls_security_level/d' "$T/postfix/main.cf"
+	edit_maincf '/smtpd_tls_security_level/d'
 	refuses 78 "TLS is switched off" deploy_inputs deploy
 }
 
 @test "the legacy smtpd_use_tls and smtpd_enforce_tls switch TLS on" {
-	sed -i '/smtpd_tls_security_level/d' "$T/postfix/main.cf"
+	edit_maincf '/smtpd_tls_security_level/d'
 	echo "smtpd_use_tls = yes" >>"$T/postfix/main.cf"
+	settle_maincf
 	run deploy_inputs check
 	assert_success
-	sed -i 's/smtpd_use_tls = yes/smtpd_enforce_tls = yes/' "$T/postfix/main.cf"
+	edit_maincf 's/smtpd_use_tls = yes/smtpd_enforce_tls = yes/'
 	run deploy_inputs check
 	assert_success
 }
 
 @test "odd spacing and case in main.cf values are understood" {
 	write_maincf
-	sed -i 's/^smtpd_tls_security_level = may/smtpd_tls_security_level   =    ENCRYPT   /' "$T/postfix/main.cf"
+	edit_maincf 's/^smtpd_tls_security_level = may/smtpd_tls_security_level   =    ENCRYPT   /'
 	run deploy_inputs check
 	assert_success
 }

@@ -1,0 +1,49 @@
+#!/usr/bin/env bats
+# The build: warning-free, and it honours the variables an ebuild sets.
+
+load helpers
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	mkdir "$T/tree"
+	cp -r "$TOP/Makefile" "$TOP/src" "$T/tree/"
+	rm -f "$T/tree"/src/*.o
+}
+
+@test "the helper builds with -Wall -Wextra -Werror" {
+	run make -C "$T/tree" CFLAGS="-O2 -Werror"
+	assert_success
+	refute_output --partial "warning:"
+	assert_file_executable "$T/tree/postfix-tls-setup"
+}
+
+@test "CC, CFLAGS, CPPFLAGS and LDFLAGS reach every compile and the link" {
+	echo 'static int cppflags_seen __attribute__((used));' >"$T/mark.h"
+	run make -C "$T/tree" CC=gcc CFLAGS="-O1 -frecord-gcc-switches" \
+		CPPFLAGS="-include $T/mark.h" \
+		LDFLAGS="-Wl,--defsym=__gentoo_check_ldflags__=0"
+	assert_success
+	for o in "$T"/tree/src/*.o; do
+		readelf -p .GCC.command.line "$o" | grep -q -- '-O1' ||
+			fail "$o was built without CFLAGS"
+		nm "$o" | grep -q cppflags_seen ||
+			fail "$o was built without CPPFLAGS"
+	done
+	run nm "$T/tree/postfix-tls-setup"
+	assert_output --partial "__gentoo_check_ldflags__"
+}
+
+@test "PKG_CONFIG is the pkg-config that is asked" {
+	printf '#!/bin/sh\necho "$*" >>%s/asked\nexec pkg-config "$@"\n' "$T" >"$T/my-pkg-config"
+	chmod +x "$T/my-pkg-config"
+	run make -C "$T/tree" PKG_CONFIG="$T/my-pkg-config"
+	assert_success
+	assert_file_contains "$T/asked" "libcrypto"
+}
+
+@test "make install honours DESTDIR and PREFIX" {
+	run make -C "$T/tree" install DESTDIR="$T/image" PREFIX=/usr
+	assert_success
+	assert_file_executable "$T/image/usr/sbin/postfix-tls-setup"
+	assert_file_permission 755 "$T/image/usr/sbin/postfix-tls-setup"
+}

@@ -1,0 +1,82 @@
+#!/bin/sh
+# Install what building, testing and the demo need, when it is missing:
+# apt-get on Debian, emerge on Gentoo.  Safe to run again: it installs
+# nothing that is already there.
+set -eu
+
+# Debian package -> a file that proves it is installed.
+DEBIAN_NEEDS="
+gcc:/usr/bin/gcc
+make:/usr/bin/make
+pkgconf:/usr/bin/pkg-config
+libssl-dev:/usr/include/openssl/x509.h
+libbsd-dev:/usr/include/bsd/stdlib.h
+openssl:/usr/bin/openssl
+bats:/usr/bin/bats
+bats-support:/usr/lib/bats/bats-support/load.bash
+bats-assert:/usr/lib/bats/bats-assert/load.bash
+bats-file:/usr/lib/bats/bats-file/load.bash
+faketime:/usr/bin/faketime
+shellcheck:/usr/bin/shellcheck
+postfix:/usr/sbin/postconf
+openrc:/sbin/openrc-run
+iproute2:/sbin/ip
+util-linux:/usr/bin/unshare
+procps:/usr/bin/pgrep
+socat:/usr/bin/socat
+"
+
+missing_debian() {
+	for entry in $DEBIAN_NEEDS; do
+		[ -e "${entry#*:}" ] || printf '%s ' "${entry%%:*}"
+	done
+}
+
+as_root() {
+	if [ "$(id -u)" -eq 0 ]; then
+		"$@"
+	elif command -v sudo >/dev/null 2>&1; then
+		sudo "$@"
+	else
+		echo "deps.sh: run as root to install: $*" >&2
+		exit 1
+	fi
+}
+
+install_debian() {
+	pkgs=$(missing_debian)
+	[ -n "$pkgs" ] || return 0
+	echo "deps.sh: installing $pkgs"
+	# Postfix asks how to configure itself; "No configuration" ships no
+	# main.cf and starts nothing, which is what the tests want.
+	echo "postfix postfix/main_mailer_type select No configuration" |
+		as_root debconf-set-selections
+	as_root apt-get update -qq
+	# shellcheck disable=SC2086 # a list of package names
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends $pkgs >/dev/null
+	pkgs=$(missing_debian)
+	if [ -n "$pkgs" ]; then
+		echo "deps.sh: still missing after apt-get: $pkgs" >&2
+		exit 1
+	fi
+}
+
+install_gentoo() {
+	# bats-assert, bats-support and bats-file live in overlays (GURU).
+	as_root emerge --noreplace --quiet dev-libs/openssl dev-libs/libbsd \
+		dev-util/bats dev-util/shellcheck sys-libs/libfaketime net-misc/socat \
+		mail-mta/postfix sys-apps/openrc virtual/pkgconfig
+}
+
+if [ -r /etc/gentoo-release ]; then
+	install_gentoo
+elif command -v apt-get >/dev/null 2>&1; then
+	install_debian
+else
+	echo "deps.sh: neither Debian nor Gentoo; install by hand: a C" \
+		"compiler, make, pkg-config, OpenSSL and libbsd headers, bats" \
+		"with bats-support/assert/file, faketime, shellcheck, Postfix," \
+		"OpenRC" >&2
+	exit 1
+fi
