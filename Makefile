@@ -37,8 +37,9 @@ src/%.o: src/%.c src/extern.h
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 install: $(PROG)
-	install -d $(DESTDIR)$(SBINDIR)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(PROG) $(DESTDIR)$(SBINDIR)/$(PROG)
+	install -m 0644 $(PROG).8 $(DESTDIR)$(MANDIR)/man8/$(PROG).8
 
 check: $(PROG)
 	bash tests/run.sh

@@ -6,7 +6,7 @@ load helpers
 setup() {
 	T=$BATS_TEST_TMPDIR
 	mkdir "$T/tree"
-	cp -r "$TOP/Makefile" "$TOP/src" "$T/tree/"
+	cp -r "$TOP/Makefile" "$TOP/src" "$TOP/postfix-tls-setup.8" "$T/tree/"
 	rm -f "$T/tree"/src/*.o
 }
 
@@ -46,4 +46,5 @@ setup() {
 	assert_success
 	assert_file_executable "$T/image/usr/sbin/postfix-tls-setup"
 	assert_file_permission 755 "$T/image/usr/sbin/postfix-tls-setup"
+	assert_file_exists "$T/image/usr/share/man/man8/postfix-tls-setup.8"
 }

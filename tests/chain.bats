@@ -133,3 +133,12 @@ expect_order() {
 	assert_success
 	expect_order "$HOST" inter2 inter1
 }
+
+@test "check on a missing bundle says it would write it and writes nothing" {
+	before=$(snapshot)
+	run deploy_inputs check
+	assert_success
+	assert_output --partial "would write $BUNDLE (3 certificates)"
+	assert_file_not_exists "$BUNDLE"
+	assert_equal "$(snapshot)" "$before"
+}

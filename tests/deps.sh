@@ -24,6 +24,7 @@ iproute2:/sbin/ip
 util-linux:/usr/bin/unshare
 procps:/usr/bin/pgrep
 socat:/usr/bin/socat
+strace:/usr/bin/strace
 "
 
 missing_debian() {
@@ -65,7 +66,7 @@ install_debian() {
 install_gentoo() {
 	# bats-assert, bats-support and bats-file live in overlays (GURU).
 	as_root emerge --noreplace --quiet dev-libs/openssl dev-libs/libbsd \
-		dev-util/bats dev-util/shellcheck sys-libs/libfaketime net-misc/socat \
+		dev-util/bats dev-util/shellcheck sys-libs/libfaketime net-misc/socat dev-debug/strace \
 		mail-mta/postfix sys-apps/openrc virtual/pkgconfig
 }
 

@@ -174,3 +174,24 @@ setup() {
 	assert_failure 65
 	assert_output --partial "unable to get local issuer certificate at depth 2"
 }
+
+@test "a hashed trust directory given with --capath is used" {
+	mkdir "$T/anchors"
+	cp "$PKI/root.pem" "$T/anchors/"
+	openssl rehash "$T/anchors"
+	run "$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
+		--capath "$T/anchors" --cert "$T/ssl/cert.pem" \
+		--key "$T/ssl/key.pem" --chain "$T/ssl/chain.pem" check
+	assert_success
+}
+
+@test "the system store is looked up by hash, never by parsing the whole CA bundle" {
+	[ -d /etc/ssl/certs ] || skip "no /etc/ssl/certs here"
+	run strace -f -e trace=openat,stat,newfstatat,statx -o "$T/trace" "$HELPER" -c "$T/postfix" \
+		--root "$T/root" --conf "$T/conf" --cert "$T/ssl/cert.pem" \
+		--key "$T/ssl/key.pem" --chain "$T/ssl/chain.pem" check
+	assert_failure 65    # the test root is not in the system store
+	assert_file_contains "$T/trace" 'certs/[0-9a-f]\{8\}\.[0-9]'
+	run grep -E '"(/etc/ssl/certs/ca-certificates\.crt|/usr/lib/ssl/cert\.pem|/etc/ssl/cert\.pem)"' "$T/trace"
+	assert_failure
+}
