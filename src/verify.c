@@ -227,7 +227,7 @@ verify_key(const struct chain *c, const struct key *key, const char *keypath,
 	}
 	if (key->count == 0) {
 		problem(EX_DATAERR, keypath, "no private key found (expected "
-		    "a PEM block -----BEGIN PRIVATE KEY-----)");
+		    "a PEM \"PRIVATE KEY\" block)");
 		return -1;
 	}
 	if (key->pkey == NULL) {
