@@ -6,6 +6,7 @@ VERSION		= 0.1.0
 PREFIX		?= /usr/local
 SBINDIR		?= $(PREFIX)/sbin
 MANDIR		?= $(PREFIX)/share/man
+DATADIR		?= $(PREFIX)/share/postfix-tls-setup
 SYSCONFDIR	?= /etc
 PKG_CONFIG	?= pkg-config
 POSTCONF	?= /usr/sbin/postconf
@@ -40,7 +41,22 @@ install: $(PROG)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(PROG) $(DESTDIR)$(SBINDIR)/$(PROG)
 	install -m 0644 $(PROG).8 $(DESTDIR)$(MANDIR)/man8/$(PROG).8
+	install -d $(DESTDIR)$(DATADIR)
+	sed 's|/usr/sbin/postfix-tls-setup|$(SBINDIR)/$(PROG)|' \
+		files/openrc-hook.sh >$(DESTDIR)$(DATADIR)/openrc-hook.sh
+	chmod 0644 $(DESTDIR)$(DATADIR)/openrc-hook.sh
 
+# The OpenRC files under /etc (the ebuild uses newinitd and friends).
+install-openrc:
+	install -d $(DESTDIR)$(SYSCONFDIR)/init.d $(DESTDIR)$(SYSCONFDIR)/conf.d \
+		$(DESTDIR)$(SYSCONFDIR)/rc.conf.d
+	sed 's|/usr/share/postfix-tls-setup|$(DATADIR)|' init.d/$(PROG) \
+		>$(DESTDIR)$(SYSCONFDIR)/init.d/$(PROG)
+	chmod 0755 $(DESTDIR)$(SYSCONFDIR)/init.d/$(PROG)
+	install -m 0644 conf.d/$(PROG) $(DESTDIR)$(SYSCONFDIR)/conf.d/$(PROG)
+	sed 's|/usr/share/postfix-tls-setup|$(DATADIR)|' files/$(PROG).rc.conf \
+		>$(DESTDIR)$(SYSCONFDIR)/rc.conf.d/$(PROG).conf
+	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/rc.conf.d/$(PROG).conf
 check: $(PROG)
 	bash tests/run.sh
 
@@ -50,4 +66,4 @@ demo: $(PROG)
 clean:
 	rm -f $(PROG) $(OBJS)
 
-.PHONY: all install check demo clean
+.PHONY: all install install-openrc check demo clean

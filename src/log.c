@@ -36,11 +36,44 @@ emit(int prio, int to_stderr, const char *tag, const char *path,
 	syslog(prio, "%s%s%s%s", tag, path ? path : "", path ? ": " : "", msg);
 }
 
+/*
+ * One line per problem: a directory that is unsafe for three files is
+ * one problem.  Remember what was said (a hash of it) and say it once.
+ */
+static int
+said_before(int prio, const char *path, const char *fmt, va_list ap)
+{
+	static unsigned long	 said[64];
+	static size_t		 nsaid;
+	char			 msg[2048];
+	unsigned long		 h = 5381 + prio;
+	const char		*p;
+	size_t			 i;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	for (p = path ? path : ""; *p; p++)
+		h = h * 33 + (unsigned char)*p;
+	for (p = msg; *p; p++)
+		h = h * 33 + (unsigned char)*p;
+	for (i = 0; i < nsaid; i++)
+		if (said[i] == h)
+			return 1;
+	if (nsaid < sizeof(said) / sizeof(said[0]))
+		said[nsaid++] = h;
+	return 0;
+}
+
 void
 problem(int ex, const char *path, const char *fmt, ...)
 {
 	va_list	ap;
 
+	va_start(ap, fmt);
+	if (said_before(LOG_ERR, path, fmt, ap)) {
+		va_end(ap);
+		return;
+	}
+	va_end(ap);
 	if (nproblems++ == 0)
 		first_status = ex;
 	va_start(ap, fmt);
@@ -67,6 +100,12 @@ warning(const char *path, const char *fmt, ...)
 {
 	va_list	ap;
 
+	va_start(ap, fmt);
+	if (said_before(LOG_WARNING, path, fmt, ap)) {
+		va_end(ap);
+		return;
+	}
+	va_end(ap);
 	va_start(ap, fmt);
 	emit(LOG_WARNING, !quiet, "warning: ", path, fmt, ap);
 	va_end(ap);

@@ -48,6 +48,7 @@ usage(int status)
 	    "  -c DIR            Postfix configuration directory "
 	    "(default " DEFAULT_CONFDIR ")\n"
 	    "  --conf FILE       tuning file (default " DEFAULT_CONF ")\n"
+	    "  --no-conf         read no tuning file\n"
 	    "  --cert FILE       leaf certificate (POSTFIX_TLS_CERT)\n"
 	    "  --key FILE        private key (POSTFIX_TLS_KEY)\n"
 	    "  --chain FILE      CA chain file, repeatable "
@@ -72,11 +73,12 @@ usage(int status)
 	exit(status);
 }
 
-enum { O_CONF = 256, O_CERT, O_KEY, O_CHAIN, O_BUNDLE, O_CAFILE, O_CAPATH,
+enum { O_CONF = 256, O_NO_CONF, O_CERT, O_KEY, O_CHAIN, O_BUNDLE, O_CAFILE, O_CAPATH,
     O_ROOT, O_WARN, O_INCLUDE_ROOT };
 
 static const struct option longopts[] = {
 	{ "conf", required_argument, NULL, O_CONF },
+	{ "no-conf", no_argument, NULL, O_NO_CONF },
 	{ "cert", required_argument, NULL, O_CERT },
 	{ "key", required_argument, NULL, O_KEY },
 	{ "chain", required_argument, NULL, O_CHAIN },
@@ -134,6 +136,9 @@ parse_args(int argc, char *argv[], struct run *r, struct settings *cli,
 		case O_CONF:
 			*conffile = optarg;
 			*conf_required = 1;
+			break;
+		case O_NO_CONF:
+			*conffile = NULL;
 			break;
 		case O_CERT:
 			rc |= conf_set(cli, "POSTFIX_TLS_CERT", optarg, "--cert");
@@ -375,7 +380,7 @@ main(int argc, char *argv[])
 	file_init(&r.bundlef);
 	if (parse_args(argc, argv, &r, &cli, &conffile, &conf_required) == -1)
 		goto out;
-	if (conf_read(conffile, conf_required, &r.s) == -1)
+	if (conffile != NULL && conf_read(conffile, conf_required, &r.s) == -1)
 		goto out;
 	merge(&r.s, &cli);
 	if (postconf_query(r.confdir, &r.pf) == -1 || choose_files(&r) == -1)

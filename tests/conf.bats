@@ -15,7 +15,7 @@ setup() {
 	run "$HELPER" --help
 	assert_success
 	assert_output --partial "usage: postfix-tls-setup [options] deploy | check"
-	for opt in -c --conf --cert --key --chain --bundle --cafile --capath \
+	for opt in -c --conf --no-conf --cert --key --chain --bundle --cafile --capath \
 		--root --warn-days -q --quiet -v --verbose --help --version; do
 		assert_output --regexp "(  |, )$opt( |,|\$)"
 	done
@@ -142,4 +142,13 @@ bad_conf() {
 
 @test "a bad --warn-days is a configuration error" {
 	refuses 78 "--warn-days: POSTFIX_TLS_WARN_DAYS must be a number" deploy_inputs --warn-days=-1 deploy
+}
+
+@test "--no-conf reads no settings file, not even a broken one" {
+	echo 'this is not a setting' >"$T/conf"
+	cat "$PKI/$HOST.pem" "$PKI/chain.pem" >"$BUNDLE"
+	run "$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
+		--no-conf --cafile "$PKI/root.pem" check
+	assert_success
+	assert_output --partial "ok: $BUNDLE would be served with 3 certificates"
 }

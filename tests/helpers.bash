@@ -125,3 +125,12 @@ use_leaf() {
 	cp "$PKI/$1.pem" "$T/ssl/cert.pem"
 	cp "$PKI/$1.key" "$T/ssl/key.pem"
 }
+
+# world: run the scenario script on stdin inside a private world (mount,
+# network and PID namespaces, overlays over /etc /usr /var /run; see
+# tests/world.sh).  Everything it starts is gone when it returns.
+world() {
+	cat >"$T/scenario.sh"
+	unshare --pid --fork --mount-proc --mount --net --propagation private \
+		env PKI="$PKI" HOST="$HOST" TOP="$TOP" bash "$TOP/tests/world.sh" "$T" "$T/scenario.sh"
+}
