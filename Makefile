@@ -63,7 +63,25 @@ check: $(PROG)
 demo: $(PROG)
 	bash tests/demo.sh
 
-clean:
-	rm -f $(PROG) $(OBJS)
+# The release tarball the versioned ebuild's SRC_URI names: the committed
+# tree, byte-reproducible (git archive keeps the commit's times; gzip -n).
+dist:
+	mkdir -p dist
+	git archive --format=tar --prefix=$(PROG)-$(VERSION)/ HEAD | \
+		gzip -n -9 >dist/$(PROG)-$(VERSION).tar.gz
 
-.PHONY: all install install-openrc check demo clean
+# The overlay's Manifest for that tarball (thin manifest: DIST lines only).
+EBUILD_DIR	= ebuild/net-mail/$(PROG)
+manifest: dist
+	f=dist/$(PROG)-$(VERSION).tar.gz; \
+	printf 'DIST %s %s BLAKE2B %s SHA512 %s\n' "$${f##*/}" \
+		"$$(stat -c %s $$f)" "$$(b2sum $$f | cut -d' ' -f1)" \
+		"$$(sha512sum $$f | cut -d' ' -f1)" >$(EBUILD_DIR)/Manifest
+
+version:
+	@echo $(VERSION)
+
+clean:
+	rm -rf $(PROG) $(OBJS) dist
+
+.PHONY: all install install-openrc check demo dist manifest version clean

@@ -1,0 +1,75 @@
+# Copyright 2026 postfix-tls-setup authors
+# Distributed under the terms of the GNU General Public License v2
+
+EAPI=8
+
+inherit toolchain-funcs
+
+DESCRIPTION="Assemble, verify and install Postfix's TLS certificate, or refuse to start"
+HOMEPAGE="https://github.com/postfix-tls-setup/postfix-tls-setup"
+if [[ ${PV} == 9999 ]]; then
+	inherit git-r3
+	EGIT_REPO_URI="https://github.com/postfix-tls-setup/postfix-tls-setup.git"
+else
+	SRC_URI="https://github.com/postfix-tls-setup/postfix-tls-setup/releases/download/v${PV}/${P}.tar.gz"
+	KEYWORDS="~amd64"
+fi
+
+LICENSE="ISC"
+SLOT="0"
+IUSE="test"
+RESTRICT="!test? ( test )"
+
+DEPEND="
+	dev-libs/libbsd
+	dev-libs/openssl:=
+"
+RDEPEND="
+	${DEPEND}
+	mail-mta/postfix[ssl]
+"
+BDEPEND="
+	virtual/pkgconfig
+	test? ( dev-util/bats )
+"
+
+src_compile() {
+	emake CC="$(tc-getCC)" PKG_CONFIG="$(tc-getPKG_CONFIG)"
+}
+
+src_test() {
+	# The full suite needs root, namespaces and a real Postfix; the smoke
+	# tests run as the portage user in the sandbox.
+	bats tests/smoke.bats || die "tests failed"
+}
+
+src_install() {
+	emake DESTDIR="${D}" PREFIX="${EPREFIX}/usr" install
+	newinitd init.d/postfix-tls-setup postfix-tls-setup
+	newconfd conf.d/postfix-tls-setup postfix-tls-setup
+	insinto /etc/rc.conf.d
+	newins files/postfix-tls-setup.rc.conf postfix-tls-setup.conf
+	einstalldocs
+}
+
+pkg_postinst() {
+	elog "postfix-tls-setup now runs before every 'rc-service postfix start',"
+	elog "'restart' and 'reload' (hook: /etc/rc.conf.d/postfix-tls-setup.conf)"
+	elog "and refuses to start Postfix when its TLS is broken."
+	elog "Point it at your certificate in /etc/conf.d/postfix-tls-setup"
+	elog "(postfix-tls-setup.NAME for postfix.NAME), then check with:"
+	elog "  emerge --config =${CATEGORY}/${PF}"
+	elog "Switch the hook off with POSTFIX_TLS_HOOK=\"no\" there."
+	local f
+	for f in "${EROOT}"/etc/conf.d/postfix "${EROOT}"/etc/conf.d/postfix.*; do
+		[[ -f ${f} ]] || continue
+		if grep -Eq '^[[:space:]]*(start|reload|stop)_pre[[:space:]]*\(' "${f}"; then
+			ewarn "${f} defines its own _pre function, which replaces"
+			ewarn "postfix-tls-setup's hook: call _pts_run deploy from it."
+		fi
+	done
+}
+
+pkg_config() {
+	"${EROOT}"/usr/sbin/postfix-tls-setup --root "${ROOT:-/}" check
+}

@@ -1,0 +1,1 @@
+postfix-tls-setup-0.1.0.ebuild

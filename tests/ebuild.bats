@@ -1,0 +1,82 @@
+#!/usr/bin/env bats
+# The overlay and the release tarball.  The checks with Portage itself run
+# where "ebuild" is on PATH (on Gentoo) and say they are skipped elsewhere.
+
+load helpers
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	VERSION=$(make -s -C "$TOP" version)
+	PKGDIR=$TOP/ebuild/net-mail/postfix-tls-setup
+}
+
+@test "the version is named in one place and everything agrees with it" {
+	assert_regex "$VERSION" '^[0-9]+\.[0-9]+\.[0-9]+$'
+	assert_file_exists "$PKGDIR/postfix-tls-setup-$VERSION.ebuild"
+	assert_link_exists "$PKGDIR/postfix-tls-setup-9999.ebuild"
+	grep -q "\"postfix-tls-setup $VERSION\"" "$TOP/postfix-tls-setup.8"
+	run "$HELPER" --version
+	assert_output "postfix-tls-setup $VERSION"
+}
+
+@test "the overlay is an ebuild repository an admin can add through repos.conf" {
+	assert_equal "$(cat "$TOP/ebuild/profiles/repo_name")" postfix-tls-setup
+	assert_file_contains "$TOP/ebuild/metadata/layout.conf" '^masters = gentoo$'
+	assert_file_contains "$TOP/ebuild/metadata/layout.conf" '^thin-manifests = true$'
+	assert_file_exists "$PKGDIR/metadata.xml"
+	for e in "$PKGDIR"/*.ebuild; do
+		assert_file_contains "$e" '^EAPI=8$'
+		assert_file_contains "$e" 'mail-mta/postfix\[ssl\]'
+		assert_file_contains "$e" 'dev-libs/openssl:='
+		assert_file_contains "$e" 'test? ( dev-util/bats )'
+	done
+}
+
+@test "make dist is byte-reproducible and its tarball builds and passes the smoke tests" {
+	cd "$TOP"
+	git rev-parse --git-dir >/dev/null 2>&1 || skip "not a git checkout"
+	run make -s dist
+	assert_success
+	first=$(sha256sum <"dist/postfix-tls-setup-$VERSION.tar.gz")
+	run make -s dist
+	assert_equal "$(sha256sum <"dist/postfix-tls-setup-$VERSION.tar.gz")" "$first"
+	tar -xzf "dist/postfix-tls-setup-$VERSION.tar.gz" -C "$T"
+	run make -s -C "$T/postfix-tls-setup-$VERSION" CFLAGS="-O2 -Werror"
+	assert_success
+	run bats "$T/postfix-tls-setup-$VERSION/tests/smoke.bats"
+	assert_success
+	assert_output --partial "ok 4 "
+}
+
+@test "make manifest writes the DIST line for the tarball" {
+	cd "$TOP"
+	git rev-parse --git-dir >/dev/null 2>&1 || skip "not a git checkout"
+	cp -r "$TOP" "$T/tree"
+	run make -s -C "$T/tree" manifest
+	assert_success
+	f=$T/tree/dist/postfix-tls-setup-$VERSION.tar.gz
+	assert_equal "$(cat "$T/tree/ebuild/net-mail/postfix-tls-setup/Manifest")" \
+		"DIST postfix-tls-setup-$VERSION.tar.gz $(stat -c %s "$f") BLAKE2B $(b2sum "$f" | cut -d' ' -f1) SHA512 $(sha512sum "$f" | cut -d' ' -f1)"
+}
+
+@test "Portage builds, tests and installs the versioned ebuild" {
+	command -v ebuild >/dev/null || skip "Portage's ebuild is not on PATH (Gentoo only)"
+	cd "$TOP"
+	cp -r "$TOP/ebuild" "$T/overlay"
+	mkdir -p "$T/distfiles"
+	make -s dist
+	cp "dist/postfix-tls-setup-$VERSION.tar.gz" "$T/distfiles/"
+	export DISTDIR=$T/distfiles PORTAGE_TMPDIR=$T/tmp FEATURES="test -userpriv"
+	mkdir -p "$PORTAGE_TMPDIR"
+	e=$T/overlay/net-mail/postfix-tls-setup/postfix-tls-setup-$VERSION.ebuild
+	run ebuild "$e" manifest clean test install
+	assert_success
+	refute_output --partial "QA Notice"
+	image=$PORTAGE_TMPDIR/portage/net-mail/postfix-tls-setup-$VERSION/image
+	assert_file_executable "$image/usr/sbin/postfix-tls-setup"
+	assert_file_exists "$image/etc/init.d/postfix-tls-setup"
+	assert_file_exists "$image/etc/conf.d/postfix-tls-setup"
+	assert_file_exists "$image/etc/rc.conf.d/postfix-tls-setup.conf"
+	assert_file_exists "$image/usr/share/postfix-tls-setup/openrc-hook.sh"
+	ls "$image"/usr/share/man/man8/postfix-tls-setup.8*
+}
