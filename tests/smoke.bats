@@ -40,7 +40,7 @@ setup() {
 	run "$HELPER" -c "$T/postfix" --root "$T/root" --no-conf --key "$T/ssl/key.pem" check
 	if command -v postconf >/dev/null; then
 		[ "$status" -eq 77 ]
-		[[ $output == *"directory is owned by "* ]]
+		[[ $output == *": directory is "* ]]  # owned by another user, or writable by others
 	else
 		[ "$status" -eq 78 ]
 		[[ $output == *"cannot read Postfix's settings: postconf could not be run"* ]]
