@@ -71,5 +71,9 @@ pkg_postinst() {
 }
 
 pkg_config() {
-	"${EROOT}"/usr/sbin/postfix-tls-setup --root "${ROOT:-/}" check
+	local conf=${EROOT}/etc/conf.d/postfix-tls-setup
+	local args=( -c "${EROOT}/etc/postfix" --root "${ROOT:-/}" --no-conf )
+	[[ -e ${conf} ]] && args=( -c "${EROOT}/etc/postfix" --root "${ROOT:-/}" --conf "${conf}" )
+	"${EROOT}"/usr/sbin/postfix-tls-setup "${args[@]}" check ||
+		die "postfix-tls-setup found problems (see above)"
 }
