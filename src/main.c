@@ -272,26 +272,25 @@ load_one(struct run *r, const char *path, int want_key)
 	return f;
 }
 
+/*
+ * Read every input, so that each bad one is reported.  The chain is built
+ * from whatever was readable; it needs at least the leaf's file.
+ */
 static int
 load_inputs(struct run *r)
 {
 	const char	*srcs[MAX_INPUTS + 2];
 	struct file	*leaf;
 	size_t		 i;
-	int		 rc = 0;
 
 	/* The key first: if it shares a file with the leaf, read it as one. */
-	if ((r->keyf = load_one(r, r->keypath, 1)) == NULL)
-		rc = -1;
-	if ((leaf = load_one(r, r->leafsrc, 0)) == NULL)
-		rc = -1;
+	r->keyf = load_one(r, r->keypath, 1);
+	leaf = load_one(r, r->leafsrc, 0);
 	for (i = 0; i < r->s.nchain; i++)
-		if (load_one(r, r->s.chain[i], 0) == NULL)
-			rc = -1;
+		load_one(r, r->s.chain[i], 0);
 	file_init(&r->bundlef);
-	if (file_open(&r->bundlef, r->bundle, 1) == -1)
-		rc = -1;
-	if (rc == -1)
+	file_open(&r->bundlef, r->bundle, 1);
+	if (leaf == NULL)
 		return -1;
 	for (i = 0; i < r->nin; i++)
 		srcs[i] = r->in[i].path;
@@ -306,7 +305,8 @@ run_checks(struct run *r)
 
 	vdb_check_ssl(r->root);
 	if (load_inputs(r) == 0) {
-		verify_key(&r->chain, &r->key, r->keypath, r->leafsrc);
+		if (r->keyf != NULL)	/* else its problem is reported */
+			verify_key(&r->chain, &r->key, r->keypath, r->leafsrc);
 		verify_chain(&r->chain, r->s.cafile, r->s.capath, r->leafsrc);
 		verify_warn(&r->chain, r->leafsrc, r->pf.v[PF_MYHOSTNAME],
 		    r->s.warn_days);

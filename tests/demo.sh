@@ -1,77 +1,66 @@
 #!/usr/bin/env bash
-# The demo behind "make demo": a throw-away PKI, a Postfix configuration
-# with broken TLS that the helper refuses, then the fixed one it accepts.
-# Everything lives in a temporary directory that is removed at the end.
+# The demo behind "make demo" (root, on Debian or Gentoo): a throw-away
+# PKI, then in a private world (tests/world.sh: own mounts, network and
+# processes; nothing on this machine changes) real OpenRC and real Postfix
+# with the hook installed: a broken set-up is refused with its reasons,
+# the fixed one starts, and a real STARTTLS handshake shows the verified
+# chain.  Everything is removed at the end.
 set -eu
 cd "$(dirname "$0")/.."
 TOP=$PWD
-HELPER=$TOP/postfix-tls-setup
-HOST=mail.example.org
+[ "$(id -u)" -eq 0 ] || { echo "make demo needs root (it uses namespaces)" >&2; exit 1; }
 
 DEMO=$(mktemp -d /tmp/postfix-tls-setup-demo.XXXXXX)
 trap 'rm -rf "$DEMO"' EXIT
 chmod 755 "$DEMO"
-export PKI=$DEMO/pki
-mkdir -p "$PKI" "$DEMO/postfix" "$DEMO/ssl" \
-	"$DEMO/root/var/db/pkg/mail-mta/postfix-3.8.4"
+export PKI=$DEMO/pki HOST=mail.example.org
+mkdir -p "$PKI"
 # shellcheck source=tests/pki.bash
 . "$TOP/tests/pki.bash"
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-run() { printf '$ %s\n' "$*"; "$@"; }
-
-say "A throw-away PKI: root CA -> intermediate -> $HOST"
+printf '\n\033[1m== A throw-away PKI: root CA -> intermediate -> %s\033[0m\n' "$HOST"
 pki_cert root self ca
 pki_cert intermediate root ca
 pki_cert "$HOST" intermediate server
 pki_cert stranger.example.org intermediate server
-echo "made $(ls "$PKI"/*.pem | wc -l) certificates in $PKI"
+ls "$PKI"/*.pem
 
-say "A Gentoo package database that says Postfix was built with USE=ssl"
-echo "amd64 berkdb pam sasl ssl" >"$DEMO/root/var/db/pkg/mail-mta/postfix-3.8.4/USE"
-cat "$DEMO/root/var/db/pkg/mail-mta/postfix-3.8.4/USE"
+cat >"$DEMO/scenario.sh" <<'SCENARIO'
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+show() { printf '# %s\n' "$*"; "$@"; }
 
-say "main.cf, with the settings Postfix would use"
-cat >"$DEMO/postfix/main.cf" <<EOF
-myhostname = $HOST
-smtpd_tls_security_level = may
-smtpd_tls_cert_file = $DEMO/postfix/certificate.pem
-smtpd_tls_key_file = $DEMO/ssl/key.pem
-EOF
-touch -d '1 hour ago' "$DEMO/postfix/main.cf"  # postconf waits out fresh edits
-cat "$DEMO/postfix/main.cf"
+step "Postfix (Debian's package) with Gentoo's init script shape and our hook"
+make_postfix /etc/postfix 127.0.0.1
+postconf -n | grep -E 'tls|myhostname'
+show cat /etc/rc.conf.d/postfix-tls-setup.conf | grep -v '^#'
 
-say "Broken: the wrong key, no intermediate, a world-readable key"
-cp "$PKI/$HOST.pem" "$DEMO/ssl/cert.pem"
-cp "$PKI/stranger.example.org.key" "$DEMO/ssl/key.pem"
-chmod 0644 "$DEMO/ssl/key.pem"
-cat >"$DEMO/conf" <<EOF
-POSTFIX_TLS_CERT="$DEMO/ssl/cert.pem"
-POSTFIX_TLS_KEY="$DEMO/ssl/key.pem"
-POSTFIX_TLS_CAFILE="$PKI/root.pem"
-EOF
-helper() {
-	run "$HELPER" -c "$DEMO/postfix" --root "$DEMO/root" --conf "$DEMO/conf" "$@"
-}
-set +e
-helper deploy
-echo "(exit status $?: Postfix would not be started; nothing was written:" \
-	"$(ls "$DEMO/postfix")"")"
-set -e
+step "Broken: a key that belongs to another certificate; the root given instead of the intermediate"
+cp "$PKI/$HOST.pem" /etc/ssl/mail/cert.pem
+cp "$PKI/stranger.example.org.key" /etc/ssl/mail/key.pem
+cp "$PKI/root.pem" /etc/ssl/mail/chain.pem
+tune /etc/conf.d/postfix-tls-setup
+show rc-service postfix start
+echo "(exit status $?)"
+running && echo "Postfix is running" || echo "Postfix is NOT running, and nothing was written:"
+ls /etc/postfix
 
-say "Fixed: the right key and the CA's chain file, given in any order"
-cp "$PKI/$HOST.key" "$DEMO/ssl/key.pem"
-chmod 0644 "$DEMO/ssl/key.pem"
-cat "$PKI/root.pem" "$PKI/intermediate.pem" >"$DEMO/ssl/ca-chain.pem"
-echo "POSTFIX_TLS_CHAIN=\"$DEMO/ssl/ca-chain.pem\"" >>"$DEMO/conf"
-helper deploy
+step "Fixed: the right key, and the CA's chain file (with the root, which is left out)"
+cp "$PKI/$HOST.key" /etc/ssl/mail/key.pem
+cat "$PKI/root.pem" "$PKI/intermediate.pem" >/etc/ssl/mail/chain.pem
+show rc-service postfix start
+stat -c '%n %U:%G %a' /etc/postfix/certificate.pem /etc/ssl/mail/key.pem
 
-say "The bundle: leaf first, then its issuer; root:root 0600"
-run stat -c '%n %U:%G %a' "$DEMO/postfix/certificate.pem" "$DEMO/ssl/key.pem"
-openssl crl2pkcs7 -nocrl -certfile "$DEMO/postfix/certificate.pem" |
-	openssl pkcs7 -print_certs -noout | grep subject=
+step "A verifying client that trusts only the demo root: STARTTLS on port 25"
+starttls 127.0.0.1
+echo "served chain, leaf first:"
+timeout 20 openssl s_client -starttls smtp -connect 127.0.0.1:25 -showcerts \
+	</dev/null 2>/dev/null | grep -E '^ *[0-9]+ s:'
 
-say "check, as monitoring would run it: nothing to change"
-helper check
-echo
-echo "demo finished; $DEMO removed"
+step "Stop; the private world and everything in it goes away"
+show rc-service postfix stop
+SCENARIO
+
+unshare --pid --fork --mount-proc --mount --net --propagation private \
+	env PKI="$PKI" HOST="$HOST" TOP="$TOP" \
+	bash "$TOP/tests/world.sh" "$DEMO" "$DEMO/scenario.sh"
+printf '\ndemo finished; %s removed\n' "$DEMO"

@@ -81,3 +81,12 @@ setup() {
 	refute_output --partial "$body"
 	refute_output --regexp "BEGIN [A-Z ]*PRIVATE KEY"
 }
+
+@test "a bad chain file does not hide the other problems" {
+	: >"$T/ssl/chain.pem"
+	cp "$PKI/other.example.org.key" "$T/ssl/key.pem" 2>/dev/null ||
+		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/ssl/key.pem"
+	refuses 65 "$T/ssl/chain.pem: file is empty" deploy_inputs deploy
+	assert_output --partial "$T/ssl/key.pem: private key does not match"
+	assert_output --partial "unable to get local issuer certificate"
+}

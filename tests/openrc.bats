@@ -26,6 +26,7 @@ setup_file() {
 
 setup() {
 	need_root
+	# shellcheck disable=SC2034 # world() in helpers.bash uses it
 	T=$BATS_TEST_TMPDIR
 }
 

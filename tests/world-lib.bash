@@ -73,8 +73,8 @@ tune() {
 
 # wait_port ADDR PORT: until something accepts connections (10 s at most).
 wait_port() {
-	local i
-	for i in $(seq 100); do
+	local _
+	for _ in $(seq 100); do
 		(exec 3<>"/dev/tcp/$1/$2") 2>/dev/null && return 0
 		sleep 0.1
 	done
