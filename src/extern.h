@@ -98,6 +98,7 @@ void	file_close(struct file *);
 
 /* write.c: the one way a file is written. */
 int	write_atomic(struct file *, const unsigned char *buf, size_t len);
+int	write_cleanup(struct file *, int apply);
 
 /* pem.c: certificates and keys out of PEM files. */
 struct cert {

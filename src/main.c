@@ -323,7 +323,7 @@ install(struct run *r)
 	int		 changed, rc = -1;
 
 	if (chain_pem(&r->chain, r->key_in_bundle ? &r->key : NULL, &new,
-	    &newlen) == -1)
+	    &newlen) == -1 || write_cleanup(&r->bundlef, r->apply) == -1)
 		goto out;
 	if (r->bundlef.fd != -1 && file_read(&r->bundlef, &old, &oldlen) ==
 	    -1)

@@ -5,6 +5,8 @@
  * directory.  A reader (a fresh smtpd) sees the old file or the whole new
  * one, never half of it, and a crash at any point leaves one of the two.
  */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -17,19 +19,30 @@
 
 #define TMP_TRIES	16
 
+#define TMP_SUFFIX	8		/* hex digits after ".NAME." */
+
+/* ".NAME." (NAME shortened so that the whole fits NAME_MAX). */
+static void
+temp_prefix(const char *name, char *buf, size_t size)
+{
+	snprintf(buf, size, ".%.*s.", NAME_MAX - TMP_SUFFIX - 2, name);
+}
+
 /* ".NAME.XXXXXXXX" beside NAME, opened O_EXCL: never an existing file. */
 static int
 create_temp(int dirfd, const char *name, char *tmp, size_t size)
 {
-	unsigned char	rnd[4];
+	unsigned char	rnd[TMP_SUFFIX / 2];
+	char		prefix[NAME_MAX - TMP_SUFFIX + 1];
 	mode_t		old;
 	int		fd = -1, i;
 
+	temp_prefix(name, prefix, sizeof(prefix));
 	old = umask(077);
 	for (i = 0; i < TMP_TRIES; i++) {
 		arc4random_buf(rnd, sizeof(rnd));
-		snprintf(tmp, size, ".%.*s.%02x%02x%02x%02x", NAME_MAX - 10,
-		    name, rnd[0], rnd[1], rnd[2], rnd[3]);
+		snprintf(tmp, size, "%s%02x%02x%02x%02x", prefix, rnd[0],
+		    rnd[1], rnd[2], rnd[3]);
 		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
 		    O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd != -1 || errno != EEXIST)
@@ -105,5 +118,61 @@ out:
 		unlinkat(f->dirfd, tmp, 0);
 	if (dfd != -1)
 		close(dfd);
+	return rc;
+}
+
+static int
+is_our_temp(const char *entry, const char *prefix)
+{
+	size_t	n = strlen(prefix), i;
+
+	if (strncmp(entry, prefix, n) || strlen(entry + n) != TMP_SUFFIX)
+		return 0;
+	for (i = n; entry[i] != '\0'; i++)
+		if (!isxdigit((unsigned char)entry[i]) ||
+		    isupper((unsigned char)entry[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * A run killed between creating its temporary and renaming it leaves the
+ * temporary behind: remove ours (exact name pattern, root's, a regular
+ * file with one link) before writing again.
+ */
+int
+write_cleanup(struct file *f, int apply)
+{
+	char		 prefix[NAME_MAX + 1];
+	struct dirent	*de;
+	struct stat	 st;
+	DIR		*dir = NULL;
+	int		 dfd, rc = 0;
+
+	temp_prefix(f->name, prefix, sizeof(prefix));
+	if ((dfd = openat(f->dirfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1 || (dir = fdopendir(dfd)) == NULL) {
+		if (dfd != -1)
+			close(dfd);
+		return 0;	/* nothing to clean that we could see */
+	}
+	while ((de = readdir(dir)) != NULL) {
+		if (!is_our_temp(de->d_name, prefix) ||
+		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    !S_ISREG(st.st_mode) || st.st_uid != 0 || st.st_nlink != 1)
+			continue;
+		if (!apply)
+			report("would remove %s, left by an interrupted run",
+			    de->d_name);
+		else if (unlinkat(dfd, de->d_name, 0) == -1) {
+			problem(EX_IOERR, f->real, "cannot remove %s, left by "
+			    "an interrupted run: %s", de->d_name,
+			    strerror(errno));
+			rc = -1;
+		} else
+			report("removed %s, left by an interrupted run",
+			    de->d_name);
+	}
+	closedir(dir);
 	return rc;
 }

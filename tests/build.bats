@@ -6,7 +6,8 @@ load helpers
 setup() {
 	T=$BATS_TEST_TMPDIR
 	mkdir "$T/tree"
-	cp -r "$TOP/Makefile" "$TOP/src" "$TOP/postfix-tls-setup.8" "$T/tree/"
+	cp -r "$TOP/Makefile" "$TOP/src" "$TOP/files" "$TOP/init.d" "$TOP/conf.d" \
+		"$TOP/postfix-tls-setup.8" "$T/tree/"
 	rm -f "$T/tree"/src/*.o
 }
 
@@ -47,4 +48,16 @@ setup() {
 	assert_file_executable "$T/image/usr/sbin/postfix-tls-setup"
 	assert_file_permission 755 "$T/image/usr/sbin/postfix-tls-setup"
 	assert_file_exists "$T/image/usr/share/man/man8/postfix-tls-setup.8"
+	assert_file_exists "$T/image/usr/share/postfix-tls-setup/openrc-hook.sh"
+	run make -C "$T/tree" install-openrc DESTDIR="$T/image" PREFIX=/usr SYSCONFDIR=/etc
+	assert_success
+	assert_file_executable "$T/image/etc/init.d/postfix-tls-setup"
+	assert_file_exists "$T/image/etc/conf.d/postfix-tls-setup"
+	assert_file_contains "$T/image/etc/rc.conf.d/postfix-tls-setup.conf" \
+		'/usr/share/postfix-tls-setup/openrc-hook.sh'
+	run make -C "$T/tree" install-openrc DESTDIR="$T/image2" PREFIX=/opt/pts SYSCONFDIR=/etc
+	assert_file_contains "$T/image2/etc/rc.conf.d/postfix-tls-setup.conf" \
+		'/opt/pts/share/postfix-tls-setup/openrc-hook.sh'
+	assert_file_contains "$T/image2/etc/init.d/postfix-tls-setup" \
+		'/opt/pts/share/postfix-tls-setup/openrc-hook.sh'
 }
