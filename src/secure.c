@@ -322,10 +322,14 @@ file_open(struct file *f, const char *path, int may_be_absent)
 	if ((f->fd = openat(f->dirfd, f->name, flags)) == -1) {
 		if (errno == ENOENT && may_be_absent)
 			return 0;
-		problem(EX_NOINPUT, f->real, "%s%s", errno == ELOOP ?
-		    "became a symbolic link while being checked" :
-		    strerror(errno), errno == ENOENT ? " (check the file "
-		    "name in main.cf or /etc/conf.d/postfix-tls-setup)" : "");
+		if (errno == ELOOP)
+			problem(EX_NOPERM, f->real, "became a symbolic link "
+			    "while being checked; refusing it (is someone "
+			    "changing this directory?)");
+		else
+			problem(EX_NOINPUT, f->real, "%s%s", strerror(errno),
+			    errno == ENOENT ? " (check the file name in "
+			    "main.cf or /etc/conf.d/postfix-tls-setup)" : "");
 		return -1;
 	}
 	if (fstat(f->fd, &f->st) == -1) {
