@@ -57,7 +57,7 @@ install-openrc:
 	sed 's|/usr/share/postfix-tls-setup|$(DATADIR)|' files/$(PROG).rc.conf \
 		>$(DESTDIR)$(SYSCONFDIR)/rc.conf.d/$(PROG).conf
 	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/rc.conf.d/$(PROG).conf
-check: $(PROG)
+check: $(PROG) fuzzers asan valgrind-wrapper
 	bash tests/run.sh
 
 demo: $(PROG)
@@ -78,10 +78,42 @@ manifest: dist
 		"$$(stat -c %s $$f)" "$$(b2sum $$f | cut -d' ' -f1)" \
 		"$$(sha512sum $$f | cut -d' ' -f1)" >$(EBUILD_DIR)/Manifest
 
+# Fuzzing (clang with libFuzzer, ASan and UBSan): harnesses in tests/fuzz.
+FUZZ_CC		?= clang
+FUZZ_FLAGS	= -g -O1 -fsanitize=fuzzer,address,undefined \
+		  -fno-sanitize-recover=undefined
+LIB_SRCS	= $(filter-out src/main.c,$(SRCS))
+FUZZERS		= build/fuzz_pem build/fuzz_conf
+
+fuzzers: $(FUZZERS)
+
+build/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) src/extern.h
+	mkdir -p build
+	$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) \
+		$(LIBS_LDLIBS)
+
+# The helper for the sanitizer and valgrind passes of the test suite.
+SAN_FLAGS	= -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+		  -fno-sanitize-recover=all
+asan: build/asan/$(PROG)
+build/asan/$(PROG): $(SRCS) src/extern.h
+	mkdir -p build/asan
+	$(CC) $(ALL_CPPFLAGS) -std=c11 $(WARNINGS) $(SAN_FLAGS) -o $@ $(SRCS) \
+		$(LIBS_LDLIBS)
+
+valgrind-wrapper: build/valgrind/$(PROG)
+build/valgrind/$(PROG): $(PROG)
+	mkdir -p build/valgrind
+	printf '#!/bin/sh\nexec valgrind -q --error-exitcode=99 --leak-check=full \
+	--errors-for-leak-kinds=definite,indirect \
+	--show-leak-kinds=definite,indirect %s/$(PROG) "$$@"\n' "$(CURDIR)" >$@
+	chmod 0755 $@
+
 version:
 	@echo $(VERSION)
 
 clean:
-	rm -rf $(PROG) $(OBJS) dist
+	rm -rf $(PROG) $(OBJS) dist build
 
-.PHONY: all install install-openrc check demo dist manifest version clean
+.PHONY: all install install-openrc check demo dist manifest fuzzers asan \
+	valgrind-wrapper version clean

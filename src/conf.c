@@ -216,39 +216,21 @@ bad:
 	return -1;
 }
 
+/* Parse the text of a settings file (NUL-terminated, changed in place). */
 int
-conf_read(const char *path, int required, struct settings *s)
+conf_parse(struct settings *s, char *text, size_t len, const char *path)
 {
-	struct file	 f;
-	unsigned char	*buf = NULL;
-	char		 where[PATH_MAX + 32];
-	char		*line, *next;
-	size_t		 len, lineno = 0;
-	int		 rc = -1;
+	char	 where[PATH_MAX + 32];
+	char	*line, *next;
+	size_t	 lineno = 0;
+	int	 rc = 0;
 
-	file_init(&f);
-	/* The default file, or even its directory, may simply not exist. */
-	if (!required && access(path, F_OK) == -1 && errno == ENOENT) {
-		debug("%s: not present, using defaults", path);
-		rc = 0;
-		goto out;
-	}
-	if (file_open(&f, path, !required) == -1)
-		goto out;
-	if (f.fd == -1) {
-		debug("%s: not present, using defaults", path);
-		rc = 0;
-		goto out;
-	}
-	if (file_read(&f, &buf, &len) == -1)
-		goto out;
-	if (memchr(buf, '\0', len) != NULL) {
+	if (memchr(text, '\0', len) != NULL) {
 		problem(EX_CONFIG, path, "contains a NUL byte; this is not "
 		    "a text file (restore it from the shipped default)");
-		goto out;
+		return -1;
 	}
-	rc = 0;
-	for (line = (char *)buf; line != NULL; line = next) {
+	for (line = text; line != NULL; line = next) {
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';
 		else if (*line == '\0')
@@ -267,6 +249,34 @@ conf_read(const char *path, int required, struct settings *s)
 		} else if (parse_line(s, line, where) == -1)
 			rc = -1;
 	}
+	return rc;
+}
+
+int
+conf_read(const char *path, int required, struct settings *s)
+{
+	struct file	 f;
+	unsigned char	*buf = NULL;
+	size_t		 len = 0;
+	int		 rc = -1;
+
+	file_init(&f);
+	/* The default file, or even its directory, may simply not exist. */
+	if (!required && access(path, F_OK) == -1 && errno == ENOENT) {
+		debug("%s: not present, using defaults", path);
+		rc = 0;
+		goto out;
+	}
+	if (file_open(&f, path, !required) == -1)
+		goto out;
+	if (f.fd == -1) {
+		debug("%s: not present, using defaults", path);
+		rc = 0;
+		goto out;
+	}
+	if (file_read(&f, &buf, &len) == -1)
+		goto out;
+	rc = conf_parse(s, (char *)buf, len, path);
 out:
 	free(buf);
 	file_close(&f);

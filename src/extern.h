@@ -57,6 +57,7 @@ struct settings {
 	int	 warn_days;	/* POSTFIX_TLS_WARN_DAYS, -1 = unset */
 };
 int	conf_read(const char *path, int required, struct settings *);
+int	conf_parse(struct settings *, char *text, size_t len, const char *path);
 int	conf_set(struct settings *, const char *name, const char *value,
 	    const char *where);
 int	conf_add_chain(struct settings *, const char *list, const char *where);

@@ -25,11 +25,16 @@ util-linux:/usr/bin/unshare
 procps:/usr/bin/pgrep
 socat:/usr/bin/socat
 strace:/usr/bin/strace
+valgrind:/usr/bin/valgrind
+clang:/usr/bin/clang
+libclang-rt-14-dev:/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a
 "
 
 missing_debian() {
 	for entry in $DEBIAN_NEEDS; do
-		[ -e "${entry#*:}" ] || printf '%s ' "${entry%%:*}"
+		# shellcheck disable=SC2086 # the path may be a glob
+		set -- ${entry#*:}
+		[ -e "$1" ] || printf '%s ' "${entry%%:*}"
 	done
 }
 
@@ -66,7 +71,8 @@ install_debian() {
 install_gentoo() {
 	# bats-assert, bats-support and bats-file live in overlays (GURU).
 	as_root emerge --noreplace --quiet dev-libs/openssl dev-libs/libbsd \
-		dev-util/bats dev-util/shellcheck sys-libs/libfaketime net-misc/socat dev-debug/strace \
+		dev-util/bats dev-util/shellcheck sys-libs/libfaketime net-misc/socat dev-debug/strace dev-debug/valgrind \
+		llvm-core/clang llvm-runtimes/compiler-rt-sanitizers \
 		mail-mta/postfix sys-apps/openrc virtual/pkgconfig
 }
 

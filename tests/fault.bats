@@ -16,6 +16,7 @@ setup_file() {
 
 setup() {
 	need_root
+	not_under_valgrind
 	setup_world
 	cat "$PKI/chain.pem" "$PKI/root.pem" >"$T/ssl/chain.pem"
 	good_bundle                          # the old bundle: 3 certificates

@@ -9,8 +9,16 @@ load /usr/lib/bats/bats-file/load.bash
 load pki
 
 TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
-HELPER=$TOP/postfix-tls-setup
+# The helper under test: the build, or in the sanitizer and valgrind passes
+# of tests/run.sh an instrumented one (PTS_SANITIZER names the pass).
+HELPER=${PTS_HELPER:-$TOP/postfix-tls-setup}
 HOST=mail.example.org
+
+# Fault injection counts the helper's own calls; under valgrind its
+# runtime makes calls of its own (the plain and ASan passes run these).
+not_under_valgrind() {
+	[ "${PTS_SANITIZER:-}" != valgrind ] || skip "counts the helper's own calls; runs in the plain and asan passes"
+}
 
 # Every test that needs root (chown, root-owned directories) calls this;
 # CI runs as root, so it never skips there.
@@ -132,5 +140,6 @@ use_leaf() {
 world() {
 	cat >"$T/scenario.sh"
 	unshare --pid --fork --mount-proc --mount --net --propagation private \
-		env PKI="$PKI" HOST="$HOST" TOP="$TOP" bash "$TOP/tests/world.sh" "$T" "$T/scenario.sh"
+		env PKI="$PKI" HOST="$HOST" TOP="$TOP" PTS_HELPER="${PTS_HELPER:-}" \
+		bash "$TOP/tests/world.sh" "$T" "$T/scenario.sh"
 }

@@ -28,6 +28,7 @@ shadow_untouched() {
 # swap_at NAME FROM TO: run deploy, renaming FROM over TO just before the
 # helper opens NAME for use (after its checks of the path).
 swap_at() {
+	not_under_valgrind
 	run env FAULT_SWAP_NAME="$1" FAULT_SWAP_FROM="$2" FAULT_SWAP_TO="$3" \
 		LD_PRELOAD="$BATS_FILE_TMPDIR/fault.so" \
 		"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
@@ -69,6 +70,7 @@ swap_at() {
 	ln -s decoy "$T/.keys.evil"
 	write_maincf "smtpd_tls_key_file = $T/keys/key.pem"
 	# Just before key.pem is opened, keys -> keys.real becomes keys -> decoy.
+	not_under_valgrind
 	run env FAULT_SWAP_NAME=key.pem FAULT_SWAP_FROM="$T/.keys.evil" FAULT_SWAP_TO="$T/keys" \
 		LD_PRELOAD="$BATS_FILE_TMPDIR/fault.so" \
 		"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \

@@ -5,7 +5,7 @@
 # the same things and much more as root.
 
 TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
-HELPER=$TOP/postfix-tls-setup
+HELPER=${PTS_HELPER:-$TOP/postfix-tls-setup}
 
 setup() {
 	T=$BATS_TEST_TMPDIR

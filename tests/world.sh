@@ -37,6 +37,8 @@ touch /run/openrc/softlevel
 find /etc/init.d -mindepth 1 -delete
 make -s -C "$TOP" install install-openrc PREFIX=/usr SYSCONFDIR=/etc >/dev/null
 install -m 0755 "$TOP/tests/postfix.initd" /etc/init.d/postfix
+# In the sanitizer and valgrind passes, the instrumented helper.
+[ -z "${PTS_HELPER:-}" ] || install -m 0755 "$PTS_HELPER" /usr/sbin/postfix-tls-setup
 mkdir -p /var/db/pkg/mail-mta/postfix-3.8.4
 echo "abi_x86_64 amd64 berkdb elibc_glibc kernel_linux pam sasl ssl" \
 	>/var/db/pkg/mail-mta/postfix-3.8.4/USE
