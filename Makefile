@@ -109,11 +109,20 @@ build/valgrind/$(PROG): $(PROG)
 	--show-leak-kinds=definite,indirect %s/$(PROG) "$$@"\n' "$(CURDIR)" >$@
 	chmod 0755 $@
 
+# Benchmark (bench/run.sh; see BENCHMARKS.md). The floor is a minimal C
+# program, built with the same flags.
+bench: $(PROG) bench/floor
+	bash bench/run.sh
+
+bench/floor: bench/floor.c
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ bench/floor.c \
+		$(LIBS_LDLIBS)
+
 version:
 	@echo $(VERSION)
 
 clean:
-	rm -rf $(PROG) $(OBJS) dist build
+	rm -rf $(PROG) $(OBJS) dist build bench/floor bench/out
 
-.PHONY: all install install-openrc check demo dist manifest fuzzers asan \
+.PHONY: all install install-openrc check demo bench dist manifest fuzzers asan \
 	valgrind-wrapper version clean

@@ -51,9 +51,11 @@ key_matches(X509 *x, const struct key *key)
 }
 
 /*
- * The leaf: the certificate the private key belongs to (wherever it
- * came from); failing that, the first non-CA certificate of the leaf
- * file; failing that, its first certificate.
+ * The leaf: the certificate the private key belongs to, looked for in
+ * the leaf file first (where it nearly always is: comparing keys decodes
+ * each certificate's public key, too costly to do for a whole CA bundle
+ * first), then among the other inputs; failing that, the first non-CA
+ * certificate of the leaf file; failing that, its first certificate.
  */
 static X509 *
 find_leaf(const struct pool *pool, const struct key *key,
@@ -62,17 +64,20 @@ find_leaf(const struct pool *pool, const struct key *key,
 	X509	*first = NULL, *first_ee = NULL;
 	size_t	 i;
 
-	for (i = 0; i < pool->n; i++)
-		if (key_matches(pool->certs[i].x509, key))
-			return pool->certs[i].x509;
 	for (i = 0; i < pool->n; i++) {
 		if (pool->certs[i].src != leafsrc)
 			continue;
+		if (key_matches(pool->certs[i].x509, key))
+			return pool->certs[i].x509;
 		if (first == NULL)
 			first = pool->certs[i].x509;
 		if (first_ee == NULL && X509_check_ca(pool->certs[i].x509) == 0)
 			first_ee = pool->certs[i].x509;
 	}
+	for (i = 0; i < pool->n; i++)
+		if (pool->certs[i].src != leafsrc &&
+		    key_matches(pool->certs[i].x509, key))
+			return pool->certs[i].x509;
 	return first_ee ? first_ee : first;
 }
 
@@ -149,6 +154,8 @@ note_left_out(const struct pool *pool, const struct chain *c,
 			    !left_out(c, pool->certs[i].x509))
 				continue;
 			count++;
+			if (!verbose())
+				continue;
 			X509_NAME_oneline(X509_get_subject_name(
 			    pool->certs[i].x509), subject, sizeof(subject));
 			debug("%s: left out %s", srcs[s], subject);

@@ -41,6 +41,7 @@ void	warning(const char *path, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void	debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int	verbose(void);
 int	problems(void);
 int	exit_status(void);
 

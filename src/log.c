@@ -12,14 +12,14 @@
 
 #include "extern.h"
 
-static int	quiet, verbose;
+static int	quiet, verbose_flag;
 static int	nproblems, first_status;
 
 void
 log_init(int q, int v)
 {
 	quiet = q;
-	verbose = v;
+	verbose_flag = v;
 	openlog(PROG, LOG_PID, LOG_MAIL);
 }
 
@@ -131,13 +131,19 @@ debug(const char *fmt, ...)
 {
 	va_list	ap;
 
-	if (!verbose)
+	if (!verbose_flag)
 		return;
 	fprintf(stderr, "%s: ", PROG);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+int
+verbose(void)
+{
+	return verbose_flag;
 }
 
 int
