@@ -28,6 +28,8 @@ strace:/usr/bin/strace
 valgrind:/usr/bin/valgrind
 clang:/usr/bin/clang
 libclang-rt-14-dev:/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a
+hyperfine:/usr/bin/hyperfine
+time:/usr/bin/time
 "
 
 missing_debian() {
@@ -71,7 +73,7 @@ install_debian() {
 install_gentoo() {
 	# bats-assert, bats-support and bats-file live in overlays (GURU).
 	as_root emerge --noreplace --quiet dev-libs/openssl dev-libs/libbsd \
-		dev-util/bats dev-util/shellcheck sys-libs/libfaketime net-misc/socat dev-debug/strace dev-debug/valgrind \
+		dev-util/bats dev-util/shellcheck sys-libs/libfaketime net-misc/socat dev-debug/strace dev-debug/valgrind app-benchmarks/hyperfine sys-process/time \
 		llvm-core/clang llvm-runtimes/compiler-rt-sanitizers \
 		mail-mta/postfix sys-apps/openrc virtual/pkgconfig
 }

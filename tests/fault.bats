@@ -10,8 +10,7 @@ load helpers
 
 setup_file() {
 	pki_common
-	cc -shared -fPIC -Wall -Wextra -o "$BATS_FILE_TMPDIR/fault.so" \
-		"$TOP/tests/fault/fault.c" -ldl
+	build_fault_shim
 }
 
 setup() {

@@ -14,6 +14,12 @@ TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 HELPER=${PTS_HELPER:-$TOP/postfix-tls-setup}
 HOST=mail.example.org
 
+# The fault-injection shim (tests/fault/fault.c), built once per file.
+build_fault_shim() {
+	cc -shared -fPIC -Wall -Wextra -o "$BATS_FILE_TMPDIR/fault.so" \
+		"$TOP/tests/fault/fault.c" -ldl
+}
+
 # Fault injection counts the helper's own calls; under valgrind its
 # runtime makes calls of its own (the plain and ASan passes run these).
 not_under_valgrind() {

@@ -30,6 +30,13 @@ setup() {
 	good_bundle
 }
 
+# bounded_run COMMAND: the helper on the usual inputs, bounded.
+bounded_run() {
+	bounded "$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
+		--cafile "$PKI/root.pem" --cert "$T/ssl/cert.pem" --key "$T/ssl/key.pem" \
+		--chain "$T/ssl/chain.pem" "$1"
+}
+
 # bounded CMD...: at most 256 MB of address space and 20 seconds (under
 # ASan or valgrind, whose runtimes reserve memory of their own, 300 s).
 bounded() {
@@ -43,9 +50,7 @@ bounded() {
 @test "a 50 MB chain file is refused at once, without reading it" {
 	head -c $((50 * 1024 * 1024)) /dev/urandom >"$T/ssl/chain.pem"
 	refuses 65 "$T/ssl/chain.pem: file is 52428800 bytes, more than the limit of 8388608 bytes" \
-		bounded "$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
-		--cafile "$PKI/root.pem" --cert "$T/ssl/cert.pem" --key "$T/ssl/key.pem" \
-		--chain "$T/ssl/chain.pem" deploy
+		bounded_run deploy
 }
 
 @test "10,000 certificates in a chain file are refused past the limit of 4096" {
@@ -56,16 +61,12 @@ bounded() {
 	[ "$n" -ge 10000 ] || skip "only $n certificates fit 8 MB here"
 	mv "$T/ssl/big.pem" "$T/ssl/chain.pem"
 	refuses 65 "$T/ssl/chain.pem: more than 4096 certificates in all inputs" \
-		bounded "$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
-		--cafile "$PKI/root.pem" --cert "$T/ssl/cert.pem" --key "$T/ssl/key.pem" \
-		--chain "$T/ssl/chain.pem" deploy
+		bounded_run deploy
 }
 
 @test "4096 certificates (a CA bundle as chain input) still assemble the right chain" {
 	for _ in $(seq 1364); do cat "$PKI/chain.pem" "$PKI/root.pem"; done >"$T/ssl/chain.pem"
-	run bounded "$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
-		--cafile "$PKI/root.pem" --cert "$T/ssl/cert.pem" --key "$T/ssl/key.pem" \
-		--chain "$T/ssl/chain.pem" check
+	run bounded_run check
 	assert_success
 	assert_output --partial "ok: $BUNDLE would be served with 3 certificates"
 }
@@ -74,33 +75,25 @@ bounded() {
 	use_leaf deep.example.org
 	for i in $(seq 20 -1 1); do cat "$PKI/deep$i.pem"; done >"$T/ssl/chain.pem"
 	refuses 65 "the certificate chain is longer than 16 certificates" \
-		bounded "$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
-		--cafile "$PKI/root.pem" --cert "$T/ssl/cert.pem" --key "$T/ssl/key.pem" \
-		--chain "$T/ssl/chain.pem" deploy
+		bounded_run deploy
 }
 
 @test "CAs that cross-sign each other (a loop) end in a refusal, not a hang" {
 	use_leaf loop.example.org
 	cat "$PKI/loopa-by-b.pem" "$PKI/loopb-by-a.pem" >"$T/ssl/chain.pem"
 	refuses 65 "certificate chain does not verify" \
-		bounded "$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
-		--cafile "$PKI/root.pem" --cert "$T/ssl/cert.pem" --key "$T/ssl/key.pem" \
-		--chain "$T/ssl/chain.pem" deploy
+		bounded_run deploy
 }
 
 @test "a NUL byte inside a certificate is refused as damaged" {
 	{ head -c 200 "$PKI/$HOST.pem"; printf '\0'; tail -c +201 "$PKI/$HOST.pem"; } >"$T/ssl/cert.pem"
-	refuses 65 "$T/ssl/cert.pem:" bounded "$HELPER" -c "$T/postfix" --root "$T/root" \
-		--conf "$T/conf" --cafile "$PKI/root.pem" --cert "$T/ssl/cert.pem" \
-		--key "$T/ssl/key.pem" --chain "$T/ssl/chain.pem" deploy
+	refuses 65 "$T/ssl/cert.pem:" bounded_run deploy
 }
 
 @test "binary garbage with PEM markers inside is refused as damaged" {
 	{ head -c 5000 /dev/urandom; echo; echo "-----BEGIN CERTIFICATE-----"; head -c 300 /dev/urandom; } >"$T/ssl/chain.pem"
 	refuses 65 "$T/ssl/chain.pem: PEM block 1 is damaged or cut off" \
-		bounded "$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
-		--cafile "$PKI/root.pem" --cert "$T/ssl/cert.pem" --key "$T/ssl/key.pem" \
-		--chain "$T/ssl/chain.pem" deploy
+		bounded_run deploy
 }
 
 @test "a byte-order mark and unknown PEM blocks around the certificates are tolerated" {
