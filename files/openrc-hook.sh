@@ -2,6 +2,8 @@
 # for the services postfix and postfix.NAME, and by the postfix-tls-setup
 # service.  Gentoo's /etc/init.d/postfix defines no _pre functions, so
 # OpenRC runs these before its start, stop and reload.
+# It runs at every start: no subshell, pipe or extra program on the way
+# when all is well (ebegin and friends are programs of their own).
 # shellcheck shell=sh
 
 : "${POSTFIX_TLS_SETUP:=/usr/sbin/postfix-tls-setup}"
@@ -18,7 +20,8 @@ _pts_run() {
 	*)   _pts_dir=/etc/postfix
 	     _pts_conf=/etc/conf.d/postfix-tls-setup ;;
 	esac
-	if ! yesno "$(_pts_hook_setting)"; then
+	_pts_hook_setting
+	if ! yesno "${_pts_hook}"; then
 		einfo "postfix-tls-setup is switched off (POSTFIX_TLS_HOOK in ${_pts_conf})"
 		return 0
 	fi
@@ -27,33 +30,37 @@ _pts_run() {
 
 	_pts_out=$("${POSTFIX_TLS_SETUP}" "$@" "${_pts_cmd}" 2>&1)
 	_pts_status=$?
-	_pts_show "${_pts_out}"
-	ebegin "Checking Postfix's TLS certificate (${_pts_dir})"
-	eend "${_pts_status}" "postfix-tls-setup refused (exit ${_pts_status}); Postfix was left as it was"
+	[ -z "${_pts_out}" ] || _pts_show
+	[ "${_pts_status}" -eq 0 ] && return 0
+	eerror "postfix-tls-setup refused (exit ${_pts_status}) for ${_pts_dir}; Postfix was left as it was"
+	return "${_pts_status}"
 }
 
 # POSTFIX_TLS_HOOK from the environment (e.g. /etc/conf.d/postfix) or from
-# the tuning file, which postfix-tls-setup keeps shell-compatible.
+# the tuning file, which postfix-tls-setup keeps shell-compatible (OpenRC
+# sources it too, for the postfix-tls-setup service).
 _pts_hook_setting() {
-	if [ -n "${POSTFIX_TLS_HOOK:-}" ]; then
-		printf '%s\n' "${POSTFIX_TLS_HOOK}"
-	elif [ -r "${_pts_conf}" ]; then
+	_pts_hook=${POSTFIX_TLS_HOOK:-}
+	if [ -z "${_pts_hook}" ] && [ -r "${_pts_conf}" ]; then
 		# shellcheck disable=SC1090 # the instance's own tuning file
-		(. "${_pts_conf}" >/dev/null 2>&1; printf '%s\n' "${POSTFIX_TLS_HOOK:-yes}")
-	else
-		echo yes
+		. "${_pts_conf}"
+		_pts_hook=${POSTFIX_TLS_HOOK:-yes}
+		unset POSTFIX_TLS_HOOK
 	fi
+	: "${_pts_hook:=yes}"
 }
 
 _pts_show() {
-	printf '%s\n' "$1" | while IFS= read -r _pts_line; do
+	while IFS= read -r _pts_line; do
 		case "${_pts_line}" in
 		"") ;;
 		"postfix-tls-setup: warning: "*) ewarn "${_pts_line}" ;;
 		"postfix-tls-setup: "*) eerror "${_pts_line}" ;;
 		*) einfo "${_pts_line}" ;;
 		esac
-	done
+	done <<-EOF
+	${_pts_out}
+	EOF
 }
 
 start_pre() {
