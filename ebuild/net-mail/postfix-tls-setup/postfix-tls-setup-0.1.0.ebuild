@@ -1,5 +1,6 @@
 # Copyright 2026 postfix-tls-setup authors
 # Distributed under the terms of the GNU General Public License v2
+# shellcheck shell=bash disable=SC2034 # the variables are read by Portage
 
 EAPI=8
 
