@@ -57,6 +57,8 @@ install-openrc:
 	sed 's|/usr/share/postfix-tls-setup|$(DATADIR)|' files/$(PROG).rc.conf \
 		>$(DESTDIR)$(SYSCONFDIR)/rc.conf.d/$(PROG).conf
 	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/rc.conf.d/$(PROG).conf
+
+# The whole suite in three passes (tests/run.sh): plain, ASan, valgrind.
 check: $(PROG) fuzzers asan valgrind-wrapper
 	bash tests/run.sh
 
