@@ -29,20 +29,14 @@ setup() {
 }
 
 @test "no command, an unknown command or an unknown option is a usage error" {
-	run "$HELPER"
-	assert_failure 64
-	assert_output --partial "usage:"
-	run "$HELPER" frobnicate
-	assert_failure 64
-	assert_output --partial 'unknown command "frobnicate"'
-	run "$HELPER" --frobnicate check
-	assert_failure 64
+	refuses 64 "usage:" "$HELPER"
+	refuses 64 'unknown command "frobnicate"' "$HELPER" frobnicate
+	refuses 64 "usage:" "$HELPER" --frobnicate check
 }
 
 @test "a --conf file that does not exist is refused" {
-	run helper --conf "$T/nonexistent" check
-	assert_failure 66
-	assert_output --partial "$T/nonexistent: No such file or directory"
+	refuses 66 "$T/nonexistent: No such file or directory" \
+		helper --conf "$T/nonexistent" deploy
 }
 
 @test "settings come from the conf.d file in all three quoting forms" {
@@ -97,9 +91,7 @@ bad_conf() {
 
 @test "a literal \$ in single quotes is accepted as it is" {
 	printf "POSTFIX_TLS_CERT='%s'\n" '$T/x' >"$T/conf"
-	run helper check
-	assert_failure 66
-	assert_output --partial '/$T: No such file or directory'
+	refuses 66 '/$T: No such file or directory' helper deploy
 }
 
 @test "an unknown setting is refused" {

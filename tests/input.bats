@@ -75,8 +75,7 @@ setup() {
 @test "the key never appears in any output, even with -v" {
 	cp "$PKI/other.example.org.key" "$T/ssl/key.pem" 2>/dev/null ||
 		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/ssl/key.pem"
-	run deploy_inputs -v deploy
-	assert_failure 65
+	refuses 65 "private key does not match" deploy_inputs -v deploy
 	body=$(sed -n '2p' "$T/ssl/key.pem" | cut -c1-20)
 	refute_output --partial "$body"
 	refute_output --regexp "BEGIN [A-Z ]*PRIVATE KEY"

@@ -162,17 +162,14 @@ setup() {
 	assert_success
 	assert_output ""
 	cp "$PKI/other.example.org.key" "$T/ssl/key.pem"
-	run deploy_inputs -q check
-	assert_failure 65
-	assert_output --partial "private key does not match"
+	refuses 65 "private key does not match" deploy_inputs -q deploy
 }
 
 @test "the system trust store is used when no CA file is given" {
-	run "$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
+	refuses 65 "unable to get local issuer certificate at depth 2" \
+		"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
 		--cert "$T/ssl/cert.pem" --key "$T/ssl/key.pem" \
-		--chain "$T/ssl/chain.pem" check
-	assert_failure 65
-	assert_output --partial "unable to get local issuer certificate at depth 2"
+		--chain "$T/ssl/chain.pem" deploy
 }
 
 @test "a hashed trust directory given with --capath is used" {
