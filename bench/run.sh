@@ -159,23 +159,23 @@ hook() { echo "POSTFIX_TLS_HOOK=$1" >/etc/conf.d/postfix; }
 # a, inside this world (its overlays make every program start slower).
 hyperfine --style basic --warmup 5 --runs "$((runs * 3))" --export-csv "$T/csv/e-a.csv" \
 	-n a-in-world 'postfix-tls-setup -q deploy'
+# time_start NAME RUNS PREPARE: rc-service postfix start with the hook on
+# and off, into $T/csv/e-NAME-yes.csv and -no.csv.
+time_start() {
+	for h in yes no; do
+		hook "$h"
+		hyperfine --style basic --warmup 2 --runs "$2" \
+			--export-csv "$T/csv/e-$1-$h.csv" --prepare "$3" \
+			-n "$1-hook-$h" 'rc-service postfix start'
+	done
+}
 # e1: the real Postfix start, with the hook and without.
-for h in yes no; do
-	hook "$h"
-	hyperfine --style basic --warmup 2 --runs "$runs" --export-csv "$T/csv/e-real-$h.csv" \
-		--prepare 'rc-service postfix stop >/dev/null 2>&1; rc-service postfix zap >/dev/null 2>&1; true' \
-		-n "start-hook-$h" 'rc-service postfix start'
-done
+time_start start "$runs" 'rc-service postfix stop >/dev/null 2>&1; rc-service postfix zap >/dev/null 2>&1; true'
 rc-service postfix stop >/dev/null 2>&1
 # e2: the hook's own cost, on a service of the same shape whose start
 # does nothing (a Postfix start varies by more than the hook costs).
 printf '#!/sbin/openrc-run\nstart() { :; }\nstop() { :; }\n' >/etc/init.d/postfix
-for h in yes no; do
-	hook "$h"
-	hyperfine --style basic --warmup 3 --runs "$((runs * 3))" --export-csv "$T/csv/e-noop-$h.csv" \
-		--prepare 'rc-service postfix zap >/dev/null 2>&1; true' \
-		-n "noop-hook-$h" 'rc-service postfix start'
-done
+time_start noop "$((runs * 3))" 'rc-service postfix zap >/dev/null 2>&1; true'
 # e3: any program run from a start_pre is slower than outside OpenRC (a
 # fresh cgroup per start): the helper itself, called bare from start_pre,
 # against true — what the hook costs beyond that is its own.
@@ -199,8 +199,8 @@ c=$(median_ms "$B/csv/core.csv" c-shell-recipe)
 d=$(median_ms "$B/csv/core.csv" d-floor)
 b=$(median_ms "$B/csv/write.csv" b-deploy-changed)
 aw=$(median_ms "$B/csv/e-a.csv" a-in-world)
-e1h=$(median_ms "$B/csv/e-real-yes.csv" start-hook-yes)
-e1n=$(median_ms "$B/csv/e-real-no.csv" start-hook-no)
+e1h=$(median_ms "$B/csv/e-start-yes.csv" start-hook-yes)
+e1n=$(median_ms "$B/csv/e-start-no.csv" start-hook-no)
 e2h=$(median_ms "$B/csv/e-noop-yes.csv" noop-hook-yes)
 e2n=$(median_ms "$B/csv/e-noop-no.csv" noop-hook-no)
 hook=$(awk -v x="$e2h" -v y="$e2n" 'BEGIN { printf "%.2f", x - y }')
