@@ -34,6 +34,9 @@
 
 /* log.c: one line per problem to stderr and to syslog (facility mail). */
 void	log_init(int quiet, int verbose);
+void	log_hold(void);
+void	log_unhold(void);
+void	log_release(void);
 void	problem(int ex, const char *path, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	crypto_problem(int ex, const char *path, const char *what);
@@ -73,9 +76,13 @@ enum pf_param {
 struct postfix {
 	const char	*dir;
 	char		*v[PF_NPARAMS];
+	pid_t		 pid;		/* postconf, until reaped */
+	int		 outfd, errfd;	/* its output, in memory files */
+	int		 spawn_errno;
 };
 extern const char *const pf_names[PF_NPARAMS];
-int	postconf_query(const char *confdir, struct postfix *);
+void	postconf_start(const char *confdir, struct postfix *);
+int	postconf_finish(struct postfix *);
 void	postconf_free(struct postfix *);
 
 /* vdb.c: Gentoo's installed-package database. */

@@ -15,6 +15,19 @@
 static int	quiet, verbose_flag;
 static int	nproblems, first_status;
 
+/*
+ * Held lines: work done ahead of its turn (the input files, read while
+ * postconf runs) says what it found after the stages before it, so the
+ * order of the lines, and the exit status, are those of a run in order.
+ */
+struct held {
+	int	 prio, to_stderr, ex;	/* ex: a problem's status, else 0 */
+	char	*line;
+};
+static struct held	*held;
+static size_t		 nheld;
+static int		 holding;
+
 void
 log_init(int q, int v)
 {
@@ -24,16 +37,66 @@ log_init(int q, int v)
 }
 
 static void
-emit(int prio, int to_stderr, const char *tag, const char *path,
+say(int prio, int to_stderr, int ex, const char *line)
+{
+	if (ex != 0 && first_status == 0)
+		first_status = ex;
+	if (to_stderr)
+		fprintf(stderr, "%s: %s\n", PROG, line);
+	syslog(prio, "%s", line);
+}
+
+/* Say a line now, or keep it for log_release when holding. */
+static void
+emit(int prio, int to_stderr, int ex, const char *tag, const char *path,
     const char *fmt, va_list ap)
 {
-	char	msg[2048];
+	char		 msg[2048], line[2560];
+	struct held	*h;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (to_stderr)
-		fprintf(stderr, "%s: %s%s%s%s\n", PROG, tag,
-		    path ? path : "", path ? ": " : "", msg);
-	syslog(prio, "%s%s%s%s", tag, path ? path : "", path ? ": " : "", msg);
+	snprintf(line, sizeof(line), "%s%s%s%s", tag, path ? path : "",
+	    path ? ": " : "", msg);
+	if (holding && (h = reallocarray(held, nheld + 1, sizeof(*held))) !=
+	    NULL) {
+		held = h;
+		if ((h[nheld].line = strdup(line)) != NULL) {
+			h[nheld].prio = prio;
+			h[nheld].to_stderr = to_stderr;
+			h[nheld++].ex = ex;
+			return;
+		}
+	}
+	say(prio, to_stderr, ex, line);	/* out of memory: now, not never */
+}
+
+void
+log_hold(void)
+{
+	holding = 1;
+}
+
+/* Say what was held, after everything said since. */
+void
+log_release(void)
+{
+	size_t	i;
+
+	holding = 0;
+	for (i = 0; i < nheld; i++) {
+		say(held[i].prio, held[i].to_stderr, held[i].ex, held[i].line);
+		free(held[i].line);
+	}
+	free(held);
+	held = NULL;
+	nheld = 0;
+}
+
+/* Stop holding; what was held waits for log_release. */
+void
+log_unhold(void)
+{
+	holding = 0;
 }
 
 /*
@@ -74,10 +137,9 @@ problem(int ex, const char *path, const char *fmt, ...)
 		return;
 	}
 	va_end(ap);
-	if (nproblems++ == 0)
-		first_status = ex;
+	nproblems++;
 	va_start(ap, fmt);
-	emit(LOG_ERR, 1, "", path, fmt, ap);
+	emit(LOG_ERR, 1, ex, "", path, fmt, ap);
 	va_end(ap);
 }
 
@@ -107,7 +169,7 @@ warning(const char *path, const char *fmt, ...)
 	}
 	va_end(ap);
 	va_start(ap, fmt);
-	emit(LOG_WARNING, !quiet, "warning: ", path, fmt, ap);
+	emit(LOG_WARNING, !quiet, 0, "warning: ", path, fmt, ap);
 	va_end(ap);
 }
 

@@ -6,6 +6,8 @@
  * Order of work: settings (conf.d, then the command line), Postfix's own
  * view (postconf), the package database, the input files, the chain, the
  * checks.  Only when no problem was found is anything written or changed.
+ * postconf runs from the start, beside our own work (see
+ * check_inputs_early); what is found is still said in that order.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -29,12 +31,14 @@ struct run {
 	const char	*keypath;
 	int		 key_in_bundle;
 	struct file	 in[MAX_INPUTS + 2];	/* distinct input files */
+	int		 in_ok[MAX_INPUTS + 2];	/* read and parsed */
 	size_t		 nin;
 	struct file	*keyf;		/* one of in[] */
 	struct file	 bundlef;
 	struct pool	 pool;
 	struct key	 key;
 	struct chain	 chain;
+	int		 chain_ok;	/* built; the checks ran on it */
 };
 
 static void __attribute__((noreturn))
@@ -261,23 +265,24 @@ load_one(struct run *r, const char *path, int want_key)
 
 	for (i = 0; i < r->nin; i++)
 		if (same_file(r->in[i].path, path))
-			return &r->in[i];
-	f = &r->in[r->nin++];
+			return r->in_ok[i] ? &r->in[i] : NULL;
+	f = &r->in[r->nin];
 	file_init(f);
-	if (file_open(f, path, 0) == -1 || file_read(f, &buf, &len) == -1)
-		return NULL;
-	if (pem_load(f->path, buf, len, &r->pool, &r->key, want_key) == -1)
-		f = NULL;
+	r->in_ok[r->nin++] = file_open(f, path, 0) == 0 &&
+	    file_read(f, &buf, &len) == 0 &&
+	    pem_load(f->path, buf, len, &r->pool, &r->key, want_key) == 0;
 	freezero(buf, len);
-	return f;
+	return r->in_ok[r->nin - 1] ? f : NULL;
 }
 
 /*
- * Read every input, so that each bad one is reported.  The chain is built
- * from whatever was readable; it needs at least the leaf's file.
+ * Read the key, the leaf and the chain files, build the chain and check it
+ * against the key and the trust anchors: all that needs only the settings
+ * and the files, not Postfix's own view.  Each bad input is reported; the
+ * chain is built from whatever was readable.
  */
-static int
-load_inputs(struct run *r)
+static void
+check_inputs(struct run *r)
 {
 	const char	*srcs[MAX_INPUTS + 2];
 	struct file	*leaf;
@@ -288,29 +293,51 @@ load_inputs(struct run *r)
 	leaf = load_one(r, r->leafsrc, 0);
 	for (i = 0; i < r->s.nchain; i++)
 		load_one(r, r->s.chain[i], 0);
-	file_init(&r->bundlef);
-	file_open(&r->bundlef, r->bundle, 1);
 	if (leaf == NULL)
-		return -1;
+		return;
 	for (i = 0; i < r->nin; i++)
 		srcs[i] = r->in[i].path;
-	return chain_build(&r->pool, &r->key, leaf->path, srcs, r->nin,
-	    r->s.include_root, &r->chain);
+	if (chain_build(&r->pool, &r->key, leaf->path, srcs, r->nin,
+	    r->s.include_root, &r->chain) == -1)
+		return;
+	r->chain_ok = 1;
+	if (r->keyf != NULL)	/* else its problem is reported */
+		verify_key(&r->chain, &r->key, r->keypath, r->leafsrc);
+	verify_chain(&r->chain, r->s.cafile, r->s.capath, r->leafsrc);
+}
+
+/*
+ * When the settings name the key and the leaf, check_inputs needs nothing
+ * from Postfix: it runs while postconf does (postconf costs more than all
+ * our own work), and what it finds is said in its turn, after postconf's
+ * and the package database's findings.
+ */
+static int
+check_inputs_early(struct run *r)
+{
+	if (r->s.key == NULL || r->s.cert == NULL)
+		return 0;
+	r->keypath = r->s.key;	/* as choose_files will find them */
+	r->leafsrc = r->s.cert;
+	log_hold();
+	check_inputs(r);
+	log_unhold();
+	return 1;
 }
 
 static void
-run_checks(struct run *r)
+run_checks(struct run *r, int checked_early)
 {
 	struct target	t = { r->bundle, r->keypath, r->key_in_bundle, 1 };
 
 	vdb_check_ssl(r->root);
-	if (load_inputs(r) == 0) {
-		if (r->keyf != NULL)	/* else its problem is reported */
-			verify_key(&r->chain, &r->key, r->keypath, r->leafsrc);
-		verify_chain(&r->chain, r->s.cafile, r->s.capath, r->leafsrc);
+	log_release();		/* what check_inputs_early found */
+	if (!checked_early)
+		check_inputs(r);
+	file_open(&r->bundlef, r->bundle, 1);
+	if (r->chain_ok)
 		verify_warn(&r->chain, r->leafsrc, r->pf.v[PF_MYHOSTNAME],
 		    r->s.warn_days);
-	}
 	maincf_check(&r->pf, &t);
 }
 
@@ -371,7 +398,7 @@ main(int argc, char *argv[])
 	struct run	 r;
 	struct settings	 cli = { .include_root = -1, .warn_days = -1 };
 	const char	*conffile = DEFAULT_CONF;
-	int		 conf_required = 0;
+	int		 conf_required = 0, early;
 
 	memset(&r, 0, sizeof(r));
 	r.confdir = DEFAULT_CONFDIR;
@@ -380,18 +407,21 @@ main(int argc, char *argv[])
 	file_init(&r.bundlef);
 	if (parse_args(argc, argv, &r, &cli, &conffile, &conf_required) == -1)
 		goto out;
+	postconf_start(r.confdir, &r.pf);
 	if (conffile != NULL && conf_read(conffile, conf_required, &r.s) == -1)
 		goto out;
 	merge(&r.s, &cli);
-	if (postconf_query(r.confdir, &r.pf) == -1 || choose_files(&r) == -1)
+	early = check_inputs_early(&r);
+	if (postconf_finish(&r.pf) == -1 || choose_files(&r) == -1)
 		goto out;
-	run_checks(&r);
+	run_checks(&r, early);
 	if (problems() == 0)
 		install(&r);
 	if (problems() == 0 && r.apply == 0)
 		report("ok: %s would be served with %zu certificate%s",
 		    r.bundle, r.chain.n, r.chain.n == 1 ? "" : "s");
 out:
+	log_release();
 	cleanup(&r);
 	conf_free(&cli);
 	return exit_status();

@@ -4,10 +4,12 @@
  * legacy parameters resolve exactly as in Postfix.
  */
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,66 +36,64 @@ const char *const pf_names[PF_NPARAMS] = {
 	[PF_MYHOSTNAME] = "myhostname",
 };
 
-static pid_t
-spawn(const char *confdir, int outfd, int errfd)
+/*
+ * posix_spawn: no copy of our address space, and a failed exec comes
+ * back as its errno.  Both outputs go to memory files, so postconf never
+ * waits for us while we do our own work.
+ */
+static int
+spawn(struct postfix *pf)
 {
-	const char	*argv[5 + PF_NPARAMS];
-	pid_t		 pid;
-	int		 i, n = 0;
+	const char			*argv[5 + PF_NPARAMS];
+	posix_spawn_file_actions_t	 fa;
+	pid_t				 pid;
+	int				 i, n = 0, rc;
 
 	argv[n++] = POSTCONF_PATH;
 	argv[n++] = "-c";
-	argv[n++] = confdir;
+	argv[n++] = pf->dir;
 	argv[n++] = "-xh";
 	for (i = 0; i < PF_NPARAMS; i++)
 		argv[n++] = pf_names[i];
 	argv[n] = NULL;
 
-	if ((pid = fork()) != 0)
-		return pid;
-	if (dup2(outfd, STDOUT_FILENO) == -1 ||
-	    dup2(errfd, STDERR_FILENO) == -1)
-		_exit(127);
-	execv(POSTCONF_PATH, (char *const *)argv);
-	dprintf(errfd, "cannot run %s: %s", POSTCONF_PATH, strerror(errno));
-	_exit(127);
+	if ((rc = posix_spawn_file_actions_init(&fa)) != 0)
+		return rc;
+	if ((rc = posix_spawn_file_actions_adddup2(&fa, pf->outfd,
+	    STDOUT_FILENO)) == 0 && (rc = posix_spawn_file_actions_adddup2(&fa,
+	    pf->errfd, STDERR_FILENO)) == 0)
+		rc = posix_spawn(&pid, POSTCONF_PATH, &fa, NULL,
+		    (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc == 0)
+		pf->pid = pid;	/* unspecified after a failure */
+	return rc;
 }
 
+/* The whole of a memory file, NUL-terminated. */
 static int
-read_all(int fd, char **out, size_t *outlen)
+read_all(int fd, char **out)
 {
-	char	*buf = NULL, *nbuf;
-	size_t	 len = 0, cap = 0;
-	ssize_t	 r;
+	struct stat	 st;
+	char		*buf;
+	ssize_t		 r;
 
-	for (;;) {
-		if (len + 1 >= cap) {
-			if (cap >= MAX_OUTPUT) {
-				free(buf);
-				errno = EFBIG;
-				return -1;
-			}
-			cap = cap ? cap * 2 : 4096;
-			if ((nbuf = realloc(buf, cap)) == NULL) {
-				free(buf);
-				return -1;
-			}
-			buf = nbuf;
-		}
-		r = read(fd, buf + len, cap - len - 1);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			free(buf);
-			return -1;
-		}
-		if (r == 0)
-			break;
-		len += r;
+	if (fstat(fd, &st) == -1)
+		return -1;
+	if (st.st_size > MAX_OUTPUT) {
+		errno = EFBIG;
+		return -1;
 	}
-	buf[len] = '\0';
+	if ((buf = malloc(st.st_size + 1)) == NULL)
+		return -1;
+	if ((r = pread(fd, buf, st.st_size, 0)) != st.st_size) {
+		if (r >= 0)
+			errno = EIO;
+		free(buf);
+		return -1;
+	}
+	buf[r] = '\0';
 	*out = buf;
-	*outlen = len;
 	return 0;
 }
 
@@ -104,8 +104,7 @@ postconf_failed(int errfd, const char *confdir, const char *why)
 	char	msg[512] = "";
 	ssize_t	r;
 
-	if (lseek(errfd, 0, SEEK_SET) == 0 &&
-	    (r = pread(errfd, msg, sizeof(msg) - 1, 0)) > 0) {
+	if ((r = pread(errfd, msg, sizeof(msg) - 1, 0)) > 0) {
 		msg[r] = '\0';
 		msg[strcspn(msg, "\n")] = '\0';
 	}
@@ -133,56 +132,77 @@ split_lines(char *text, struct postfix *pf)
 	return 0;
 }
 
-int
-postconf_query(const char *confdir, struct postfix *pf)
+/*
+ * Start postconf now and collect its answer later, so that it runs while
+ * we read the input files (it costs more than all our own work).
+ * Nothing is said here: problems wait for postconf_finish, in order.
+ */
+void
+postconf_start(const char *confdir, struct postfix *pf)
 {
-	char	*text = NULL;
-	size_t	 len;
-	int	 pipefd[2] = { -1, -1 }, errfd = -1, status, rc = -1;
-	pid_t	 pid;
-
 	memset(pf, 0, sizeof(*pf));
 	pf->dir = confdir;
-	if ((errfd = memfd_create("postconf-stderr", MFD_CLOEXEC)) == -1 ||
-	    pipe2(pipefd, O_CLOEXEC) == -1) {
-		problem(EX_OSERR, NULL, "cannot create a pipe: %s",
-		    strerror(errno));
+	pf->pid = -1;
+	pf->errfd = -1;
+	if ((pf->outfd = memfd_create("postconf-stdout", MFD_CLOEXEC)) == -1 ||
+	    (pf->errfd = memfd_create("postconf-stderr", MFD_CLOEXEC)) == -1)
+		pf->spawn_errno = errno;
+	else
+		pf->spawn_errno = spawn(pf);
+}
+
+/* Wait for postconf; its status, or -1 when it could not be waited for. */
+static int
+reap(struct postfix *pf)
+{
+	int	status;
+
+	if (pf->pid == -1)
+		return -1;
+	while (waitpid(pf->pid, &status, 0) == -1)
+		if (errno != EINTR) {
+			pf->pid = -1;
+			return -1;
+		}
+	pf->pid = -1;
+	return status;
+}
+
+int
+postconf_finish(struct postfix *pf)
+{
+	char	*text = NULL;
+	int	 status, rc = -1;
+
+	if (pf->errfd == -1) {
+		problem(EX_OSERR, NULL, "cannot create a memory file for "
+		    "postconf's output: %s", strerror(pf->spawn_errno));
 		goto out;
 	}
-	if ((pid = spawn(confdir, pipefd[1], errfd)) == -1) {
-		problem(EX_OSERR, NULL, "cannot fork: %s", strerror(errno));
+	if (pf->spawn_errno != 0) {
+		problem(EX_CONFIG, pf->dir, "cannot read Postfix's settings: "
+		    "postconf could not be run: %s: %s (check that Postfix is "
+		    "installed)", POSTCONF_PATH, strerror(pf->spawn_errno));
 		goto out;
 	}
-	close(pipefd[1]);
-	pipefd[1] = -1;
-	if (read_all(pipefd[0], &text, &len) == -1) {
+	status = reap(pf);
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		postconf_failed(pf->errfd, pf->dir, "postconf failed");
+		goto out;
+	}
+	if (read_all(pf->outfd, &text) == -1) {
 		problem(EX_IOERR, NULL, "reading postconf's output: %s",
 		    strerror(errno));
-		waitpid(pid, &status, 0);
-		goto out;
-	}
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		continue;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		postconf_failed(errfd, confdir, WIFEXITED(status) &&
-		    WEXITSTATUS(status) == 127 ? "postconf could not be run" :
-		    "postconf failed");
 		goto out;
 	}
 	if (split_lines(text, pf) == -1) {
-		postconf_failed(errfd, confdir, "postconf printed fewer "
+		postconf_failed(pf->errfd, pf->dir, "postconf printed fewer "
 		    "values than asked (Postfix older than 3.4?)");
 		goto out;
 	}
 	rc = 0;
 out:
 	free(text);
-	if (pipefd[0] != -1)
-		close(pipefd[0]);
-	if (pipefd[1] != -1)
-		close(pipefd[1]);
-	if (errfd != -1)
-		close(errfd);
 	return rc;
 }
 
@@ -191,6 +211,16 @@ postconf_free(struct postfix *pf)
 {
 	int	i;
 
-	for (i = 0; i < PF_NPARAMS; i++)
+	if (pf->dir == NULL)	/* never started */
+		return;
+	reap(pf);	/* when we stopped before asking for its answer */
+	if (pf->outfd != -1)
+		close(pf->outfd);
+	if (pf->errfd != -1)
+		close(pf->errfd);
+	pf->outfd = pf->errfd = -1;
+	for (i = 0; i < PF_NPARAMS; i++) {
 		free(pf->v[i]);
+		pf->v[i] = NULL;
+	}
 }
