@@ -69,56 +69,72 @@ write_all(int fd, const unsigned char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * Replace NAME in DIRFD by BUF.  On failure *step says which step failed
+ * (errno is its reason) and *kept whether the old file is untouched.
+ */
 int
-write_atomic(struct file *f, const unsigned char *buf, size_t len)
+write_replace(int dirfd, const char *name, const unsigned char *buf,
+    size_t len, const char **step)
 {
-	char		 tmp[NAME_MAX + 1];
-	const char	*step;
-	int		 fd = -1, dfd = -1, created = 0, rc = -1;
+	char	tmp[NAME_MAX + 1];
+	int	fd = -1, dfd = -1, created = 0, rc = -1, saved;
 
-	step = "cannot open its directory";
-	if ((dfd = openat(f->dirfd, ".", O_RDONLY | O_DIRECTORY |
+	*step = "cannot open its directory";
+	if ((dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1)
-		goto fail;
-	step = "cannot create a temporary file beside it";
-	if ((fd = create_temp(f->dirfd, f->name, tmp, sizeof(tmp))) == -1)
-		goto fail;
+		goto out;
+	*step = "cannot create a temporary file beside it";
+	if ((fd = create_temp(dirfd, name, tmp, sizeof(tmp))) == -1)
+		goto out;
 	created = 1;
-	step = "cannot make the new file root:root 0600";
+	*step = "cannot make the new file root:root 0600";
 	if (fchown(fd, 0, 0) == -1 || fchmod(fd, 0600) == -1)
-		goto fail;
-	step = "cannot write the new file";
+		goto out;
+	*step = "cannot write the new file";
 	if (write_all(fd, buf, len) == -1)
-		goto fail;
-	step = "cannot flush the new file to disk";
+		goto out;
+	*step = "cannot flush the new file to disk";
 	if (fsync(fd) == -1)
-		goto fail;
-	step = "cannot close the new file";
+		goto out;
+	*step = "cannot close the new file";
 	if (close(fd) == -1) {
 		fd = -1;
-		goto fail;
+		goto out;
 	}
 	fd = -1;
-	step = "cannot rename the new file into place";
-	if (renameat(f->dirfd, tmp, f->dirfd, f->name) == -1)
-		goto fail;
+	*step = "cannot rename the new file into place";
+	if (renameat(dirfd, tmp, dirfd, name) == -1)
+		goto out;
 	created = 0;
-	step = "cannot flush its directory to disk";
+	*step = "cannot flush its directory to disk";
 	if (fsync(dfd) == -1)
-		goto fail;
+		goto out;
 	rc = 0;
-	goto out;
-fail:
-	problem(EX_IOERR, f->real, "%s: %s%s", step, strerror(errno),
-	    created ? " (the previous file is unchanged)" : "");
 out:
+	saved = errno;
 	if (fd != -1)
 		close(fd);
 	if (created)
-		unlinkat(f->dirfd, tmp, 0);
+		unlinkat(dirfd, tmp, 0);
 	if (dfd != -1)
 		close(dfd);
+	errno = saved;
 	return rc;
+}
+
+int
+write_atomic(struct file *f, const unsigned char *buf, size_t len)
+{
+	const char	*step;
+
+	if (write_replace(f->dirfd, f->name, buf, len, &step) == 0)
+		return 0;
+	/* Up to the rename the old file is untouched. */
+	problem(EX_IOERR, f->real, "%s: %s%s", step, strerror(errno),
+	    strcmp(step, "cannot flush its directory to disk") ?
+	    " (the previous file is unchanged)" : "");
+	return -1;
 }
 
 static int
