@@ -21,7 +21,7 @@ LIBS_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libcrypto libbsd-overlay)
 LIBS_LDLIBS	:= $(shell $(PKG_CONFIG) --libs libcrypto libbsd-overlay)
 
 PROG		= postfix-tls-setup
-SRCS		= src/main.c src/log.c src/conf.c src/postconf.c src/vdb.c \
+SRCS		= src/main.c src/log.c src/conf.c src/postconf.c src/cache.c src/vdb.c \
 		  src/secure.c src/write.c src/pem.c src/chain.c src/verify.c \
 		  src/maincf.c
 OBJS		= $(SRCS:.c=.o)

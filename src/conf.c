@@ -111,6 +111,14 @@ conf_set(struct settings *s, const char *name, const char *value,
 		return set_string(&s->cafile, value);
 	if (!strcmp(name, "POSTFIX_TLS_CAPATH"))
 		return set_string(&s->capath, value);
+	if (!strcmp(name, "POSTFIX_TLS_CACHE")) {
+		if (*value != '\0' && *value != '/') {
+			problem(EX_CONFIG, where, "%s must be an absolute "
+			    "directory name, not \"%s\"", name, value);
+			return -1;
+		}
+		return set_string(&s->cache, value);
+	}
 	if (!strcmp(name, "POSTFIX_TLS_CHAIN")) {
 		clear_chain(s);
 		return conf_add_chain(s, value, where);
@@ -291,5 +299,6 @@ conf_free(struct settings *s)
 	free(s->bundle);
 	free(s->cafile);
 	free(s->capath);
+	free(s->cache);
 	clear_chain(s);
 }

@@ -57,6 +57,7 @@ struct settings {
 	char	*bundle;	/* POSTFIX_TLS_BUNDLE */
 	char	*cafile;	/* POSTFIX_TLS_CAFILE */
 	char	*capath;	/* POSTFIX_TLS_CAPATH */
+	char	*cache;		/* POSTFIX_TLS_CACHE */
 	int	 include_root;	/* POSTFIX_TLS_INCLUDE_ROOT, -1 = unset */
 	int	 warn_days;	/* POSTFIX_TLS_WARN_DAYS, -1 = unset */
 };
@@ -79,11 +80,22 @@ struct postfix {
 	pid_t		 pid;		/* postconf, until reaped */
 	int		 outfd, errfd;	/* its output, in memory files */
 	int		 spawn_errno;
+	const char	*cache;		/* POSTFIX_TLS_CACHE, or NULL */
+	char		 key[65];	/* cache_key when asked, else "" */
+	int		 cached;	/* v[] came from the cache */
 };
 extern const char *const pf_names[PF_NPARAMS];
-void	postconf_start(const char *confdir, struct postfix *);
+void	postconf_start(const char *confdir, const char *cache,
+	    struct postfix *);
+int	postconf_parse(char *text, struct postfix *);
 int	postconf_finish(struct postfix *);
 void	postconf_free(struct postfix *);
+void	postconf_free_values(struct postfix *);
+
+/* cache.c: postconf's last answer, kept while what decides it is the same. */
+int	cache_key(const char *confdir, char key[65]);
+int	cache_get(struct postfix *);
+void	cache_put(const struct postfix *);
 
 /* vdb.c: Gentoo's installed-package database. */
 int	vdb_check_ssl(const char *root);

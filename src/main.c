@@ -407,10 +407,10 @@ main(int argc, char *argv[])
 	file_init(&r.bundlef);
 	if (parse_args(argc, argv, &r, &cli, &conffile, &conf_required) == -1)
 		goto out;
-	postconf_start(r.confdir, &r.pf);
 	if (conffile != NULL && conf_read(conffile, conf_required, &r.s) == -1)
 		goto out;
 	merge(&r.s, &cli);
+	postconf_start(r.confdir, r.s.cache, &r.pf);
 	early = check_inputs_early(&r);
 	if (postconf_finish(&r.pf) == -1 || choose_files(&r) == -1)
 		goto out;

@@ -1,7 +1,9 @@
 /*
  * Ask Postfix itself which TLS settings it will use: one call of
  * "postconf -c DIR -x -h NAME...", so that $name references, defaults and
- * legacy parameters resolve exactly as in Postfix.
+ * legacy parameters resolve exactly as in Postfix.  It is started first
+ * and collected later (postconf_start, postconf_finish): it costs more
+ * than all of our own work, which runs meanwhile.
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -114,8 +116,9 @@ postconf_failed(int errfd, const char *confdir, const char *why)
 	    confdir);
 }
 
-static int
-split_lines(char *text, struct postfix *pf)
+/* postconf's output, or the cache's copy of it: one line per parameter. */
+int
+postconf_parse(char *text, struct postfix *pf)
 {
 	char	*line, *next = text;
 	int	 i, lines = 0;
@@ -138,12 +141,22 @@ split_lines(char *text, struct postfix *pf)
  * Nothing is said here: problems wait for postconf_finish, in order.
  */
 void
-postconf_start(const char *confdir, struct postfix *pf)
+postconf_start(const char *confdir, const char *cache, struct postfix *pf)
 {
 	memset(pf, 0, sizeof(*pf));
 	pf->dir = confdir;
 	pf->pid = -1;
-	pf->errfd = -1;
+	pf->outfd = pf->errfd = -1;
+	pf->cache = cache;
+	if (cache != NULL && cache_key(confdir, pf->key) == -1) {
+		debug("postconf cache: cannot digest %s's configuration",
+		    confdir);
+		pf->key[0] = '\0';
+	}
+	if (pf->key[0] != '\0' && cache_get(pf) == 0) {
+		pf->cached = 1;
+		return;
+	}
 	if ((pf->outfd = memfd_create("postconf-stdout", MFD_CLOEXEC)) == -1 ||
 	    (pf->errfd = memfd_create("postconf-stderr", MFD_CLOEXEC)) == -1)
 		pf->spawn_errno = errno;
@@ -171,9 +184,11 @@ reap(struct postfix *pf)
 int
 postconf_finish(struct postfix *pf)
 {
-	char	*text = NULL;
+	char	*text = NULL, key[65];
 	int	 status, rc = -1;
 
+	if (pf->cached)
+		return 0;
 	if (pf->errfd == -1) {
 		problem(EX_OSERR, NULL, "cannot create a memory file for "
 		    "postconf's output: %s", strerror(pf->spawn_errno));
@@ -195,12 +210,16 @@ postconf_finish(struct postfix *pf)
 		    strerror(errno));
 		goto out;
 	}
-	if (split_lines(text, pf) == -1) {
+	if (postconf_parse(text, pf) == -1) {
 		postconf_failed(pf->errfd, pf->dir, "postconf printed fewer "
 		    "values than asked (Postfix older than 3.4?)");
 		goto out;
 	}
 	rc = 0;
+	/* Kept only if nothing changed while postconf was reading. */
+	if (pf->key[0] != '\0' && cache_key(pf->dir, key) == 0 &&
+	    !strcmp(key, pf->key))
+		cache_put(pf);
 out:
 	free(text);
 	return rc;
@@ -209,8 +228,6 @@ out:
 void
 postconf_free(struct postfix *pf)
 {
-	int	i;
-
 	if (pf->dir == NULL)	/* never started */
 		return;
 	reap(pf);	/* when we stopped before asking for its answer */
@@ -219,6 +236,14 @@ postconf_free(struct postfix *pf)
 	if (pf->errfd != -1)
 		close(pf->errfd);
 	pf->outfd = pf->errfd = -1;
+	postconf_free_values(pf);
+}
+
+void
+postconf_free_values(struct postfix *pf)
+{
+	int	i;
+
 	for (i = 0; i < PF_NPARAMS; i++) {
 		free(pf->v[i]);
 		pf->v[i] = NULL;

@@ -1,0 +1,173 @@
+#!/usr/bin/env bats
+# POSTFIX_TLS_CACHE: postconf's last answer is kept and used while what
+# decides it (main.cf, master.cf, the postconf program, the host name) is
+# the same; anything wrong with the cache means asking postconf again,
+# never a wrong answer and never a refusal.
+
+load helpers
+
+setup_file() {
+	pki_common
+}
+
+setup() {
+	need_root
+	command -v strace >/dev/null || skip "strace is not installed"
+	setup_world
+	CACHE=$T/cache
+	echo "POSTFIX_TLS_CACHE=$CACHE" >"$T/conf"
+	good_bundle
+}
+
+# traced ARGS...: the helper's deploy_inputs run under strace; sets
+# $postconf_runs to how often it executed postconf.
+traced() {
+	# (LeakSanitizer cannot work under ptrace: off for these runs.)
+	run env ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" \
+		strace -f -qq -e trace=execve -o "$T/trace" \
+		"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
+		--cafile "$PKI/root.pem" --cert "$T/ssl/cert.pem" \
+		--key "$T/ssl/key.pem" --chain "$T/ssl/chain.pem" "$@"
+	postconf_runs=$(grep -c 'execve("/usr/sbin/postconf"' "$T/trace" || true)
+}
+
+@test "postconf's answer is kept, root's alone, and used at the next run" {
+	cache_file=$(echo "$CACHE"/postconf-*)
+	assert_file_exists "$cache_file"
+	[ "$(stat -c '%U:%G %a' "$CACHE")" = "root:root 700" ]
+	[ "$(stat -c '%U:%G %a' "$cache_file")" = "root:root 600" ]
+	traced check
+	assert_success
+	assert_output "ok: $BUNDLE would be served with 3 certificates"
+	[ "$postconf_runs" -eq 0 ]
+}
+
+@test "without POSTFIX_TLS_CACHE postconf is asked every time" {
+	: >"$T/conf"
+	traced check
+	assert_success
+	[ "$postconf_runs" -eq 1 ]
+	traced check
+	[ "$postconf_runs" -eq 1 ]
+}
+
+@test "an edit to main.cf is seen at once, even with the same size and time" {
+	stamp=$(stat -c %y "$T/postfix/main.cf")
+	# Same length, another bundle name: certificate.pem -> certificate.new
+	sed -i 's|certificate\.pem|certificate.new|' "$T/postfix/main.cf"
+	touch -d "$stamp" "$T/postfix/main.cf"
+	traced check
+	assert_success
+	[ "$postconf_runs" -eq 1 ]
+	assert_output --partial "would write $T/postfix/certificate.new"
+	traced check
+	[ "$postconf_runs" -eq 0 ]
+	assert_output --partial "would write $T/postfix/certificate.new"
+}
+
+@test "an edit to master.cf is seen at once" {
+	echo "# a comment" >>"$T/postfix/master.cf"
+	traced check
+	assert_success
+	[ "$postconf_runs" -eq 1 ]
+}
+
+@test "another host name is another answer (myhostname's default)" {
+	sed -i '/^myhostname/d' "$T/postfix/main.cf"
+	settle_maincf
+	deploy_inputs -q check
+	run unshare --uts bash -c 'hostname elsewhere.example.net &&
+		ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" strace -f -qq -e trace=execve -o "$0/trace" \
+		"$1" -c "$0/postfix" --root "$0/root" --conf "$0/conf" --cafile "$2/root.pem" \
+		--cert "$0/ssl/cert.pem" --key "$0/ssl/key.pem" --chain "$0/ssl/chain.pem" check' \
+		"$T" "$HELPER" "$PKI"
+	assert_output --partial "elsewhere.example.net"	# the name mismatch warning
+	run grep -c 'execve("/usr/sbin/postconf"' "$T/trace"
+	assert_output 1
+}
+
+@test "a cache file that is not root's alone is ignored, never trusted" {
+	cache_file=$(echo "$CACHE"/postconf-*)
+	# A forged answer naming another bundle, readable by others.
+	sed -i 's|^.*/certificate\.pem$|/tmp/forged.pem|' "$cache_file"
+	chmod 0644 "$cache_file"
+	traced check
+	assert_success
+	[ "$postconf_runs" -eq 1 ]
+	refute_output --partial forged
+	[ "$(stat -c %a "$cache_file")" = 600 ]	# replaced by a good one
+}
+
+@test "a cache in a directory others can enter, or of another owner, is not used" {
+	chmod 0755 "$CACHE"
+	traced check
+	assert_success
+	[ "$postconf_runs" -eq 1 ]
+	chmod 0700 "$CACHE"
+	chown nobody "$CACHE"
+	traced check
+	assert_success
+	[ "$postconf_runs" -eq 1 ]
+}
+
+@test "a symlinked, hard-linked, garbage or empty cache file is not used" {
+	cache_file=$(echo "$CACHE"/postconf-*)
+	cp "$cache_file" "$T/copy"
+	ln -sf "$T/copy" "$cache_file"
+	traced check
+	assert_success
+	[ "$postconf_runs" -eq 1 ]
+	ln -f "$cache_file" "$T/second-link"
+	traced check
+	[ "$postconf_runs" -eq 1 ]
+	rm "$T/second-link"
+	for content in "garbage" "" "$(head -n 2 "$cache_file")"; do
+		printf '%s' "$content" >"$cache_file"
+		traced check
+		assert_success
+		[ "$postconf_runs" -eq 1 ]
+	done
+}
+
+@test "a cache that cannot be made or written costs time, never a refusal" {
+	echo "POSTFIX_TLS_CACHE=$T/ssl/cert.pem/cache" >"$T/conf"
+	traced deploy
+	assert_success
+	[ "$postconf_runs" -eq 1 ]
+}
+
+@test "POSTFIX_TLS_CACHE must be an absolute directory" {
+	echo "POSTFIX_TLS_CACHE=run/cache" >"$T/conf"
+	refuses 78 "POSTFIX_TLS_CACHE must be an absolute directory name, not \"run/cache\"" \
+		deploy_inputs deploy
+}
+
+@test "in a real start the shipped cache is used, and a new postconf is asked again" {
+	run world <<-'SCENARIO'
+	make_postfix /etc/postfix 127.0.0.1
+	use_tls "$HOST" inter2 inter1
+	shipped=$(grep '^POSTFIX_TLS_CACHE=' /etc/conf.d/postfix-tls-setup)
+	tune /etc/conf.d/postfix-tls-setup
+	echo "$shipped" >>/etc/conf.d/postfix-tls-setup
+	say "shipped $shipped"
+	# postconf_runs: how often a check executes postconf.
+	postconf_runs() {
+		strace -f -qq -e trace=execve -o "$T/trace" \
+			postfix-tls-setup -q check >/dev/null 2>&1
+		grep -c 'execve("/usr/sbin/postconf"' "$T/trace"
+	}
+	rc-service postfix start >/dev/null 2>&1; say "start=$?"
+	say "cache $(stat -c '%U:%G %a' /run/postfix-tls-setup)"
+	say "next check: $(postconf_runs)"
+	touch /usr/sbin/postconf	# as an upgrade replaces it
+	say "after an upgrade: $(postconf_runs)"
+	say "then: $(postconf_runs)"
+	SCENARIO
+	assert_success
+	assert_output --partial '@@ shipped POSTFIX_TLS_CACHE="/run/postfix-tls-setup"'
+	assert_output --partial "@@ start=0"
+	assert_output --partial "@@ cache root:root 700"
+	assert_output --partial "@@ next check: 0"
+	assert_output --partial "@@ after an upgrade: 1"
+	assert_output --partial "@@ then: 0"
+}
