@@ -8,6 +8,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -123,6 +124,26 @@ der_fix(int want_key)
 }
 
 /* Say why a file that yielded nothing yielded nothing. */
+/*
+ * A DER certificate or key is one SEQUENCE that fills the file.  Text that
+ * merely starts with the digit 0 (0x30, the SEQUENCE tag too) is not.
+ */
+static int
+looks_der(const unsigned char *buf, size_t len)
+{
+	const unsigned char	*p = buf;
+	long			 body;
+	int			 tag, class, ok;
+
+	if (len < 2 || len > LONG_MAX || buf[0] != 0x30)
+		return 0;
+	ok = ASN1_get_object(&p, &body, &tag, &class, len) ==
+	    V_ASN1_CONSTRUCTED && tag == V_ASN1_SEQUENCE &&
+	    (size_t)(p - buf) + body == len;
+	ERR_clear_error();
+	return ok;
+}
+
 static void
 explain_empty(const char *path, const unsigned char *buf, size_t len,
     int want_key)
@@ -131,7 +152,7 @@ explain_empty(const char *path, const unsigned char *buf, size_t len,
 		problem(EX_DATAERR, path, "file is empty (expected PEM "
 		    "blocks: -----BEGIN %s-----)", want_key ? "PRIVATE KEY" :
 		    "CERTIFICATE");
-	else if (buf[0] == 0x30)
+	else if (looks_der(buf, len))
 		problem(EX_DATAERR, path, "file is in DER (binary) form; "
 		    "Postfix needs PEM (convert it: %s)", der_fix(want_key));
 	else

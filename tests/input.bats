@@ -27,6 +27,12 @@ setup() {
 	refuses 65 "$T/ssl/cert.pem: no PEM certificate found" deploy_inputs deploy
 }
 
+@test "a text file that starts with the digit 0 is not taken for DER" {
+	printf '0123 not a certificate\n' >"$T/ssl/cert.pem"
+	refuses 65 "$T/ssl/cert.pem: no PEM certificate found" deploy_inputs deploy
+	refute_output --partial "DER"
+}
+
 @test "a truncated certificate file is refused" {
 	head -n 5 "$PKI/$HOST.pem" >"$T/ssl/cert.pem"
 	refuses 65 "$T/ssl/cert.pem: PEM block 1 is damaged or cut off" deploy_inputs deploy
