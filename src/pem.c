@@ -5,8 +5,10 @@
  * Junk between blocks is skipped (as OpenSSL does); a file with no usable
  * block, a DER file or a damaged block is a problem named here.
  */
+#include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <limits.h>
 #include <stdlib.h>
@@ -99,12 +101,75 @@ add_cert(struct pool *pool, const char *name, const unsigned char *data,
 	return 0;
 }
 
+/*
+ * The decoders of the one key type a block names: a PKCS#8 block ("PRIVATE
+ * KEY") by its algorithm's OID, a traditional one ("RSA PRIVATE KEY", "EC
+ * PRIVATE KEY") by its PEM name.  0 if the block does not say.
+ */
+static int
+key_type(const char *name, const unsigned char *data, long len,
+    char *type, size_t size, const char **structure)
+{
+	PKCS8_PRIV_KEY_INFO	*p8;
+	const ASN1_OBJECT	*alg;
+	const unsigned char	*p = data;
+	int			 ok;
+
+	if (strcmp(name, PEM_STRING_PKCS8INF)) {
+		*structure = "type-specific";	/* the type is the first word */
+		if (strlcpy(type, name, size) >= size)
+			return 0;
+		type[strcspn(type, " ")] = '\0';
+		return type[0] != '\0';
+	}
+	*structure = "PrivateKeyInfo";
+	if ((p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, len)) == NULL)
+		return 0;
+	ok = PKCS8_pkey_get0(&alg, NULL, NULL, NULL, p8) &&
+	    OBJ_obj2txt(type, size, alg, 1) > 0;
+	PKCS8_PRIV_KEY_INFO_free(p8);
+	return ok;
+}
+
+/*
+ * A private key decoded by the decoders of the type its block names.
+ * OpenSSL 3.0's d2i_AutoPrivateKey first sets up every decoder it has to
+ * find the type out: a quarter of all the instructions of a restart,
+ * twice what decoding costs once the type is known.  A block that does
+ * not say, or a failure here, goes its general way: the verdict stays
+ * its own.
+ */
+static EVP_PKEY *
+decode_key(const char *name, const unsigned char *data, long len)
+{
+	OSSL_DECODER_CTX	*dctx;
+	const unsigned char	*p = data;
+	const char		*structure;
+	EVP_PKEY		*pkey = NULL;
+	size_t			 left = len;
+	char			 type[80];
+
+	if (key_type(name, data, len, type, sizeof(type), &structure) &&
+	    (dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, "DER", structure,
+	    type, EVP_PKEY_KEYPAIR, NULL, NULL)) != NULL) {
+		if (!OSSL_DECODER_from_data(dctx, &p, &left)) {
+			EVP_PKEY_free(pkey);
+			pkey = NULL;
+		}
+		OSSL_DECODER_CTX_free(dctx);
+	}
+	if (pkey == NULL) {
+		ERR_clear_error();
+		p = data;
+		pkey = d2i_AutoPrivateKey(NULL, &p, len);
+	}
+	return pkey;
+}
+
 static void
 add_key(struct key *key, const char *name, const char *header,
     const unsigned char *data, long len, const char *path)
 {
-	const unsigned char	*p = data;
-
 	if (key->count++ > 0)
 		return;		/* the first key is the one Postfix takes */
 	key->src = path;
@@ -112,7 +177,7 @@ add_key(struct key *key, const char *name, const char *header,
 		key->encrypted = 1;
 		return;
 	}
-	if ((key->pkey = d2i_AutoPrivateKey(NULL, &p, len)) == NULL)
+	if ((key->pkey = decode_key(name, data, len)) == NULL)
 		ERR_clear_error();	/* reported by verify_key() */
 }
 

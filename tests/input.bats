@@ -78,6 +78,26 @@ setup() {
 	assert_success
 }
 
+@test "keys of every kind a server uses are read, and a wrong key of each kind is caught" {
+	local kind n=0
+	for kind in rsa:2048 ec:P-384 ED25519 ED448; do
+		n=$((n + 1))
+		pki_cert "kind$n.example.org" inter2 server "$kind"
+		pki_key "wrong$n" "$kind"
+		use_leaf "kind$n.example.org"
+		run deploy_inputs check
+		assert_success
+		cp "$PKI/wrong$n.key" "$T/ssl/key.pem"
+		refuses 65 "$T/ssl/key.pem: private key does not match" deploy_inputs deploy
+	done
+	# RSA's traditional form (not PKCS#8) too.
+	openssl pkey -in "$PKI/kind1.example.org.key" -traditional -out "$T/ssl/key.pem"
+	grep -q 'BEGIN RSA PRIVATE KEY' "$T/ssl/key.pem"
+	cp "$PKI/kind1.example.org.pem" "$T/ssl/cert.pem"
+	run deploy_inputs check
+	assert_success
+}
+
 @test "the key never appears in any output, even with -v" {
 	cp "$PKI/other.example.org.key" "$T/ssl/key.pem" 2>/dev/null ||
 		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/ssl/key.pem"

@@ -3,13 +3,16 @@
 # certificates and keys go to $PKI.
 # shellcheck shell=bash
 
-# pki_key NAME SPEC: SPEC is ec (P-256, fast) or rsa:BITS.
+# pki_key NAME SPEC: SPEC is ec (P-256, fast), ec:CURVE, rsa:BITS, or an
+# algorithm openssl genpkey knows without options (ED25519, ED448).
 pki_key() {
 	case $2 in
-	ec) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 \
+	ec) pki_key "$1" ec:P-256 ;;
+	ec:*) openssl genpkey -algorithm EC -pkeyopt "ec_paramgen_curve:${2#ec:}" \
 		-out "$PKI/$1.key" 2>/dev/null ;;
 	rsa:*) openssl genpkey -algorithm RSA \
 		-pkeyopt "rsa_keygen_bits:${2#rsa:}" -out "$PKI/$1.key" 2>/dev/null ;;
+	*) openssl genpkey -algorithm "$2" -out "$PKI/$1.key" 2>/dev/null ;;
 	esac
 }
 
