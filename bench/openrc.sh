@@ -44,7 +44,9 @@ variant() {
 
 # rounds CSV ROUNDS VARIANT...: each round starts every variant once, in
 # turn, so that the machine's drift falls on all of them alike.  A start
-# varies by several ms (OpenRC moves each start in and out of a cgroup).
+# varies by 10-30 ms: OpenRC moves its shell into the service's cgroup v2
+# group and out again, and each move waits for the kernel (strace: the
+# one-byte writes to cgroup.procs take 5-30 ms).
 rounds() {
 	local csv=$1 n=$2 i v svc t0 t1
 	shift 2
@@ -72,4 +74,6 @@ printf '#!/sbin/openrc-run\nstart() { :; }\nstop() { :; }\nstart_pre() { %s; }\n
 	"$HELPER_CMD" >/etc/init.d/pfbare
 chmod 0755 /etc/init.d/pfbare
 rc-service pfbare start >/dev/null 2>&1	# OpenRC caches the new script's dependencies
-rounds "$T/csv/e-noop.csv" "$((runs * 2))" off on bare
+# Many rounds: each start varies by 10-30 ms (the cgroup moves), the hook
+# costs a few ms.
+rounds "$T/csv/e-noop.csv" "$((BENCH_RUNS * 8))" off on bare

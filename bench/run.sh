@@ -38,6 +38,18 @@ rounds_ms() {
 		awk '{ t[NR] = $1 } END { printf "%.2f", (t[int((NR + 1) / 2)] + t[int(NR / 2) + 1]) / 2000 }'
 }
 
+# hook_quarters CSV: what the hook adds in each quarter of the rounds, in
+# ms: how far the whole run's figure can be trusted.
+hook_quarters() {
+	local n q
+	n=$(grep -c '^off,' "$1")
+	awk -F, -v n="$n" '{ k = seen[$1]++; print > (FILENAME ".q" int(4 * k / n)) }' "$1"
+	for q in 0 1 2 3; do
+		awk -v x="$(rounds_ms "$1.q$q" on)" -v y="$(rounds_ms "$1.q$q" off)" \
+			'BEGIN { printf " %.2f", x - y }'
+	done
+}
+
 # median_ms CSV NAME: the median of a hyperfine CSV row, in milliseconds.
 median_ms() {
 	awk -F, -v n="$2" '$1 == n { printf "%.2f", $4 * 1000 }' "$1"
@@ -188,7 +200,7 @@ ratios:       a/d = $(ratio "$a" "$d")   c/a = $(ratio "$c" "$a")   b/a = $(rati
 e, rc-service postfix start (medians of interleaved rounds, ms):
   real Postfix:   without the package $e1n | with the hook $e1h
   no-op service:  without the package $e2n | with the hook $e2h | start_pre running the helper itself $e2b
-  the hook adds $hook ms; a timed in the same world: $aw ms (budget a + 2 = $(awk -v a="$aw" 'BEGIN { printf "%.2f", a + 2 }'))
+  the hook adds $hook ms (in each quarter of the rounds:$(hook_quarters "$B/csv/e-noop.csv")); a timed in the same world: $aw ms (budget a + 2 = $(awk -v a="$aw" 'BEGIN { printf "%.2f", a + 2 }'))
   the helper called bare from start_pre adds $bare ms; the hook's own shell code: $glue ms (OpenRC's shell, outside rc-service)
 peak RSS: helper $rss_own KB (process tree with postconf: $rss_tree KB)
 EOF
