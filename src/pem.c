@@ -188,7 +188,6 @@ der_fix(int want_key)
 	    "openssl x509 -inform DER -in FILE -out FILE.pem";
 }
 
-/* Say why a file that yielded nothing yielded nothing. */
 /*
  * A DER certificate or key is one SEQUENCE that fills the file.  Text that
  * merely starts with the digit 0 (0x30, the SEQUENCE tag too) is not.
@@ -209,6 +208,7 @@ looks_der(const unsigned char *buf, size_t len)
 	return ok;
 }
 
+/* Say why a file that yielded nothing yielded nothing. */
 static void
 explain_empty(const char *path, const unsigned char *buf, size_t len,
     int want_key)
