@@ -172,8 +172,10 @@ struct target {
 	const char	*key;		/* key file checked */
 	int		 key_in_bundle;
 	int		 bundle_will_exist;
+	const char *const *inputs;	/* files read (and judged) as inputs */
+	size_t		 ninputs;
 };
-void	maincf_check(const struct postfix *, const struct target *);
+int	maincf_check(const struct postfix *, const struct target *);
 int	maincf_key_param(const struct postfix *, const char *bundle);
 int	maincf_in_chain_files(const struct postfix *, const char *bundle);
 

@@ -39,6 +39,7 @@ struct run {
 	struct key	 key;
 	struct chain	 chain;
 	int		 chain_ok;	/* built; the checks ran on it */
+	int		 inputs_rc;	/* check_inputs' verdict */
 };
 
 static void __attribute__((noreturn))
@@ -130,9 +131,16 @@ static int
 parse_args(int argc, char *argv[], struct run *r, struct settings *cli,
     const char **conffile, int *conf_required)
 {
-	int	c, quiet = 0, verbose = 0, rc = 0;
+	int	c, li, quiet = 0, verbose = 0, rc = 0;
 
-	while ((c = getopt_long(argc, argv, "c:qvhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:qvhV", longopts, &li)) != -1) {
+		/* An empty value names nothing ("--root ''" is no root). */
+		if (optarg != NULL && *optarg == '\0') {
+			fprintf(stderr, "%s: %s%s needs a value, not an empty "
+			    "one\n", PROG, c == 'c' ? "-" : "--", c == 'c' ?
+			    "c" : longopts[li].name);
+			usage(EX_USAGE);
+		}
 		switch (c) {
 		case 'c':
 			r->confdir = optarg;
@@ -281,29 +289,37 @@ load_one(struct run *r, const char *path, int want_key)
  * and the files, not Postfix's own view.  Each bad input is reported; the
  * chain is built from whatever was readable.
  */
-static void
+static int
 check_inputs(struct run *r)
 {
 	const char	*srcs[MAX_INPUTS + 2];
 	struct file	*leaf;
 	size_t		 i;
+	int		 rc = 0;
 
 	/* The key first: if it shares a file with the leaf, read it as one. */
-	r->keyf = load_one(r, r->keypath, 1);
-	leaf = load_one(r, r->leafsrc, 0);
+	if ((r->keyf = load_one(r, r->keypath, 1)) == NULL)
+		rc = -1;	/* logged */
+	if ((leaf = load_one(r, r->leafsrc, 0)) == NULL)
+		rc = -1;	/* logged */
 	for (i = 0; i < r->s.nchain; i++)
-		load_one(r, r->s.chain[i], 0);
+		if (load_one(r, r->s.chain[i], 0) == NULL)
+			rc = -1;	/* logged */
 	if (leaf == NULL)
-		return;
+		return -1;	/* logged */
 	for (i = 0; i < r->nin; i++)
 		srcs[i] = r->in[i].path;
 	if (chain_build(&r->pool, &r->key, leaf->path, srcs, r->nin,
 	    r->s.include_root, &r->chain) == -1)
-		return;
+		return -1;	/* logged */
 	r->chain_ok = 1;
-	if (r->keyf != NULL)	/* else its problem is reported */
-		verify_key(&r->chain, &r->key, r->keypath, r->leafsrc);
-	verify_chain(&r->chain, r->s.cafile, r->s.capath, r->leafsrc);
+	if (r->keyf != NULL &&	/* else its problem is reported */
+	    verify_key(&r->chain, &r->key, r->keypath, r->leafsrc) == -1)
+		rc = -1;	/* logged */
+	if (verify_chain(&r->chain, r->s.cafile, r->s.capath, r->leafsrc) ==
+	    -1)
+		rc = -1;	/* logged */
+	return rc;
 }
 
 /*
@@ -320,25 +336,53 @@ check_inputs_early(struct run *r)
 	r->keypath = r->s.key;	/* as choose_files will find them */
 	r->leafsrc = r->s.cert;
 	log_hold();
-	check_inputs(r);
+	r->inputs_rc = check_inputs(r);
 	log_unhold();
 	return 1;
 }
 
-static void
+/*
+ * A stage that failed without saying why is a bug in this program, not
+ * a verdict on the set-up: say so, and never deploy (EX_SOFTWARE).
+ */
+static int
+stage_failed(const char *stage)
+{
+	if (problems() == 0)
+		problem(EX_SOFTWARE, NULL, "internal error: %s failed without "
+		    "saying why; nothing was changed (please report this)",
+		    stage);
+	return -1;
+}
+
+static int
 run_checks(struct run *r, int checked_early)
 {
-	struct target	t = { r->bundle, r->keypath, r->key_in_bundle, 1 };
+	struct target	t = { r->bundle, r->keypath, r->key_in_bundle, 1,
+			    NULL, 0 };
+	const char	*inputs[MAX_INPUTS + 2];
+	size_t		 i;
+	int		 rc = 0;
 
-	vdb_check_ssl(r->root);
+	if (vdb_check_ssl(r->root) == -1)
+		rc = stage_failed("reading the package database");
 	log_release();		/* what check_inputs_early found */
 	if (!checked_early)
-		check_inputs(r);
-	file_open(&r->bundlef, r->bundle, 1);
+		r->inputs_rc = check_inputs(r);
+	if (r->inputs_rc == -1)
+		rc = stage_failed("checking the input files");
+	if (file_open(&r->bundlef, r->bundle, 1) == -1)
+		rc = stage_failed("opening the bundle");
 	if (r->chain_ok)
 		verify_warn(&r->chain, r->leafsrc, r->pf.v[PF_MYHOSTNAME],
 		    r->s.warn_days);
-	maincf_check(&r->pf, &t);
+	for (i = 0; i < r->nin; i++)
+		inputs[i] = r->in[i].path;
+	t.inputs = inputs;
+	t.ninputs = r->nin;
+	if (maincf_check(&r->pf, &t) == -1)
+		rc = stage_failed("checking main.cf");
+	return rc;
 }
 
 /* Everything passed: write the bundle if it changed, then secure files. */
@@ -405,19 +449,34 @@ main(int argc, char *argv[])
 	r.root = "/";
 	r.s.include_root = r.s.warn_days = -1;
 	file_init(&r.bundlef);
-	if (parse_args(argc, argv, &r, &cli, &conffile, &conf_required) == -1)
+	if (parse_args(argc, argv, &r, &cli, &conffile, &conf_required) == -1) {
+		stage_failed("reading the command line");
 		goto out;
-	if (conffile != NULL && conf_read(conffile, conf_required, &r.s) == -1)
+	}
+	if (conffile != NULL && conf_read(conffile, conf_required, &r.s) == -1) {
+		stage_failed("reading the tuning file");
 		goto out;
+	}
 	merge(&r.s, &cli);
 	postconf_start(r.confdir, r.s.cache, &r.pf);
 	early = check_inputs_early(&r);
-	if (postconf_finish(&r.pf) == -1 || choose_files(&r) == -1)
+	if (postconf_finish(&r.pf) == -1) {
+		stage_failed("asking postconf");
 		goto out;
-	run_checks(&r, early);
-	if (problems() == 0)
-		install(&r);
-	if (problems() == 0 && r.apply == 0)
+	}
+	if (choose_files(&r) == -1) {
+		stage_failed("choosing the files");
+		goto out;
+	}
+	/* Deploy only when every stage passed and nothing was said against. */
+	if (run_checks(&r, early) == -1 || problems() != 0)
+		goto out;
+	if (install(&r) == -1) {
+		stage_failed(r.apply ? "installing the bundle" :
+		    "comparing the bundle");
+		goto out;
+	}
+	if (r.apply == 0)
 		report("ok: %s would be served with %zu certificate%s",
 		    r.bundle, r.chain.n, r.chain.n == 1 ? "" : "s");
 out:
