@@ -179,3 +179,35 @@ close(int fd)
 	}
 	return real_close(fd);
 }
+
+/*
+ * FAULT_TRUST_STORE=1: the trust store cannot be set up.  The calls with
+ * which the helper adds a lookup to its X509_STORE (X509_STORE_add_lookup,
+ * and X509_STORE_load_path, which the helper once called) fail as they do
+ * out of memory, without an OpenSSL error queued.  Not a counted point.
+ * Declared without OpenSSL's headers: the shim is built without them.
+ */
+static int
+trust_store_fails(void)
+{
+	const char	*e = getenv("FAULT_TRUST_STORE");
+
+	return e != NULL && !strcmp(e, "1");
+}
+
+void *
+X509_STORE_add_lookup(void *store, const void *method)
+{
+	REAL(void *, X509_STORE_add_lookup, void *, const void *);
+
+	return trust_store_fails() ? NULL :
+	    real_X509_STORE_add_lookup(store, method);
+}
+
+int
+X509_STORE_load_path(void *store, const char *path)
+{
+	REAL(int, X509_STORE_load_path, void *, const char *);
+
+	return trust_store_fails() ? 0 : real_X509_STORE_load_path(store, path);
+}
