@@ -219,7 +219,7 @@ anchors_by_subject(X509_LOOKUP *lu, X509_LOOKUP_TYPE type,
 			break;
 	}
 	if ((found = X509_OBJECT_retrieve_by_subject(
-	    X509_STORE_get0_objects(store), type, (X509_NAME *)name)) == NULL)
+	    X509_STORE_get0_objects(store), type, name)) == NULL)
 		return 0;
 	/* ret borrows the store's reference; the caller takes its own. */
 	if (!X509_OBJECT_set1_X509(ret, X509_OBJECT_get0_X509(found)))
