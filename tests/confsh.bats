@@ -101,6 +101,13 @@ line() {
 	agree "$T/c"
 }
 
+# A helper start costs a second under valgrind: thousands of them would
+# take the pass half an hour.  Its memory is checked on the same lines
+# by the asan pass, and on the odd bytes by valgrind too (second test).
+not_for_valgrind() {
+	[ "${PTS_SANITIZER:-}" != valgrind ] || skip "a second per helper run under valgrind; the plain and asan passes run this corpus"
+}
+
 verdict() {
 	eval "$bats_trap"
 	[ "${#disagree[@]}" -eq 0 ] || fail "$(printf '%s\n' "${#disagree[@]} disagreements:" "${disagree[@]}")"
@@ -110,6 +117,7 @@ verdict() {
 }
 
 @test "the helper reads the hand-made corpus as sh does, or refuses the line" {
+	not_for_valgrind
 	local l
 	while IFS= read -r l; do
 		line "$l"
@@ -261,6 +269,7 @@ verdict() {
 }
 
 @test "generated lines (leading space, name, value, what follows) are refused or read as sh reads them" {
+	not_for_valgrind
 	local pre name val post
 	local -a pres=('' ' ' $'\t' 'export ')
 	local -a names=(POSTFIX_TLS_CERT)
