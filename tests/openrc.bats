@@ -257,7 +257,7 @@ refused_start() {
 	refute_output --partial "warning"
 }
 
-@test "the hook switched off in conf.d lets Postfix start without running the helper" {
+@test "the hook switched off in the tuning file lets Postfix start unchecked, and says so" {
 	run world <<-SCENARIO
 	$GOOD_WORLD
 	cp "\$PKI/other.example.org.key" /etc/ssl/mail/key.pem
