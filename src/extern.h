@@ -60,12 +60,16 @@ struct settings {
 	char	*cache;		/* POSTFIX_TLS_CACHE */
 	int	 include_root;	/* POSTFIX_TLS_INCLUDE_ROOT, -1 = unset */
 	int	 warn_days;	/* POSTFIX_TLS_WARN_DAYS, -1 = unset */
+	int	 hook;		/* POSTFIX_TLS_HOOK, -1 = unset */
+	char	*hook_from;	/* where it was set, for the message */
+	int	 print;		/* --print-conf: print each NAME=value read */
 };
 int	conf_read(const char *path, int required, struct settings *);
 int	conf_parse(struct settings *, char *text, size_t len, const char *path);
 int	conf_set(struct settings *, const char *name, const char *value,
 	    const char *where);
 int	conf_add_chain(struct settings *, const char *list, const char *where);
+int	conf_hook_off(const struct settings *);
 void	conf_free(struct settings *);
 
 /* postconf.c: ask Postfix what it will use. */

@@ -21,6 +21,7 @@
 
 struct run {
 	int		 apply;		/* deploy: change things */
+	int		 hook;		/* --hook: obey POSTFIX_TLS_HOOK */
 	const char	*confdir;
 	const char	*root;
 	struct settings	 s;
@@ -47,6 +48,7 @@ usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 	    "usage: %s [options] deploy | check\n"
+	    "       %s [--conf FILE] --print-conf\n"
 	    "  deploy            assemble, verify and install the bundle\n"
 	    "  check             verify only; say what deploy would change\n"
 	    "options:\n"
@@ -66,6 +68,12 @@ usage(int status)
 	    "(default /)\n"
 	    "  --warn-days N     warn N days before expiry "
 	    "(POSTFIX_TLS_WARN_DAYS)\n"
+	    "  --hook[=VALUE]    as the OpenRC hook: do nothing when "
+	    "POSTFIX_TLS_HOOK\n"
+	    "                    (VALUE, else the tuning file's) is no\n"
+	    "  --print-conf      print each NAME=value of the tuning file "
+	    "as read; check\n"
+	    "                    nothing else\n"
 	    "  -q, --quiet       problems only\n"
 	    "  -v, --verbose     say more\n"
 	    "  -h, --help        this text\n"
@@ -74,12 +82,12 @@ usage(int status)
 	    "66 missing input;\n"
 	    "69 Postfix without TLS; 70 internal; 71 system; 74 I/O; "
 	    "77 unsafe file or\ndirectory; 78 bad configuration. "
-	    "See postfix-tls-setup(8).\n", PROG);
+	    "See postfix-tls-setup(8).\n", PROG, PROG);
 	exit(status);
 }
 
 enum { O_CONF = 256, O_NO_CONF, O_CERT, O_KEY, O_CHAIN, O_BUNDLE, O_CAFILE, O_CAPATH,
-    O_ROOT, O_WARN, O_INCLUDE_ROOT };
+    O_ROOT, O_WARN, O_INCLUDE_ROOT, O_HOOK, O_PRINT_CONF };
 
 static const struct option longopts[] = {
 	{ "conf", required_argument, NULL, O_CONF },
@@ -93,6 +101,8 @@ static const struct option longopts[] = {
 	{ "root", required_argument, NULL, O_ROOT },
 	{ "warn-days", required_argument, NULL, O_WARN },
 	{ "include-root", no_argument, NULL, O_INCLUDE_ROOT },
+	{ "hook", optional_argument, NULL, O_HOOK },
+	{ "print-conf", no_argument, NULL, O_PRINT_CONF },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -121,6 +131,12 @@ merge(struct settings *s, struct settings *cli)
 		s->include_root = cli->include_root;
 	if (cli->warn_days != -1)
 		s->warn_days = cli->warn_days;
+	if (cli->hook != -1) {
+		s->hook = cli->hook;
+		free(s->hook_from);
+		s->hook_from = cli->hook_from;
+		cli->hook_from = NULL;
+	}
 	if (s->include_root == -1)
 		s->include_root = 0;
 	if (s->warn_days == -1)
@@ -183,6 +199,15 @@ parse_args(int argc, char *argv[], struct run *r, struct settings *cli,
 		case O_INCLUDE_ROOT:
 			cli->include_root = 1;
 			break;
+		case O_HOOK:
+			r->hook = 1;
+			if (optarg != NULL)
+				rc |= conf_set(cli, "POSTFIX_TLS_HOOK", optarg,
+				    "--hook");
+			break;
+		case O_PRINT_CONF:
+			r->s.print = 1;
+			break;
 		case 'q':
 			quiet = 1;
 			break;
@@ -199,6 +224,8 @@ parse_args(int argc, char *argv[], struct run *r, struct settings *cli,
 		}
 	}
 	log_init(quiet, verbose);
+	if (r->s.print && optind == argc)
+		return rc ? -1 : 0;
 	if (optind != argc - 1)
 		usage(EX_USAGE);
 	if (!strcmp(argv[optind], "deploy"))
@@ -440,14 +467,15 @@ int
 main(int argc, char *argv[])
 {
 	struct run	 r;
-	struct settings	 cli = { .include_root = -1, .warn_days = -1 };
+	struct settings	 cli = { .include_root = -1, .warn_days = -1,
+	    .hook = -1 };
 	const char	*conffile = DEFAULT_CONF;
 	int		 conf_required = 0, early;
 
 	memset(&r, 0, sizeof(r));
 	r.confdir = DEFAULT_CONFDIR;
 	r.root = "/";
-	r.s.include_root = r.s.warn_days = -1;
+	r.s.include_root = r.s.warn_days = r.s.hook = -1;
 	file_init(&r.bundlef);
 	if (parse_args(argc, argv, &r, &cli, &conffile, &conf_required) == -1) {
 		stage_failed("reading the command line");
@@ -457,7 +485,11 @@ main(int argc, char *argv[])
 		stage_failed("reading the tuning file");
 		goto out;
 	}
+	if (r.s.print)
+		goto out;
 	merge(&r.s, &cli);
+	if (r.hook && conf_hook_off(&r.s))
+		goto out;
 	postconf_start(r.confdir, r.s.cache, &r.pf);
 	early = check_inputs_early(&r);
 	if (postconf_finish(&r.pf) == -1) {
