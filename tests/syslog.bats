@@ -29,7 +29,13 @@ with_syslog() {
 		for _ in $(seq 50); do [ -S /dev/log ] && break; sleep 0.1; done
 		status=0
 		"$@" || status=$?
-		sleep 0.2
+		# Datagrams arrive in order: once this marker is written, so is
+		# every line before it (a fixed wait loses lines on a busy host).
+		echo "<15>with_syslog: end" | socat -u - UNIX-SENDTO:/dev/log
+		for _ in $(seq 100); do
+			grep -q "with_syslog: end" "$T/syslog" 2>/dev/null && break
+			sleep 0.1
+		done
 		kill $!
 		exit $status' with_syslog "${SYSLOG_DIR:-$T}" "$@"
 }
