@@ -128,3 +128,25 @@ pki_key_variant() {
 	*) echo "pki_key_variant: unknown variant $2" >&2; return 1 ;;
 	esac
 }
+
+# pki_dsa_key NAME: a DSA key (2048-bit parameters) for a leaf that no
+# default client takes.
+pki_dsa_key() {
+	openssl genpkey -genparam -algorithm DSA -pkeyopt dsa_paramgen_bits:2048 \
+		-out "$PKI/$1.param" 2>/dev/null &&
+	openssl genpkey -paramfile "$PKI/$1.param" -out "$PKI/$1.key" 2>/dev/null
+}
+
+# pki_variant_files LEAF VARIANT DIR: DIR/key.pem and DIR/cert.pem for PKI
+# leaf LEAF: the key as pki_key_variant VARIANT writes it, or for the
+# variant cert-excess a good key and a certificate with excess data.
+pki_variant_files() {
+	if [ "$2" = cert-excess ]; then
+		cp "$PKI/$1.key" "$3/key.pem"
+		sed '/^-----/d' "$PKI/$1.pem" | base64 -d |
+			pki_excess CERTIFICATE >"$3/cert.pem"
+	else
+		pki_key_variant "$PKI/$1.key" "$2" >"$3/key.pem"
+		cp "$PKI/$1.pem" "$3/cert.pem"
+	fi
+}
