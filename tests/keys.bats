@@ -114,6 +114,14 @@ setup() {
 	setup_world
 }
 
+# sample REGEX: under valgrind (the third pass of tests/run.sh, where each
+# run of the helper takes seconds) only the verdict lines of REGEX, one
+# case for each way through the helper's code; the plain and ASan passes
+# judge every case.
+sample() {
+	if [ "${PTS_SANITIZER:-}" = valgrind ]; then grep -E "$1"; else cat; fi
+}
+
 # verdict STATUS: what the helper's exit status says.
 verdict() {
 	case $1 in
@@ -144,11 +152,13 @@ verdict() {
 			table+=" <-- differs: ${output//$'\n'/ }"
 		fi
 		table+=$'\n'
-	done < <(grep '^@@ ' "$BATS_FILE_TMPDIR/smtpd")
+	done < <(grep '^@@ ' "$BATS_FILE_TMPDIR/smtpd" |
+		sample " (pkcs8|any-label|mic-only|encrypted|excess|cert-excess|after-any) ")
 	echo "$table"
 	assert_equal "$differ differ" "0 differ"
 	# Every case was judged; the judge refused some and accepted others.
-	assert_equal "$n" "$(echo "$CASES" | wc -w)"
+	assert_equal "$(grep -c '^@@ ' "$BATS_FILE_TMPDIR/smtpd")" "$(echo "$CASES" | wc -w)"
+	[ "$n" -ge 7 ]
 	assert_regex "$table" "$HOST pkcs8: smtpd A=220 C=220 accepts"
 	assert_regex "$table" "$HOST any-label: smtpd A=454 C=454 refuses"
 }
@@ -169,23 +179,23 @@ verdict() {
 			table+=" <-- differs: ${output//$'\n'/ }" ;;
 		esac
 		table+=$'\n'
-	done < <(grep '^@@ ' "$BATS_FILE_TMPDIR/handshake")
+	done < <(grep '^@@ ' "$BATS_FILE_TMPDIR/handshake" |
+		sample " (k-p256|k-secp256k1|k-dsa) ")
 	echo "$table"
 	assert_equal "$differ differ" "0 differ"
-	assert_equal "$count" "$(echo "$TYPES" | wc -w)"
+	assert_equal "$(grep -c '^@@ ' "$BATS_FILE_TMPDIR/handshake")" "$(echo "$TYPES" | wc -w)"
+	[ "$count" -ge 3 ]
 	assert_regex "$table" "k-p256: handshake ok"
 	assert_regex "$table" "k-dsa: handshake fails"
 }
 
 @test "a key labelled ANY PRIVATE KEY is refused with the label that fits" {
-	good_bundle
 	pki_variant_files "$HOST" any-label "$T/ssl"
 	refuses 65 "$T/ssl/key.pem: the private key's PEM label \"ANY PRIVATE KEY\" does not fit the EC key inside; Postfix cannot load it (make its BEGIN and END lines say \"PRIVATE KEY\")" \
 		deploy_inputs deploy
 }
 
 @test "an EC key under an RSA label is refused" {
-	good_bundle
 	pki_variant_files "$HOST" traditional-as-rsa "$T/ssl"
 	refuses 65 "$T/ssl/key.pem: the private key's PEM label \"RSA PRIVATE KEY\" does not fit the EC key inside" \
 		deploy_inputs deploy
@@ -193,21 +203,18 @@ verdict() {
 }
 
 @test "a key with a Proc-Type header that is no encryption header is refused" {
-	good_bundle
 	pki_variant_files "$HOST" mic-only "$T/ssl"
 	refuses 65 "$T/ssl/key.pem: the private key's PEM block has a header (Proc-Type: 4,MIC-ONLY) that is no encryption header; Postfix cannot load it" \
 		deploy_inputs deploy
 }
 
 @test "a key with excess data after its end is refused" {
-	good_bundle
 	pki_variant_files "$HOST" excess "$T/ssl"
 	refuses 65 "$T/ssl/key.pem: the private key (PEM block 1) has excess data after its end; Postfix refuses it (write it out afresh: openssl pkey -in $T/ssl/key.pem -out $T/ssl/key.pem)" \
 		deploy_inputs deploy
 }
 
 @test "a DSA leaf is refused with the key to reissue it with" {
-	good_bundle
 	use_leaf k-dsa
 	refuses 65 "$T/ssl/cert.pem: /O=Test/CN=k-dsa has a DSA key, which default TLS clients (OpenSSL security level 2) do not accept: every handshake fails (reissue it with a P-256 or RSA-2048 key)" \
 		deploy_inputs deploy
