@@ -160,8 +160,8 @@ key_type(const char *name, const unsigned char *data, long len,
 
 /*
  * The fast way to the key, taken only where it is the way OpenSSL's PEM
- * reader goes too: the file's first block, no header, a name its PEM
- * decoder maps to one key type.  OpenSSL 3.0's d2i_AutoPrivateKey and
+ * reader goes too: the first block after none or only certificates (which
+ * it passes over), no header, a name its PEM decoder maps to one key type.  OpenSSL 3.0's d2i_AutoPrivateKey and
  * PEM_read_bio_PrivateKey first set up every decoder they have to find
  * the type out: a quarter of all the instructions of a restart, twice
  * what decoding costs once the type is known.  NULL when the block is
@@ -308,7 +308,8 @@ explain_key(const char *name, const char *header, const unsigned char *data,
 /* The first private key block of the key file: what Postfix will take. */
 static int
 add_key(struct key *key, const char *name, const char *header,
-    const unsigned char *data, long len, const char *path, size_t block)
+    const unsigned char *data, long len, const char *path, size_t block,
+    int after_certs)
 {
 	if (key->count++ > 0)
 		return 0;	/* the first key is the one Postfix takes */
@@ -323,7 +324,7 @@ add_key(struct key *key, const char *name, const char *header,
 		    block, path, path);
 		return -1;
 	}
-	if (block == 1)
+	if (after_certs)
 		key->pkey = decode_key(name, header, data, len);
 	return 0;
 }
@@ -442,7 +443,7 @@ pem_load(const char *path, const unsigned char *buf, size_t len,
 			certs++;
 		} else if (is_key_block(name) && want_key)
 			rc = add_key(key, name, header, data, dlen, path,
-			    blocks);
+			    blocks, blocks == certs + 1);
 		else if (is_key_block(name))
 			debug("%s: private key ignored here (the key is read "
 			    "from POSTFIX_TLS_KEY)", path);

@@ -15,7 +15,7 @@ $HOST:pkcs8-as-ec $HOST:traditional-as-pkcs8 $HOST:traditional-as-rsa
 $HOST:traditional-as-dsa $HOST:mic-only $HOST:traditional-mic-only
 $HOST:comment $HOST:short-header $HOST:encrypted $HOST:traditional-encrypted
 $HOST:excess $HOST:cert-excess $HOST:after-any $HOST:after-cert
-rsa.example.org:traditional rsa.example.org:pkcs8-as-rsa
+$HOST:traditional-after-cert rsa.example.org:traditional rsa.example.org:pkcs8-as-rsa
 rsa.example.org:pkcs8-as-ec rsa.example.org:traditional-as-ec
 rsa.example.org:traditional-as-rsa"
 
@@ -135,9 +135,11 @@ verdict() {
 	local leaf v a c smtpd table="" n=0 differ=0
 	while read -r _ leaf v a c; do
 		n=$((n + 1))
-		# Refused by either way of reading it (C: key, then chain).
+		# Refused by either way of reading it.  A key file that
+		# starts with its certificate fails in chain files for its
+		# order ("key not first"), not for its key: A judges those.
 		if [ "$a" = A=220 ] && { [ "$c" = C=220 ] ||
-			[ "$v" = after-cert ]; }; then
+			[ "${v%after-cert}" != "$v" ]; }; then
 			smtpd=accepts
 		elif [ "$a" = A=454 ] || [ "$c" = C=454 ]; then
 			smtpd=refuses

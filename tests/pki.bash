@@ -125,6 +125,8 @@ pki_key_variant() {
 	excess) sed '/^-----/d' "$key" | base64 -d | pki_excess "PRIVATE KEY" ;;
 	after-any) pki_relabel "ANY PRIVATE KEY" <"$key"; cat "$key" ;;
 	after-cert) cat "${key%.key}.pem" "$key" ;;
+	traditional-after-cert) cat "${key%.key}.pem"
+		openssl pkey -in "$key" -traditional ;;
 	*) echo "pki_key_variant: unknown variant $2" >&2; return 1 ;;
 	esac
 }
