@@ -1,7 +1,8 @@
 /*
  * Certificates and keys out of PEM files.  Every block is read with
  * OpenSSL's own PEM reader into secure memory; certificates go into one
- * pool whatever file they came from, and the first private key is kept.
+ * pool whatever file they came from; the private key is read as Postfix
+ * reads smtpd_tls_key_file, and what it cannot load is refused.
  * Junk between blocks is skipped (as OpenSSL does); a file with no usable
  * block, a DER file or a damaged block is a problem named here.
  */
@@ -160,12 +161,13 @@ key_type(const char *name, const unsigned char *data, long len,
 
 /*
  * The fast way to the key, taken only where it is the way OpenSSL's PEM
- * reader goes too: the first block after none or only certificates (which
- * it passes over), no header, a name its PEM decoder maps to one key type.  OpenSSL 3.0's d2i_AutoPrivateKey and
- * PEM_read_bio_PrivateKey first set up every decoder they have to find
- * the type out: a quarter of all the instructions of a restart, twice
- * what decoding costs once the type is known.  NULL when the block is
- * not such a one or does not decode so: read_key then decides.
+ * reader goes too: the first block after none or only certificates
+ * (which it passes over), no header, a name its PEM decoder maps to one
+ * key type.  OpenSSL 3.0's d2i_AutoPrivateKey and PEM_read_bio_PrivateKey
+ * first set up every decoder they have to find the type out: a quarter
+ * of all the instructions of a restart, twice what decoding costs once
+ * the type is known.  NULL when the block is not such a one or does not
+ * decode so: read_key then decides.
  */
 static EVP_PKEY *
 decode_key(const char *name, const char *header, const unsigned char *data,
@@ -331,7 +333,8 @@ add_key(struct key *key, const char *name, const char *header,
 
 /*
  * A key file whose first key did not decode the fast way is read as
- * Postfix reads it; a key Postfix cannot load is explained when it can be.
+ * Postfix reads it.  A key Postfix cannot load is explained when it can
+ * be, from its block read once more (a rare path: no copy is kept).
  */
 static int
 finish_key(struct key *key, const unsigned char *buf, size_t len,
