@@ -122,6 +122,19 @@ sample() {
 	if [ "${PTS_SANITIZER:-}" = valgrind ]; then grep -E "$1"; else cat; fi
 }
 
+# no_key_material: the output holds no line of base64 from the private
+# key blocks of $T/ssl/key.pem (the messages name headers and labels).
+no_key_material() {
+	local line n=0
+	while read -r line; do
+		refute_output --partial "${line:0:24}"
+		n=$((n + 1))
+	done < <(awk '/^-----BEGIN .*PRIVATE KEY/ { k = 1; next }
+		/^-----END/ { k = 0 }
+		k && length($0) == 64 && /^[A-Za-z0-9+\/]+$/' "$T/ssl/key.pem")
+	[ "$n" -gt 0 ] || fail "no key lines found to look for"
+}
+
 # verdict STATUS: what the helper's exit status says.
 verdict() {
 	case $1 in
@@ -147,7 +160,8 @@ verdict() {
 			fail "smtpd gave no verdict for $leaf $v: $a $c"
 		fi
 		pki_variant_files "$leaf" "$v" "$T/ssl"
-		run deploy_inputs check
+		run deploy_inputs -v check
+		no_key_material
 		table+="$leaf $v: smtpd $a $c $smtpd, helper $(verdict "$status")"
 		if [ "$smtpd" != "$(verdict "$status")" ]; then
 			differ=$((differ + 1))
