@@ -143,6 +143,7 @@ struct key {
 	const char	*src;
 	int		 encrypted;
 	int		 count;		/* private keys seen in src */
+	size_t		 block;		/* PEM block of the first one */
 };
 int	pem_load(const char *path, const unsigned char *buf, size_t len,
 	    struct pool *, struct key *, int want_key);

@@ -342,13 +342,55 @@ out:
 	return rc;
 }
 
+/*
+ * The leaf key types a default OpenSSL client (security level 2) makes a
+ * handshake with, measured with s_server/s_client (tests/keys.bats): RSA
+ * and RSA-PSS (of MIN_BITS and more, checked apart), EC on the curves it
+ * offers, Ed25519, Ed448.  DSA, other curves (secp224r1, brainpool,
+ * secp256k1, ...) and anything unknown fail every handshake.  NULL when
+ * usable, else what the key is, in buf.
+ */
+static const char *
+unusable_leaf_key(EVP_PKEY *pk, char *buf, size_t size)
+{
+	static const char *const curves[] = { "prime256v1", "secp384r1",
+	    "secp521r1" };
+	char	group[64];
+	size_t	i;
+
+	if (pk == NULL)
+		return "an unreadable key";
+	switch (EVP_PKEY_get_base_id(pk)) {
+	case EVP_PKEY_RSA:
+	case EVP_PKEY_RSA_PSS:
+	case EVP_PKEY_ED25519:
+	case EVP_PKEY_ED448:
+		return NULL;
+	case EVP_PKEY_EC:
+		if (!EVP_PKEY_get_group_name(pk, group, sizeof(group), NULL)) {
+			ERR_clear_error();
+			return "an EC key with explicit curve parameters";
+		}
+		for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++)
+			if (!strcmp(group, curves[i]))
+				return NULL;
+		snprintf(buf, size, "an EC key on curve %s", group);
+		return buf;
+	default:
+		snprintf(buf, size, "a %s key", EVP_PKEY_get0_type_name(pk) ?
+		    EVP_PKEY_get0_type_name(pk) : "unknown");
+		return buf;
+	}
+}
+
 /* Keys and signatures a peer at OpenSSL security level 2 refuses. */
 static int
 check_strength(const struct chain *c, const char *leafsrc)
 {
-	char	subject[256];
-	size_t	i;
-	int	id, bits, mdnid, rc = 0;
+	char		 subject[256], kind[96];
+	const char	*what;
+	size_t		 i;
+	int		 id, bits, mdnid, rc = 0;
 
 	for (i = 0; i < c->n; i++) {
 		EVP_PKEY	*pk = X509_get0_pubkey(c->x509[i]);
@@ -356,6 +398,14 @@ check_strength(const struct chain *c, const char *leafsrc)
 		subject_of(c->x509[i], subject, sizeof(subject));
 		id = pk ? EVP_PKEY_get_base_id(pk) : NID_undef;
 		bits = pk ? EVP_PKEY_get_bits(pk) : 0;
+		if (i == 0 && (what = unusable_leaf_key(pk, kind,
+		    sizeof(kind))) != NULL) {
+			problem(EX_DATAERR, leafsrc, "%s has %s, which "
+			    "default TLS clients (OpenSSL security level 2) do "
+			    "not accept: every handshake fails (reissue it "
+			    "with a P-256 or RSA-2048 key)", subject, what);
+			rc = -1;
+		}
 		if ((id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS ||
 		    id == EVP_PKEY_DSA) && bits < MIN_BITS) {
 			problem(EX_DATAERR, leafsrc, "%s has a %d-bit %s key; "
