@@ -13,7 +13,6 @@ setup() {
 @test "the version is named in one place and everything agrees with it" {
 	assert_regex "$VERSION" '^[0-9]+\.[0-9]+\.[0-9]+$'
 	assert_file_exists "$PKGDIR/postfix-tls-setup-$VERSION.ebuild"
-	assert_link_exists "$PKGDIR/postfix-tls-setup-9999.ebuild"
 	grep -q "\"postfix-tls-setup $VERSION\"" "$TOP/postfix-tls-setup.8"
 	run "$HELPER" --version
 	assert_output "postfix-tls-setup $VERSION"
@@ -29,7 +28,54 @@ setup() {
 		assert_file_contains "$e" 'mail-mta/postfix\[ssl\]'
 		assert_file_contains "$e" 'dev-libs/openssl:='
 		assert_file_contains "$e" 'test? ( dev-util/bats )'
+		assert_file_contains "$e" '^	sys-apps/openrc$'
 	done
+}
+
+@test "the live ebuild is a file of its own with the versioned ebuild's text" {
+	cd "$TOP"
+	git rev-parse --git-dir >/dev/null 2>&1 || skip "not a git checkout"
+	# A symbolic link breaks where the overlay is copied or synced without
+	# links, and git stores it as a link (mode 120000), not as an ebuild.
+	run git ls-files -s ebuild/net-mail/postfix-tls-setup/postfix-tls-setup-9999.ebuild
+	assert_output --regexp '^100644 '
+	assert_link_not_exists "$PKGDIR/postfix-tls-setup-9999.ebuild"
+	cmp "$PKGDIR/postfix-tls-setup-9999.ebuild" "$PKGDIR/postfix-tls-setup-$VERSION.ebuild"
+}
+
+# pkg_postinst of the versioned ebuild, run by bash with stand-ins for
+# Portage's functions; REPLACING_VERSIONS as Portage sets it.
+postinst() {
+	local replacing=$1
+	mkdir -p "$T/root/etc/conf.d"
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	bash -c 'inherit() { :; }; elog() { echo "elog: $*"; }
+		ewarn() { echo "ewarn: $*"; }
+		PV=$1 CATEGORY=net-mail PF=postfix-tls-setup-$1
+		. "$2" || exit 1
+		EROOT=$3 REPLACING_VERSIONS=$4 pkg_postinst' \
+		postinst "$VERSION" "$PKGDIR/postfix-tls-setup-$VERSION.ebuild" \
+		"$T/root" "$replacing"
+}
+
+@test "the notes of a first install are not repeated at every upgrade" {
+	run postinst ""
+	assert_success
+	assert_output --partial "elog: postfix-tls-setup now runs before every"
+	assert_output --partial "elog:   emerge --config =net-mail/postfix-tls-setup-$VERSION"
+	run postinst "0.0.9"
+	assert_success
+	assert_output ""
+}
+
+@test "the warning about a conf.d file that overrides the hook comes at every upgrade" {
+	mkdir -p "$T/root/etc/conf.d"
+	printf 'start_pre() {\n\t:\n}\n' >"$T/root/etc/conf.d/postfix.out"
+	run postinst "0.0.9"
+	assert_success
+	assert_output "ewarn: $T/root/etc/conf.d/postfix.out defines its own _pre function, which replaces
+ewarn: postfix-tls-setup's hook: call _pts_run deploy from it."
+	refute_output --partial "elog:"
 }
 
 @test "make dist is byte-reproducible and its tarball builds and passes the smoke tests" {
