@@ -129,4 +129,74 @@ ewarn: postfix-tls-setup's hook: call _pts_run deploy from it."
 	assert_file_exists "$image/etc/rc.conf.d/postfix-tls-setup.conf"
 	assert_file_exists "$image/usr/share/postfix-tls-setup/openrc-hook.sh"
 	ls "$image"/usr/share/man/man8/postfix-tls-setup.8*
+	# One way to install: the ebuild's files are make install's.
+	make -s install install-openrc DESTDIR="$T/make" PREFIX=/usr SYSCONFDIR=/etc
+	for f in etc/init.d/postfix-tls-setup etc/conf.d/postfix-tls-setup \
+	    etc/rc.conf.d/postfix-tls-setup.conf usr/share/postfix-tls-setup/openrc-hook.sh; do
+		cmp "$image/$f" "$T/make/$f"
+	done
+}
+
+@test "Portage merges into a fresh ROOT, and the notes of the first install are not repeated" {
+	command -v ebuild >/dev/null || skip "Portage's ebuild is not on PATH (Gentoo only)"
+	cd "$TOP"
+	cp -r "$TOP/ebuild" "$T/overlay"
+	mkdir -p "$T/distfiles" "$T/tmp" "$T/root"
+	make -s dist
+	cp "dist/postfix-tls-setup-$VERSION.tar.gz" "$T/distfiles/"
+	export DISTDIR=$T/distfiles PORTAGE_TMPDIR=$T/tmp ROOT=$T/root
+	e=$T/overlay/net-mail/postfix-tls-setup/postfix-tls-setup-$VERSION.ebuild
+	run ebuild "$e" manifest clean merge
+	assert_success
+	assert_output --partial "postfix-tls-setup now runs before every"
+	assert_file_executable "$ROOT/usr/sbin/postfix-tls-setup"
+	assert_file_exists "$ROOT/var/db/pkg/net-mail/postfix-tls-setup-$VERSION/CONTENTS"
+	run ebuild "$e" clean merge
+	assert_success
+	refute_output --partial "postfix-tls-setup now runs before every"
+	refute_output --partial "QA Notice"
+}
+
+# The README's lines for Gentoo: the first sh block of "## On Gentoo".
+readme_gentoo_lines() {
+	awk '/^## On Gentoo/ { g = 1 } g && /^```sh$/ { c = 1; next }
+		c && /^```$/ { exit } c' "$TOP/README.md"
+}
+
+@test "the README's Gentoo lines install the package from a fresh clone with real Portage" {
+	command -v emerge >/dev/null || skip "Portage's emerge is not on PATH (Gentoo only)"
+	need_root
+	cd "$TOP"
+	git rev-parse --git-dir >/dev/null 2>&1 || skip "not a git checkout"
+	for dep in 'mail-mta/postfix[ssl]' sys-apps/openrc dev-libs/libbsd dev-libs/openssl \
+	    virtual/pkgconfig; do
+		portageq has_version / "$dep" || skip "$dep is not installed: emerge would build it first"
+	done
+	readme_gentoo_lines >"$T/readme.sh"
+	assert_file_contains "$T/readme.sh" '^git clone https://github.com/postfix-tls-setup/postfix-tls-setup.git '
+	assert_file_contains "$T/readme.sh" '^make overlay$'
+	assert_file_contains "$T/readme.sh" '^emerge net-mail/postfix-tls-setup$'
+	# The lines run as root in a private world: overlays over /etc, /usr
+	# and /var take every write (the clone, repos.conf, DISTDIR, the
+	# merge itself); the clone's URL leads to this checkout's commit.
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	run env GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0="url.$TOP.insteadOf" \
+		GIT_CONFIG_VALUE_0=https://github.com/postfix-tls-setup/postfix-tls-setup.git \
+		unshare -m --propagation private bash -c '
+		set -e
+		for d in etc usr var; do
+			mkdir -p "$1/ov/$d.up" "$1/ov/$d.wk"
+			mount -t overlay overlay \
+				-o "lowerdir=/$d,upperdir=$1/ov/$d.up,workdir=$1/ov/$d.wk" "/$d"
+		done
+		cd /
+		bash -ex "$1/readme.sh"' readme "$T"
+	assert_success
+	assert_output --partial ">>> net-mail/postfix-tls-setup-$VERSION merged."
+	refute_output --partial "QA Notice"
+	assert_file_executable "$T/ov/usr.up/sbin/postfix-tls-setup"
+	assert_file_exists "$T/ov/etc.up/init.d/postfix-tls-setup"
+	assert_file_exists "$T/ov/etc.up/rc.conf.d/postfix-tls-setup.conf"
+	assert_file_exists "$T/ov/var.up/db/pkg/net-mail/postfix-tls-setup-$VERSION/CONTENTS"
+	assert_file_exists "$T/ov/var.up/db/repos/postfix-tls-setup/ebuild/net-mail/postfix-tls-setup/Manifest"
 }
