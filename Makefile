@@ -70,6 +70,11 @@ install-openrc:
 check: $(PROG) fuzzers asan valgrind-wrapper
 	bash tests/run.sh
 
+# The mutation run: every one-line change in tests/mutants.list must make
+# the bats files named for it fail (tests/mutants.sh; both cores).
+mutants:
+	bash tests/mutants.sh
+
 demo: $(PROG)
 	bash tests/demo.sh
 
@@ -141,5 +146,5 @@ version:
 clean:
 	rm -rf $(PROG) $(OBJS) dist build bench/floor bench/out
 
-.PHONY: all install install-openrc check demo bench dist manifest overlay fuzzers asan \
-	valgrind-wrapper version clean
+.PHONY: all install install-openrc check mutants demo bench dist manifest \
+	overlay fuzzers asan valgrind-wrapper version clean
