@@ -37,30 +37,43 @@ $(PROG): $(OBJS)
 src/%.o: src/%.c src/extern.h
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
+# The installed files name each other by their installed paths: SUBST
+# turns the paths they carry for PREFIX=/usr SYSCONFDIR=/etc into this
+# build's (make install-openrc PREFIX="$EPREFIX/usr" SYSCONFDIR="$EPREFIX/etc"
+# from the ebuild).  The helper and the OpenRC files are installed this
+# one way, by the ebuild too.
+SUBST		= sed -e 's|/usr/sbin/$(PROG)|$(SBINDIR)/$(PROG)|g' \
+		      -e 's|/usr/share/$(PROG)|$(DATADIR)|g' \
+		      -e 's|/etc/|$(SYSCONFDIR)/|g'
+
 install: $(PROG)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(PROG) $(DESTDIR)$(SBINDIR)/$(PROG)
 	install -m 0644 $(PROG).8 $(DESTDIR)$(MANDIR)/man8/$(PROG).8
 	install -d $(DESTDIR)$(DATADIR)
-	sed 's|/usr/sbin/postfix-tls-setup|$(SBINDIR)/$(PROG)|' \
-		files/openrc-hook.sh >$(DESTDIR)$(DATADIR)/openrc-hook.sh
+	$(SUBST) files/openrc-hook.sh >$(DESTDIR)$(DATADIR)/openrc-hook.sh
 	chmod 0644 $(DESTDIR)$(DATADIR)/openrc-hook.sh
 
-# The OpenRC files under /etc (the ebuild uses newinitd and friends).
+# The OpenRC files: the service, its settings (installed as they are: the
+# paths in them are examples) and the hook for postfix.
 install-openrc:
 	install -d $(DESTDIR)$(SYSCONFDIR)/init.d $(DESTDIR)$(SYSCONFDIR)/conf.d \
 		$(DESTDIR)$(SYSCONFDIR)/rc.conf.d
-	sed 's|/usr/share/postfix-tls-setup|$(DATADIR)|' init.d/$(PROG) \
-		>$(DESTDIR)$(SYSCONFDIR)/init.d/$(PROG)
+	$(SUBST) init.d/$(PROG) >$(DESTDIR)$(SYSCONFDIR)/init.d/$(PROG)
 	chmod 0755 $(DESTDIR)$(SYSCONFDIR)/init.d/$(PROG)
 	install -m 0644 conf.d/$(PROG) $(DESTDIR)$(SYSCONFDIR)/conf.d/$(PROG)
-	sed 's|/usr/share/postfix-tls-setup|$(DATADIR)|' files/$(PROG).rc.conf \
+	$(SUBST) files/$(PROG).rc.conf \
 		>$(DESTDIR)$(SYSCONFDIR)/rc.conf.d/$(PROG).conf
 	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/rc.conf.d/$(PROG).conf
 
 # The whole suite in three passes (tests/run.sh): plain, ASan, valgrind.
 check: $(PROG) fuzzers asan valgrind-wrapper
 	bash tests/run.sh
+
+# The mutation run: every one-line change in tests/mutants.list must make
+# the bats files named for it fail (tests/mutants.sh; both cores).
+mutants:
+	bash tests/mutants.sh
 
 demo: $(PROG)
 	bash tests/demo.sh
@@ -79,6 +92,13 @@ manifest: dist
 	printf 'DIST %s %s BLAKE2B %s SHA512 %s\n' "$${f##*/}" \
 		"$$(stat -c %s $$f)" "$$(b2sum $$f | cut -d' ' -f1)" \
 		"$$(sha512sum $$f | cut -d' ' -f1)" >$(EBUILD_DIR)/Manifest
+
+# The overlay in ebuild/ made installable from this clone, where no release
+# is published: the tarball into Portage's DISTDIR (emerge then has nothing
+# to fetch) and the Manifest that vouches for it (README, "On Gentoo").
+overlay: manifest
+	d=$$(portageq distdir) && test -d "$$d" && \
+	install -m 0644 dist/$(PROG)-$(VERSION).tar.gz "$$d/"
 
 # Fuzzing (clang with libFuzzer, ASan and UBSan): harnesses in tests/fuzz.
 FUZZ_CC		?= clang
@@ -126,5 +146,5 @@ version:
 clean:
 	rm -rf $(PROG) $(OBJS) dist build bench/floor bench/out
 
-.PHONY: all install install-openrc check demo bench dist manifest fuzzers asan \
-	valgrind-wrapper version clean
+.PHONY: all install install-openrc check mutants demo bench dist manifest \
+	overlay fuzzers asan valgrind-wrapper version clean

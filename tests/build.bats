@@ -61,3 +61,26 @@ setup() {
 	assert_file_contains "$T/image2/etc/init.d/postfix-tls-setup" \
 		'/opt/pts/share/postfix-tls-setup/openrc-hook.sh'
 }
+
+@test "installed under a prefix, the hook, the service and the helper name each other there" {
+	# As the ebuild installs them in a Gentoo Prefix (EPREFIX=/opt/pts).
+	run make -C "$T/tree" install install-openrc DESTDIR="$T/image" \
+		PREFIX=/opt/pts/usr SYSCONFDIR=/opt/pts/etc
+	assert_success
+	img=$T/image/opt/pts
+	assert_file_contains "$img/etc/rc.conf.d/postfix-tls-setup.conf" \
+		'^postfix|postfix\.\*) \. /opt/pts/usr/share/postfix-tls-setup/openrc-hook\.sh ;;$'
+	assert_file_contains "$img/etc/init.d/postfix-tls-setup" \
+		'^\. /opt/pts/usr/share/postfix-tls-setup/openrc-hook\.sh$'
+	assert_file_exists "$img/usr/share/postfix-tls-setup/openrc-hook.sh"
+	hook=$img/usr/share/postfix-tls-setup/openrc-hook.sh
+	assert_file_contains "$hook" '^: "\${POSTFIX_TLS_SETUP:=/opt/pts/usr/sbin/postfix-tls-setup}"$'
+	assert_file_executable "$img/usr/sbin/postfix-tls-setup"
+	assert_file_contains "$hook" '_pts_conf=/opt/pts/etc/conf\.d/postfix-tls-setup'
+	assert_file_exists "$img/etc/conf.d/postfix-tls-setup"
+	# Nothing in them still points outside the prefix.
+	run grep -nE '(^|[^[:alnum:]_./-])/(usr|etc)/' "$hook" \
+		"$img/etc/init.d/postfix-tls-setup" "$img/etc/rc.conf.d/postfix-tls-setup.conf"
+	assert_failure 1
+	assert_output ""
+}

@@ -7,6 +7,11 @@ setup_file() {
 	pki_common
 	pki_cert unrelated self ca
 	pki_cert cross inter1 ca
+	# inter2's expired twin (same name and key) and an impostor (same
+	# name, another key), both issued by inter1.
+	cp "$PKI/inter2.key" "$PKI/inter2-expired.key"
+	CN=inter2 pki_cert inter2-expired inter1 ca ec 30 -400d
+	CN=inter2 pki_cert inter2-impostor inter1 ca
 }
 
 setup() {
@@ -150,4 +155,29 @@ expect_order() {
 	assert_output --partial "would write $BUNDLE (3 certificates)"
 	assert_file_not_exists "$BUNDLE"
 	assert_equal "$(snapshot)" "$before"
+}
+
+@test "an expired twin of an intermediate is passed over for the valid one" {
+	cat "$PKI/inter2-expired.pem" "$PKI/inter2.pem" "$PKI/inter1.pem" >"$T/ssl/chain.pem"
+	run deploy_inputs deploy
+	assert_success
+	cat "$PKI/$HOST.pem" "$PKI/inter2.pem" "$PKI/inter1.pem" >"$T/expected.pem"
+	cmp "$BUNDLE" "$T/expected.pem"
+}
+
+@test "of two CAs with the issuer's name, the one whose key signed the leaf is taken" {
+	cat "$PKI/inter2-impostor.pem" "$PKI/inter2.pem" "$PKI/inter1.pem" >"$T/ssl/chain.pem"
+	run deploy_inputs deploy
+	assert_success
+	cat "$PKI/$HOST.pem" "$PKI/inter2.pem" "$PKI/inter1.pem" >"$T/expected.pem"
+	cmp "$BUNDLE" "$T/expected.pem"
+}
+
+@test "a wrong key is reported against the server's certificate even when its CA comes first in the file" {
+	cat "$PKI/inter2.pem" "$PKI/$HOST.pem" >"$T/ssl/cert.pem"
+	cp "$PKI/unrelated.key" "$T/ssl/key.pem"
+	refuses 65 "private key does not match public key in certificate" \
+		helper --cert "$T/ssl/cert.pem" --key "$T/ssl/key.pem" \
+		--chain "$T/ssl/chain.pem" deploy
+	refute_output --partial "the first certificate,"
 }

@@ -238,3 +238,30 @@ planted_untouched() {
 	refute grep -q '^\(unlinkat\|renameat\|write\|fchown\|fchmod\|fsync\) ' "$T/trace"
 	assert_equal "$(find "$T/postfix" -name '.certificate.pem.*' | wc -l)" 16
 }
+
+@test "check names a temporary left by a killed run and keeps it; deploy removes it" {
+	printf 'half a bundle\n' >"$T/postfix/.certificate.pem.0badc0de"
+	chmod 0600 "$T/postfix/.certificate.pem.0badc0de"
+	run deploy_inputs --include-root check
+	assert_success
+	assert_output --partial "would remove .certificate.pem.0badc0de, left by an interrupted run"
+	assert_file_exists "$T/postfix/.certificate.pem.0badc0de"
+	run deploy_inputs --include-root deploy
+	assert_success
+	assert_output --partial "removed .certificate.pem.0badc0de, left by an interrupted run"
+	assert_file_not_exists "$T/postfix/.certificate.pem.0badc0de"
+}
+
+@test "the clean-up removes only names of the temporary's exact pattern" {
+	local f keep=(0BADC0DE 0badc0d 0badc0de0 backup12)
+	for f in 0badc0de "${keep[@]}"; do
+		printf '%s\n' "$f" >"$T/postfix/.certificate.pem.$f"
+		chmod 0600 "$T/postfix/.certificate.pem.$f"
+	done
+	run deploy_inputs --include-root deploy
+	assert_success
+	assert_file_not_exists "$T/postfix/.certificate.pem.0badc0de"
+	for f in "${keep[@]}"; do
+		assert_equal "$(cat "$T/postfix/.certificate.pem.$f")" "$f"
+	done
+}

@@ -20,7 +20,7 @@ setup() {
 
 @test "the bash code (tests, demo, runners) passes shellcheck" {
 	mapfile -t files < <(git ls-files 'tests/*.bash' 'tests/*.bats' \
-		tests/run.sh tests/demo.sh tests/world.sh 'bench/*.sh' 'ebuild/*/*/*.ebuild')
+		tests/run.sh tests/demo.sh tests/world.sh tests/mutants.sh 'bench/*.sh' 'ebuild/*/*/*.ebuild')
 	[ "${#files[@]}" -ge 10 ] || fail "found only ${#files[@]} files to check"
 	run shellcheck -x -s bash -S warning "${files[@]}"
 	assert_success

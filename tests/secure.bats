@@ -148,6 +148,17 @@ evil_dir() {
 		--chain "$T/ssl/chain.pem" deploy
 }
 
+@test "a directory another user owns inside a sticky shared directory is refused with where to move the files" {
+	mkdir "$T/shared"
+	chmod 1777 "$T/shared"
+	mkdir "$T/shared/mine"
+	cp "$T/ssl/key.pem" "$T/shared/mine/key.pem"
+	chown nobody "$T/shared/mine"
+	refuses 77 "$T/shared/mine: directory is owned by nobody inside a shared directory (move the files to a directory owned by root)" \
+		helper --cert "$T/ssl/cert.pem" --key "$T/shared/mine/key.pem" \
+		--chain "$T/ssl/chain.pem" deploy
+}
+
 @test "a symlink loop is refused" {
 	ln -s "$T/ssl/loop1" "$T/ssl/loop2"
 	ln -s "$T/ssl/loop2" "$T/ssl/loop1"

@@ -39,8 +39,18 @@ setup() {
 }
 
 @test "an entry being merged or hidden is not taken for the installed Postfix" {
-	echo "amd64 pam" >"$DB/postfix-3.8.4/USE"
+	# The installed Postfix has ssl; entries without it that are not the
+	# installed package must not count (a -MERGING- one read as installed
+	# would refuse the start).
 	mkdir "$DB/-MERGING-postfix-3.9.0" "$DB/.postfix-3.9.0"
+	echo "amd64 pam" >"$DB/-MERGING-postfix-3.9.0/USE"
+	echo "amd64 pam" >"$DB/.postfix-3.9.0/USE"
+	run deploy_inputs deploy
+	assert_success
+	refute_output --partial "without the ssl USE flag"
+	# And the other way round: the installed one without ssl is refused
+	# whatever an entry being merged says.
+	echo "amd64 pam" >"$DB/postfix-3.8.4/USE"
 	echo "ssl" >"$DB/-MERGING-postfix-3.9.0/USE"
 	echo "ssl" >"$DB/.postfix-3.9.0/USE"
 	refuses 69 "mail-mta/postfix-3.8.4 was built without the ssl USE flag" deploy_inputs deploy

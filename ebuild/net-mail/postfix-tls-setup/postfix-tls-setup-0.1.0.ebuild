@@ -28,6 +28,7 @@ DEPEND="
 RDEPEND="
 	${DEPEND}
 	mail-mta/postfix[ssl]
+	sys-apps/openrc
 "
 BDEPEND="
 	virtual/pkgconfig
@@ -45,22 +46,23 @@ src_test() {
 }
 
 src_install() {
-	emake DESTDIR="${D}" PREFIX="${EPREFIX}/usr" install
-	newinitd init.d/postfix-tls-setup postfix-tls-setup
-	newconfd conf.d/postfix-tls-setup postfix-tls-setup
-	insinto /etc/rc.conf.d
-	newins files/postfix-tls-setup.rc.conf postfix-tls-setup.conf
+	# The Makefile's install targets, as "make install install-openrc"
+	# does by hand: the files then name each other by the same paths.
+	emake DESTDIR="${D}" PREFIX="${EPREFIX}/usr" SYSCONFDIR="${EPREFIX}/etc" \
+		install install-openrc
 	einstalldocs
 }
 
 pkg_postinst() {
-	elog "postfix-tls-setup now runs before every 'rc-service postfix start',"
-	elog "'restart' and 'reload' (hook: /etc/rc.conf.d/postfix-tls-setup.conf)"
-	elog "and refuses to start Postfix when its TLS is broken."
-	elog "Point it at your certificate in /etc/conf.d/postfix-tls-setup"
-	elog "(postfix-tls-setup.NAME for postfix.NAME), then check with:"
-	elog "  emerge --config =${CATEGORY}/${PF}"
-	elog "Switch the hook off with POSTFIX_TLS_HOOK=\"no\" there."
+	if [[ -z ${REPLACING_VERSIONS} ]]; then
+		elog "postfix-tls-setup now runs before every 'rc-service postfix start',"
+		elog "'restart' and 'reload' (hook: /etc/rc.conf.d/postfix-tls-setup.conf)"
+		elog "and refuses to start Postfix when its TLS is broken."
+		elog "Point it at your certificate in /etc/conf.d/postfix-tls-setup"
+		elog "(postfix-tls-setup.NAME for postfix.NAME), then check with:"
+		elog "  emerge --config =${CATEGORY}/${PF}"
+		elog "Switch the hook off with POSTFIX_TLS_HOOK=\"no\" there."
+	fi
 	local f
 	for f in "${EROOT}"/etc/conf.d/postfix "${EROOT}"/etc/conf.d/postfix.*; do
 		[[ -f ${f} ]] || continue

@@ -1,1 +1,82 @@
-postfix-tls-setup-0.1.0.ebuild
+# Copyright 2026 postfix-tls-setup authors
+# Distributed under the terms of the GNU General Public License v2
+# shellcheck shell=bash disable=SC2034 # the variables are read by Portage
+
+EAPI=8
+
+inherit toolchain-funcs
+
+DESCRIPTION="Assemble, verify and install Postfix's TLS certificate, or refuse to start"
+HOMEPAGE="https://github.com/postfix-tls-setup/postfix-tls-setup"
+if [[ ${PV} == 9999 ]]; then
+	inherit git-r3
+	EGIT_REPO_URI="https://github.com/postfix-tls-setup/postfix-tls-setup.git"
+else
+	SRC_URI="https://github.com/postfix-tls-setup/postfix-tls-setup/releases/download/v${PV}/${P}.tar.gz"
+	KEYWORDS="~amd64"
+fi
+
+LICENSE="ISC"
+SLOT="0"
+IUSE="test"
+RESTRICT="!test? ( test )"
+
+DEPEND="
+	dev-libs/libbsd
+	dev-libs/openssl:=
+"
+RDEPEND="
+	${DEPEND}
+	mail-mta/postfix[ssl]
+	sys-apps/openrc
+"
+BDEPEND="
+	virtual/pkgconfig
+	test? ( dev-util/bats )
+"
+
+src_compile() {
+	emake CC="$(tc-getCC)" PKG_CONFIG="$(tc-getPKG_CONFIG)"
+}
+
+src_test() {
+	# The full suite needs root, namespaces and a real Postfix; the smoke
+	# tests run as the portage user in the sandbox.
+	bats tests/smoke.bats || die "tests failed"
+}
+
+src_install() {
+	# The Makefile's install targets, as "make install install-openrc"
+	# does by hand: the files then name each other by the same paths.
+	emake DESTDIR="${D}" PREFIX="${EPREFIX}/usr" SYSCONFDIR="${EPREFIX}/etc" \
+		install install-openrc
+	einstalldocs
+}
+
+pkg_postinst() {
+	if [[ -z ${REPLACING_VERSIONS} ]]; then
+		elog "postfix-tls-setup now runs before every 'rc-service postfix start',"
+		elog "'restart' and 'reload' (hook: /etc/rc.conf.d/postfix-tls-setup.conf)"
+		elog "and refuses to start Postfix when its TLS is broken."
+		elog "Point it at your certificate in /etc/conf.d/postfix-tls-setup"
+		elog "(postfix-tls-setup.NAME for postfix.NAME), then check with:"
+		elog "  emerge --config =${CATEGORY}/${PF}"
+		elog "Switch the hook off with POSTFIX_TLS_HOOK=\"no\" there."
+	fi
+	local f
+	for f in "${EROOT}"/etc/conf.d/postfix "${EROOT}"/etc/conf.d/postfix.*; do
+		[[ -f ${f} ]] || continue
+		if grep -Eq '^[[:space:]]*(start|reload|stop)_pre[[:space:]]*\(' "${f}"; then
+			ewarn "${f} defines its own _pre function, which replaces"
+			ewarn "postfix-tls-setup's hook: call _pts_run deploy from it."
+		fi
+	done
+}
+
+pkg_config() {
+	local conf=${EROOT}/etc/conf.d/postfix-tls-setup
+	local args=( -c "${EROOT}/etc/postfix" --root "${ROOT:-/}" --no-conf )
+	[[ -e ${conf} ]] && args=( -c "${EROOT}/etc/postfix" --root "${ROOT:-/}" --conf "${conf}" )
+	"${EROOT}"/usr/sbin/postfix-tls-setup "${args[@]}" check ||
+		die "postfix-tls-setup found problems (see above)"
+}
