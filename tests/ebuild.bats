@@ -74,7 +74,7 @@ postinst() {
 	run postinst "0.0.9"
 	assert_success
 	assert_output "ewarn: $T/root/etc/conf.d/postfix.out defines its own _pre function, which replaces
-ewarn: postfix-tls-setup's hook: call _pts_run deploy from it."
+ewarn: postfix-tls-setup's hook: call _pts_hook from it."
 	refute_output --partial "elog:"
 }
 

@@ -68,7 +68,7 @@ pkg_postinst() {
 		[[ -f ${f} ]] || continue
 		if grep -Eq '^[[:space:]]*(start|reload|stop)_pre[[:space:]]*\(' "${f}"; then
 			ewarn "${f} defines its own _pre function, which replaces"
-			ewarn "postfix-tls-setup's hook: call _pts_run deploy from it."
+			ewarn "postfix-tls-setup's hook: call _pts_hook from it."
 		fi
 	done
 }
