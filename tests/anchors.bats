@@ -28,7 +28,7 @@ anchored() {
 # makes it verify.
 forge() {
 	use_leaf self.example.org
-	: >"$T/ssl/chain.pem"
+	cp "$T/ssl/cert.pem" "$T/ssl/chain.pem"	# no other CA to offer
 	mkdir -p "$T/ca"
 	chmod 755 "$T/ca"
 	cp "$PKI/self.example.org.pem" "$T/ca/forged.pem"

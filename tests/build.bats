@@ -74,7 +74,7 @@ setup() {
 		'^\. /opt/pts/usr/share/postfix-tls-setup/openrc-hook\.sh$'
 	assert_file_exists "$img/usr/share/postfix-tls-setup/openrc-hook.sh"
 	hook=$img/usr/share/postfix-tls-setup/openrc-hook.sh
-	assert_file_contains "$hook" '^: "\${POSTFIX_TLS_SETUP:=/opt/pts/usr/sbin/postfix-tls-setup}"$'
+	assert_file_contains "$hook" '^POSTFIX_TLS_SETUP=/opt/pts/usr/sbin/postfix-tls-setup$'
 	assert_file_executable "$img/usr/sbin/postfix-tls-setup"
 	assert_file_contains "$hook" '_pts_conf=/opt/pts/etc/conf\.d/postfix-tls-setup'
 	assert_file_exists "$img/etc/conf.d/postfix-tls-setup"

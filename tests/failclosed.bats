@@ -124,3 +124,13 @@ self_signed() {
 	run grep -c "nokey.pem" <<<"$output"
 	assert_output 1
 }
+
+@test "with several problems the first one decides the exit status, and every one is said" {
+	# A chain file that is missing (66), found before main.cf's TLS switched
+	# off (78): the man page promises the first problem's status.
+	edit_maincf "s|^smtpd_tls_security_level = .*|smtpd_tls_security_level = none|"
+	refuses 66 "$T/ssl/nochain.pem: No such file or directory" \
+		deploy_inputs --chain "$T/ssl/nochain.pem" deploy
+	assert_output --partial "TLS is switched off"
+	assert_equal "$(grep -c '^postfix-tls-setup: ' <<<"$output")" 2
+}

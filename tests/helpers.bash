@@ -119,11 +119,13 @@ subjects() {
 # refuses STATUS MESSAGE COMMAND...: the command fails with STATUS, says
 # MESSAGE, and leaves every file under $T as it was.
 refuses() {
-	local status=$1 message=$2 before
+	# Not "status": run sets that name, and a local of the same name here
+	# would make assert_failure compare the run's status with itself.
+	local want=$1 message=$2 before
 	shift 2
 	before=$(snapshot)
 	run "$@"
-	assert_failure "$status"
+	assert_failure "$want"
 	assert_output --partial "$message"
 	assert_equal "$(snapshot)" "$before"
 }
