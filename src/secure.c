@@ -115,9 +115,13 @@ walk_root(struct walk *w)
 	return check_dir(w, &st);
 }
 
-/* Next component of w->rest into comp; 1 if it was the last one. */
+/*
+ * Next component of w->rest into comp (NAME_MAX + 1 bytes); 1 if it was the
+ * last one, -1 with errno ENAMETOOLONG for a component the kernel would
+ * refuse (never cut it in two: the rest would name another file).
+ */
 static int
-next_component(struct walk *w, char *comp, size_t size)
+next_component(struct walk *w, char *comp)
 {
 	char	*p = w->rest, *slash;
 	size_t	 n;
@@ -125,8 +129,10 @@ next_component(struct walk *w, char *comp, size_t size)
 	p += strspn(p, "/");
 	slash = strchr(p, '/');
 	n = slash ? (size_t)(slash - p) : strlen(p);
-	if (n >= size)
-		n = size - 1;
+	if (n > NAME_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	memcpy(comp, p, n);
 	comp[n] = '\0';
 	p += n;
@@ -211,12 +217,24 @@ resolve(struct file *f, const char *path)
 		    strerror(errno));
 		return -1;
 	}
-	snprintf(w.rest, sizeof(w.rest), "%s%s%s", path[0] == '/' ? "" : cwd,
-	    path[0] == '/' ? "" : "/", path);
+	if (strlen(path) >= PATH_MAX || snprintf(w.rest, sizeof(w.rest),
+	    "%s%s%s", path[0] == '/' ? "" : cwd, path[0] == '/' ? "" : "/",
+	    path) >= (int)sizeof(w.rest)) {
+		/* Too long for one line too: its start names it. */
+		problem(EX_NOINPUT, NULL, "%.100s...: %s (the whole name is "
+		    "longer than %d bytes; shorten it)", path,
+		    strerror(ENAMETOOLONG), PATH_MAX - 1);
+		return -1;
+	}
 	if (walk_root(&w) == -1)
 		goto out;
 	for (;;) {
-		last = next_component(&w, comp, sizeof(comp));
+		if ((last = next_component(&w, comp)) == -1) {
+			problem(EX_NOINPUT, path, "%s (a name in it is longer "
+			    "than %d bytes; shorten it)", strerror(errno),
+			    NAME_MAX);
+			goto out;
+		}
 		if (comp[0] == '\0' || !strcmp(comp, ".")) {
 			if (last) {
 				problem(EX_USAGE, path, "names a directory, "

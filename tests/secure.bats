@@ -195,3 +195,21 @@ certbot_layout() {
 	assert_link_exists "$BUNDLE"
 	assert_equal "$(grep -c 'BEGIN CERTIFICATE' "$T/real/certificate.pem")" 3
 }
+
+@test "a name longer than 255 bytes is refused, not read as two names" {
+	# Cut after 255 bytes, ".../<255 a>chain.pem" would name the file
+	# chain.pem in the directory <255 a>; the kernel refuses such a name.
+	long=$(printf 'a%.0s' $(seq 255))
+	mkdir "$T/ssl/$long"
+	cp "$T/ssl/chain.pem" "$T/ssl/$long/chain.pem"
+	refuses 66 "$T/ssl/${long}chain.pem: File name too long (a name in it is longer than 255 bytes; shorten it)" \
+		helper --cert "$T/ssl/cert.pem" --key "$T/ssl/key.pem" \
+		--chain "$T/ssl/${long}chain.pem" deploy
+}
+
+@test "a whole name longer than PATH_MAX is refused, not cut short" {
+	deep=$T/ssl$(printf '/%s' $(seq 2100) | head -c 4200)
+	refuses 66 "File name too long (the whole name is longer than 4095 bytes; shorten it)" \
+		helper --cert "$T/ssl/cert.pem" --key "$T/ssl/key.pem" \
+		--chain "$deep/chain.pem" deploy
+}
