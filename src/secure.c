@@ -395,42 +395,63 @@ file_read(struct file *f, unsigned char **bufp, size_t *lenp)
 }
 
 /*
- * Make f root:root 0600.  The mode first, then the owner: at no moment is
- * the file open to more people than before.  Through the descriptor that
- * was checked, never by name.
+ * Make f root:root 0600, through the descriptor that was checked, never by
+ * name.  The owner first: once the file is root's, its previous owner can
+ * no longer chmod it back (done the other way round, a chmod between our
+ * two calls left the key root:root 0644).  Meanwhile it is open to no
+ * more people than before: the same mode bits, now for root's group.
+ * Then the mode, then a last look: what is reported is what is on disk.
  */
 int
 file_secure(struct file *f, int apply)
 {
 	mode_t	mode = f->st.st_mode & 07777;
 
-	if (mode != 0600) {
-		if (!apply)
-			report("would change the mode of %s from %04o to 0600",
-			    f->real, (unsigned)mode);
-		else if (fchmod(f->fd, 0600) == -1) {
-			problem(EX_IOERR, f->real, "cannot change mode to "
-			    "0600: %s", strerror(errno));
-			return -1;
-		} else
-			report("changed the mode of %s from %04o to 0600",
-			    f->real, (unsigned)mode);
-	}
-	if (f->st.st_uid != 0 || f->st.st_gid != 0) {
-		if (!apply)
+	if (!apply) {
+		if (f->st.st_uid != 0 || f->st.st_gid != 0)
 			report("would change the owner of %s from %u:%u to "
 			    "root:root", f->real, (unsigned)f->st.st_uid,
 			    (unsigned)f->st.st_gid);
-		else if (fchown(f->fd, 0, 0) == -1) {
+		if (mode != 0600)
+			report("would change the mode of %s from %04o to 0600",
+			    f->real, (unsigned)mode);
+		return 0;
+	}
+	if (f->st.st_uid != 0 || f->st.st_gid != 0) {
+		if (fchown(f->fd, 0, 0) == -1) {
 			problem(EX_IOERR, f->real, "cannot change owner to "
 			    "root:root: %s", strerror(errno));
-			return -1;
-		} else
-			report("changed the owner of %s from %u:%u to "
-			    "root:root", f->real, (unsigned)f->st.st_uid,
-			    (unsigned)f->st.st_gid);
+			return -1;	/* logged */
+		}
+		report("changed the owner of %s from %u:%u to root:root",
+		    f->real, (unsigned)f->st.st_uid, (unsigned)f->st.st_gid);
+		if (fstat(f->fd, &f->st) == -1)
+			goto gone;
+		mode = f->st.st_mode & 07777;	/* as its owner left it */
+	}
+	if (mode != 0600) {
+		if (fchmod(f->fd, 0600) == -1) {
+			problem(EX_IOERR, f->real, "cannot change mode to "
+			    "0600: %s", strerror(errno));
+			return -1;	/* logged */
+		}
+		report("changed the mode of %s from %04o to 0600", f->real,
+		    (unsigned)mode);
+	}
+	if (fstat(f->fd, &f->st) == -1)
+		goto gone;
+	if (f->st.st_uid != 0 || f->st.st_gid != 0 ||
+	    (f->st.st_mode & 07777) != 0600) {
+		problem(EX_NOPERM, f->real, "is %u:%u %04o right after being "
+		    "made root:root 0600: something else changed it meanwhile "
+		    "(find out what, then run again)", (unsigned)f->st.st_uid,
+		    (unsigned)f->st.st_gid, (unsigned)(f->st.st_mode & 07777));
+		return -1;	/* logged */
 	}
 	return 0;
+gone:
+	problem(EX_IOERR, f->real, "cannot stat: %s", strerror(errno));
+	return -1;	/* logged */
 }
 
 /* Do two names lead to the same file?  (Identity, not spelling.) */
