@@ -188,7 +188,7 @@ postconf_finish(struct postfix *pf)
 	int	 status, rc = -1;
 
 	if (pf->cached)
-		return 0;
+		return maincf_paths_absolute(pf);
 	if (pf->errfd == -1) {
 		problem(EX_OSERR, NULL, "cannot create a memory file for "
 		    "postconf's output: %s", strerror(pf->spawn_errno));
@@ -215,7 +215,7 @@ postconf_finish(struct postfix *pf)
 		    "values than asked (Postfix older than 3.4?)");
 		goto out;
 	}
-	rc = 0;
+	rc = maincf_paths_absolute(pf);
 	/* Kept only if nothing changed while postconf was reading. */
 	if (pf->key[0] != '\0' && cache_key(pf->dir, key) == 0 &&
 	    !strcmp(key, pf->key))
