@@ -420,6 +420,8 @@ main(int argc, char *argv[])
 	if (problems() == 0 && r.apply == 0)
 		report("ok: %s would be served with %zu certificate%s",
 		    r.bundle, r.chain.n, r.chain.n == 1 ? "" : "s");
+	if (problems() == 0)
+		postconf_keep(&r.pf);
 out:
 	log_release();
 	cleanup(&r);

@@ -148,6 +148,10 @@ postconf_start(const char *confdir, const char *cache, struct postfix *pf)
 	pf->pid = -1;
 	pf->outfd = pf->errfd = -1;
 	pf->cache = cache;
+	if (cache != NULL && geteuid() != 0) {
+		debug("postconf cache %s: used only when run as root", cache);
+		pf->cache = cache = NULL;
+	}
 	if (cache != NULL && cache_key(confdir, pf->key) == -1) {
 		debug("postconf cache: cannot digest %s's configuration",
 		    confdir);
@@ -217,12 +221,22 @@ postconf_finish(struct postfix *pf)
 	}
 	rc = maincf_paths_absolute(pf);
 	/* Kept only if nothing changed while postconf was reading. */
-	if (pf->key[0] != '\0' && cache_key(pf->dir, key) == 0 &&
-	    !strcmp(key, pf->key))
-		cache_put(pf);
+	pf->keep = pf->key[0] != '\0' && cache_key(pf->dir, key) == 0 &&
+	    !strcmp(key, pf->key);
 out:
 	free(text);
 	return rc;
+}
+
+/*
+ * At the end of a run that found no problem: keep postconf's answer for
+ * the next run (POSTFIX_TLS_CACHE).  A refused run writes nothing.
+ */
+void
+postconf_keep(const struct postfix *pf)
+{
+	if (pf->keep && !pf->cached)
+		cache_put(pf);
 }
 
 void
