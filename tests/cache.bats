@@ -204,8 +204,9 @@ victim_dir() {
 		"$T/shared/sub $T/users/sub "
 }
 
-@test "a link root made in a directory only root can write still leads to the cache" {
+@test "links root made in directories only root can write lead to the cache, as for every file" {
 	victim_dir
+	# A parent that is such a link.
 	ln -s "$T/victim" "$T/rootlink"
 	echo "POSTFIX_TLS_CACHE=$T/rootlink/cache" >"$T/conf"
 	traced check
@@ -213,6 +214,12 @@ victim_dir() {
 	[ "$postconf_runs" -eq 1 ]
 	assert_equal "$(stat -c '%U:%G %a' "$T/victim/cache")" "root:root 700"
 	traced check
+	[ "$postconf_runs" -eq 0 ]
+	# The cache directory itself such a link (certbot's live/ style).
+	ln -s "$T/victim/cache" "$T/cachelink"
+	echo "POSTFIX_TLS_CACHE=$T/cachelink" >"$T/conf"
+	traced check
+	assert_success
 	[ "$postconf_runs" -eq 0 ]
 }
 
