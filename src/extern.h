@@ -179,6 +179,6 @@ struct target {
 void	maincf_check(const struct postfix *, const struct target *);
 int	maincf_key_param(const struct postfix *, const char *bundle);
 int	maincf_in_chain_files(const struct postfix *, const char *bundle);
-int	maincf_paths_absolute(const struct postfix *);
+int	maincf_file_names(const struct postfix *);
 
 #endif /* EXTERN_H */

@@ -13,6 +13,8 @@
 #include "extern.h"
 
 #define SEPARATORS	" \t,"
+/* Longer smtpd_tls_chain_files values are refused, never cut short. */
+#define MAX_CHAIN_FILES_LEN	(PATH_MAX * 4)
 
 /* PATH as an absolute name, for a fix to paste into main.cf. */
 static const char *
@@ -56,7 +58,7 @@ static int
 each_chain_file(const struct postfix *pf, int (*fn)(const char *,
     const void *), const void *arg)
 {
-	char	 copy[PATH_MAX * 4], *p = copy, *word;
+	char	 copy[MAX_CHAIN_FILES_LEN], *p = copy, *word;
 
 	strlcpy(copy, pf->v[PF_CHAIN_FILES], sizeof(copy));
 	while ((word = strsep(&p, SEPARATORS)) != NULL)
@@ -123,9 +125,12 @@ check_absolute(const char *file, const void *argp)
 	return 0;
 }
 
-/* Every TLS file main.cf names must be absolute; -1 when one is not. */
+/*
+ * Every TLS file name main.cf gives must be one this helper reads as smtpd
+ * does: absolute, and all of them seen.  -1 when not (reported).
+ */
 int
-maincf_paths_absolute(const struct postfix *pf)
+maincf_file_names(const struct postfix *pf)
 {
 	static const enum pf_param files[] = {
 		PF_CERT, PF_KEY, PF_ECCERT, PF_ECKEY, PF_DCERT, PF_DKEY
@@ -133,6 +138,13 @@ maincf_paths_absolute(const struct postfix *pf)
 	struct relative_arg	a = { pf, NULL, 0 };
 	size_t			i;
 
+	if (strlen(pf->v[PF_CHAIN_FILES]) >= MAX_CHAIN_FILES_LEN) {
+		problem(EX_CONFIG, pf->dir, "smtpd_tls_chain_files is %zu "
+		    "bytes long, more than the %d this helper checks (name "
+		    "fewer files: one bundle per key type is enough)",
+		    strlen(pf->v[PF_CHAIN_FILES]), MAX_CHAIN_FILES_LEN - 1);
+		return -1;	/* logged */
+	}
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		a.param = pf_names[files[i]];
 		check_absolute(pf->v[files[i]], &a);

@@ -192,7 +192,7 @@ postconf_finish(struct postfix *pf)
 	int	 status, rc = -1;
 
 	if (pf->cached)
-		return maincf_paths_absolute(pf);
+		return maincf_file_names(pf);
 	if (pf->errfd == -1) {
 		problem(EX_OSERR, NULL, "cannot create a memory file for "
 		    "postconf's output: %s", strerror(pf->spawn_errno));
@@ -219,7 +219,7 @@ postconf_finish(struct postfix *pf)
 		    "values than asked (Postfix older than 3.4?)");
 		goto out;
 	}
-	rc = maincf_paths_absolute(pf);
+	rc = maincf_file_names(pf);
 	/* Kept only if nothing changed while postconf was reading. */
 	pf->keep = pf->key[0] != '\0' && cache_key(pf->dir, key) == 0 &&
 	    !strcmp(key, pf->key);

@@ -184,3 +184,16 @@ relative_refused() {
 	assert_output --partial "key.pem: smtpd_tls_key_file in /etc/postfix/main.cf is a relative name"
 	assert_output --partial "@@ helper in the queue directory=78"
 }
+
+@test "a smtpd_tls_chain_files list too long to check whole is refused, not cut short" {
+	# The bundle, chain files and commas up to 16383 bytes exactly, then a
+	# file that does not exist: cut there, the list looked complete.
+	value=$BUNDLE
+	while [ $((${#value} + ${#T} + 16)) -lt 16383 ]; do
+		value="$value, $T/ssl/chain.pem"
+	done
+	value="$value$(printf ',%.0s' $(seq $((16383 - ${#value})))) $T/ssl/missing.pem"
+	write_maincf "smtpd_tls_chain_files = $value"
+	refuses 78 "$T/postfix: smtpd_tls_chain_files is $((16384 + ${#T} + 16)) bytes long, more than the 16383 this helper checks" \
+		deploy_inputs deploy
+}
