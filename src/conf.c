@@ -1,13 +1,18 @@
 /*
- * The tuning file, /etc/conf.d/postfix-tls-setup.  OpenRC sources it as
- * shell; we read it without one.  So we accept only the lines whose
- * meaning is the same either way (NAME=value, NAME="value", NAME='value',
- * comments) and refuse anything a shell would expand or split, naming the
- * line: a value that means one thing to OpenRC and another to us is worse
- * than an error.
+ * The tuning file, /etc/conf.d/postfix-tls-setup.  We read it without a
+ * shell, and we are its only reader for the hook (which asks us for
+ * POSTFIX_TLS_HOOK); OpenRC still sources it as shell for the service
+ * postfix-tls-setup, whose conf.d file it is by name.  So we accept only
+ * the lines whose meaning is the same either way (NAME=value,
+ * NAME="value", NAME='value', comments) and refuse anything a shell would
+ * expand or split, naming the line: a value that means one thing to OpenRC
+ * and another to us is worse than an error.  tests/confsh.bats holds the
+ * two readers to that, line by line.  The file decides what root does, so
+ * it must be root's alone, as sshd wants its files.
  */
 #include <ctype.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,8 +54,8 @@ set_yesno(int *slot, const char *name, const char *value, const char *where)
 	    !strcasecmp(value, "off") || !strcmp(value, "0"))
 		*slot = 0;
 	else {
-		problem(EX_CONFIG, where, "%s must be yes or no, not \"%s\"",
-		    name, value);
+		problem(EX_CONFIG, where, "%s must be yes or no (or true/false, "
+		    "on/off, 1/0), not \"%s\"", name, value);
 		return -1;
 	}
 	return 0;
@@ -139,9 +144,12 @@ conf_set(struct settings *s, const char *name, const char *value,
 		}
 		return 0;
 	}
-	/* Read by the OpenRC hook, not by the helper. */
-	if (!strcmp(name, "POSTFIX_TLS_HOOK"))
-		return 0;
+	/* The OpenRC hook's switch, obeyed with --hook (conf_hook_off). */
+	if (!strcmp(name, "POSTFIX_TLS_HOOK")) {
+		if (set_yesno(&s->hook, name, value, where) == -1)
+			return -1;
+		return set_string(&s->hook_from, where);
+	}
 	/* OpenRC's own service settings may live here too. */
 	if (!strncmp(name, "rc_", 3))
 		return 0;
@@ -211,13 +219,24 @@ parse_line(struct settings *s, char *line, const char *where)
 		problem(EX_CONFIG, where, "%s: %s", name, err);
 		return -1;
 	}
+	/* The shell starts a comment only at a word's start: 'a'#b is a#b. */
+	if (*p != '\0' && !isblank((unsigned char)*p)) {
+		problem(EX_CONFIG, where, "%s: text right after the closing "
+		    "quote (the shell would read it as part of the value; "
+		    "put a space before a # comment)", name);
+		return -1;
+	}
 	p += strspn(p, " \t");
 	if (*p != '\0' && *p != '#') {
 		problem(EX_CONFIG, where, "%s: unexpected text after the value "
 		    "(quote the whole value)", name);
 		return -1;
 	}
-	return conf_set(s, name, value, where);
+	if (conf_set(s, name, value, where) == -1)
+		return -1;
+	if (s->print)
+		printf("%s=%s\n", name, value);
+	return 0;
 bad:
 	problem(EX_CONFIG, where, "not a NAME=value line (comments start "
 	    "with #; no shell commands are allowed here)");
@@ -260,6 +279,35 @@ conf_parse(struct settings *s, char *text, size_t len, const char *path)
 	return rc;
 }
 
+/*
+ * Whoever may write the file decides what root does: it must be root's (or
+ * the user's running us) and writable by no one else.
+ */
+static int
+check_owner(const struct file *f)
+{
+	struct passwd	*pw;
+	char		 uid[32];
+	const char	*who;
+
+	if (f->st.st_uid != 0 && f->st.st_uid != geteuid()) {
+		snprintf(uid, sizeof(uid), "%u", (unsigned)f->st.st_uid);
+		who = (pw = getpwuid(f->st.st_uid)) != NULL ? pw->pw_name : uid;
+		problem(EX_NOPERM, f->real, "settings file owned by %s, not "
+		    "root, so that user decides what runs as root (fix: chown "
+		    "root:root %s && chmod go-w %s)", who, f->real, f->real);
+		return -1;
+	}
+	if (f->st.st_mode & (S_IWGRP | S_IWOTH)) {
+		problem(EX_NOPERM, f->real, "settings file writable by %s, "
+		    "so others decide what runs as root (fix: chown root:root "
+		    "%s && chmod go-w %s)", f->st.st_mode & S_IWOTH ?
+		    "everyone" : "its group", f->real, f->real);
+		return -1;
+	}
+	return 0;
+}
+
 int
 conf_read(const char *path, int required, struct settings *s)
 {
@@ -282,13 +330,28 @@ conf_read(const char *path, int required, struct settings *s)
 		rc = 0;
 		goto out;
 	}
-	if (file_read(&f, &buf, &len) == -1)
-		goto out;
+	if (check_owner(&f) == -1 || file_read(&f, &buf, &len) == -1)
+		goto out;	/* logged */
 	rc = conf_parse(s, (char *)buf, len, path);
 out:
 	free(buf);
 	file_close(&f);
 	return rc;
+}
+
+/*
+ * --hook: the OpenRC hook runs us at every start and leaves the switch to
+ * us, so that it is read by one reader, strictly.  Switched off, say so
+ * and do nothing else.
+ */
+int
+conf_hook_off(const struct settings *s)
+{
+	if (s->hook != 0)
+		return 0;
+	report("postfix-tls-setup is switched off (POSTFIX_TLS_HOOK in %s): "
+	    "nothing was checked", s->hook_from);
+	return 1;
 }
 
 void
@@ -300,5 +363,6 @@ conf_free(struct settings *s)
 	free(s->cafile);
 	free(s->capath);
 	free(s->cache);
+	free(s->hook_from);
 	clear_chain(s);
 }

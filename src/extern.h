@@ -60,12 +60,16 @@ struct settings {
 	char	*cache;		/* POSTFIX_TLS_CACHE */
 	int	 include_root;	/* POSTFIX_TLS_INCLUDE_ROOT, -1 = unset */
 	int	 warn_days;	/* POSTFIX_TLS_WARN_DAYS, -1 = unset */
+	int	 hook;		/* POSTFIX_TLS_HOOK, -1 = unset */
+	char	*hook_from;	/* where it was set, for the message */
+	int	 print;		/* --print-conf: print each NAME=value read */
 };
 int	conf_read(const char *path, int required, struct settings *);
 int	conf_parse(struct settings *, char *text, size_t len, const char *path);
 int	conf_set(struct settings *, const char *name, const char *value,
 	    const char *where);
 int	conf_add_chain(struct settings *, const char *list, const char *where);
+int	conf_hook_off(const struct settings *);
 void	conf_free(struct settings *);
 
 /* postconf.c: ask Postfix what it will use. */
@@ -142,6 +146,7 @@ struct key {
 	const char	*src;
 	int		 encrypted;
 	int		 count;		/* private keys seen in src */
+	size_t		 block;		/* PEM block of the first one */
 };
 int	pem_load(const char *path, const unsigned char *buf, size_t len,
 	    struct pool *, struct key *, int want_key);
@@ -175,8 +180,10 @@ struct target {
 	const char	*key;		/* key file checked */
 	int		 key_in_bundle;
 	int		 bundle_will_exist;
+	const char *const *inputs;	/* files read (and judged) as inputs */
+	size_t		 ninputs;
 };
-void	maincf_check(const struct postfix *, const struct target *);
+int	maincf_check(const struct postfix *, const struct target *);
 int	maincf_key_param(const struct postfix *, const char *bundle);
 int	maincf_in_chain_files(const struct postfix *, const char *bundle);
 int	maincf_file_names(const struct postfix *);

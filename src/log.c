@@ -8,25 +8,38 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <syslog.h>
+#include <sysexits.h>
 
 #include "extern.h"
 
 static int	quiet, verbose_flag;
-static int	nproblems, first_status;
+static int	nproblems, first_status, first_called;
 
 /*
  * Held lines: work done ahead of its turn (the input files, read while
  * postconf runs) says what it found after the stages before it, so the
  * order of the lines, and the exit status, are those of a run in order.
+ * Notes (report) are held too: they go to stdout.
  */
 struct held {
-	int	 prio, to_stderr, ex;	/* ex: a problem's status, else 0 */
+	int	 prio, to_stderr, to_stdout, ex;	/* ex: a problem's */
 	char	*line;
 };
 static struct held	*held;
 static size_t		 nheld;
 static int		 holding;
+
+/*
+ * What was said, per severity, as whole lines: a repeat is said once,
+ * and a problem is never taken for a warning.
+ */
+struct said {
+	char	**line;
+	size_t	  n;
+};
+static struct said	said_problems, said_warnings;
 
 void
 log_init(int q, int v)
@@ -37,37 +50,80 @@ log_init(int q, int v)
 }
 
 static void
-say(int prio, int to_stderr, int ex, const char *line)
+say(const struct held *h)
 {
-	if (ex != 0 && first_status == 0)
-		first_status = ex;
-	if (to_stderr)
-		fprintf(stderr, "%s: %s\n", PROG, line);
-	syslog(prio, "%s", line);
+	if (h->ex != 0 && first_status == 0)
+		first_status = h->ex;
+	if (h->to_stdout) {
+		printf("%s\n", h->line);
+		fflush(stdout);
+		return;
+	}
+	if (h->to_stderr)
+		fprintf(stderr, "%s: %s\n", PROG, h->line);
+	syslog(h->prio, "%s", h->line);
 }
 
-/* Say a line now, or keep it for log_release when holding. */
-static void
-emit(int prio, int to_stderr, int ex, const char *tag, const char *path,
-    const char *fmt, va_list ap)
+/*
+ * Was this exact line said before at this severity?  Remembers it if
+ * not.  Out of memory it answers no: a repeat is better than silence.
+ */
+static int
+said_before(struct said *s, const char *line)
 {
-	char		 msg[2048], line[2560];
-	struct held	*h;
+	char	**l;
+	size_t	  i;
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	snprintf(line, sizeof(line), "%s%s%s%s", tag, path ? path : "",
-	    path ? ": " : "", msg);
-	if (holding && (h = reallocarray(held, nheld + 1, sizeof(*held))) !=
+	for (i = 0; i < s->n; i++)
+		if (!strcmp(s->line[i], line))
+			return 1;
+	if ((l = reallocarray(s->line, s->n + 1, sizeof(*l))) != NULL) {
+		s->line = l;
+		if ((l[s->n] = strdup(line)) != NULL)
+			s->n++;
+	}
+	return 0;
+}
+
+/* Say a line now, or keep a copy for log_release when holding. */
+static void
+emit(const struct held *h)
+{
+	struct held	*a;
+
+	if (holding && (a = reallocarray(held, nheld + 1, sizeof(*held))) !=
 	    NULL) {
-		held = h;
-		if ((h[nheld].line = strdup(line)) != NULL) {
-			h[nheld].prio = prio;
-			h[nheld].to_stderr = to_stderr;
-			h[nheld++].ex = ex;
+		held = a;
+		held[nheld] = *h;
+		if ((held[nheld].line = strdup(h->line)) != NULL) {
+			nheld++;
 			return;
 		}
 	}
-	say(prio, to_stderr, ex, line);	/* out of memory: now, not never */
+	say(h);		/* out of memory: now, not never */
+}
+
+/*
+ * Format "TAG PATH: MESSAGE" whole (no length limit: two lines that
+ * differ only at their end stay two lines) and say it unless the same
+ * severity said it already (seen is NULL for lines said every time).
+ */
+static void
+vsay(struct said *seen, struct held *h, const char *tag, const char *path,
+    const char *fmt, va_list ap)
+{
+	char	*msg = NULL, *line = NULL;
+
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
+	if (msg == NULL || asprintf(&line, "%s%s%s%s", tag, path ? path : "",
+	    path ? ": " : "", msg) == -1)
+		line = NULL;
+	h->line = line != NULL ? line : "out of memory";
+	if (seen == NULL || line == NULL || !said_before(seen, line))
+		emit(h);
+	free(msg);
+	free(line);
 }
 
 void
@@ -84,7 +140,7 @@ log_release(void)
 
 	holding = 0;
 	for (i = 0; i < nheld; i++) {
-		say(held[i].prio, held[i].to_stderr, held[i].ex, held[i].line);
+		say(&held[i]);
 		free(held[i].line);
 	}
 	free(held);
@@ -101,45 +157,20 @@ log_unhold(void)
 
 /*
  * One line per problem: a directory that is unsafe for three files is
- * one problem.  Remember what was said (a hash of it) and say it once.
+ * one problem, said once.  Every call counts, before any filtering: the
+ * exit status is never 0 once problem() was called.
  */
-static int
-said_before(int prio, const char *path, const char *fmt, va_list ap)
-{
-	static unsigned long	 said[64];
-	static size_t		 nsaid;
-	char			 msg[2048];
-	unsigned long		 h = 5381 + prio;
-	const char		*p;
-	size_t			 i;
-
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	for (p = path ? path : ""; *p; p++)
-		h = h * 33 + (unsigned char)*p;
-	for (p = msg; *p; p++)
-		h = h * 33 + (unsigned char)*p;
-	for (i = 0; i < nsaid; i++)
-		if (said[i] == h)
-			return 1;
-	if (nsaid < sizeof(said) / sizeof(said[0]))
-		said[nsaid++] = h;
-	return 0;
-}
-
 void
 problem(int ex, const char *path, const char *fmt, ...)
 {
-	va_list	ap;
+	struct held	h = { LOG_ERR, 1, 0, ex != 0 ? ex : EX_SOFTWARE, NULL };
+	va_list		ap;
 
-	va_start(ap, fmt);
-	if (said_before(LOG_ERR, path, fmt, ap)) {
-		va_end(ap);
-		return;
-	}
-	va_end(ap);
 	nproblems++;
+	if (first_called == 0)
+		first_called = h.ex;
 	va_start(ap, fmt);
-	emit(LOG_ERR, 1, ex, "", path, fmt, ap);
+	vsay(&said_problems, &h, "", path, fmt, ap);
 	va_end(ap);
 }
 
@@ -160,32 +191,29 @@ crypto_problem(int ex, const char *path, const char *what)
 void
 warning(const char *path, const char *fmt, ...)
 {
-	va_list	ap;
+	struct held	h = { LOG_WARNING, !quiet, 0, 0, NULL };
+	va_list		ap;
 
 	va_start(ap, fmt);
-	if (said_before(LOG_WARNING, path, fmt, ap)) {
-		va_end(ap);
-		return;
-	}
-	va_end(ap);
-	va_start(ap, fmt);
-	emit(LOG_WARNING, !quiet, 0, "warning: ", path, fmt, ap);
+	vsay(&said_warnings, &h, "warning: ", path, fmt, ap);
 	va_end(ap);
 }
 
-/* What was changed, or what check would change: stdout, for the admin. */
+/*
+ * What was changed, or what check would change: stdout, for the admin.
+ * Held like the other lines, so that all is said in stage order.
+ */
 void
 report(const char *fmt, ...)
 {
-	va_list	ap;
+	struct held	h = { LOG_INFO, 0, 1, 0, NULL };
+	va_list		ap;
 
 	if (quiet)
 		return;
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vsay(NULL, &h, "", NULL, fmt, ap);
 	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
 }
 
 void
@@ -214,8 +242,11 @@ problems(void)
 	return nproblems;
 }
 
+/* The first problem said decides; a problem not said yet still counts. */
 int
 exit_status(void)
 {
-	return nproblems ? first_status : 0;
+	if (nproblems == 0)
+		return 0;
+	return first_status != 0 ? first_status : first_called;
 }

@@ -21,6 +21,7 @@
 
 struct run {
 	int		 apply;		/* deploy: change things */
+	int		 hook;		/* --hook: obey POSTFIX_TLS_HOOK */
 	const char	*confdir;
 	const char	*root;
 	struct settings	 s;
@@ -39,6 +40,7 @@ struct run {
 	struct key	 key;
 	struct chain	 chain;
 	int		 chain_ok;	/* built; the checks ran on it */
+	int		 inputs_rc;	/* check_inputs' verdict */
 };
 
 static void __attribute__((noreturn))
@@ -46,6 +48,7 @@ usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 	    "usage: %s [options] deploy | check\n"
+	    "       %s [--conf FILE] --print-conf\n"
 	    "  deploy            assemble, verify and install the bundle\n"
 	    "  check             verify only; say what deploy would change\n"
 	    "options:\n"
@@ -65,6 +68,12 @@ usage(int status)
 	    "(default /)\n"
 	    "  --warn-days N     warn N days before expiry "
 	    "(POSTFIX_TLS_WARN_DAYS)\n"
+	    "  --hook[=VALUE]    as the OpenRC hook: do nothing when "
+	    "POSTFIX_TLS_HOOK\n"
+	    "                    (VALUE, else the tuning file's) is no\n"
+	    "  --print-conf      print each NAME=value of the tuning file "
+	    "as read; check\n"
+	    "                    nothing else\n"
 	    "  -q, --quiet       problems only\n"
 	    "  -v, --verbose     say more\n"
 	    "  -h, --help        this text\n"
@@ -73,12 +82,12 @@ usage(int status)
 	    "66 missing input;\n"
 	    "69 Postfix without TLS; 70 internal; 71 system; 74 I/O; "
 	    "77 unsafe file or\ndirectory; 78 bad configuration. "
-	    "See postfix-tls-setup(8).\n", PROG);
+	    "See postfix-tls-setup(8).\n", PROG, PROG);
 	exit(status);
 }
 
 enum { O_CONF = 256, O_NO_CONF, O_CERT, O_KEY, O_CHAIN, O_BUNDLE, O_CAFILE, O_CAPATH,
-    O_ROOT, O_WARN, O_INCLUDE_ROOT };
+    O_ROOT, O_WARN, O_INCLUDE_ROOT, O_HOOK, O_PRINT_CONF };
 
 static const struct option longopts[] = {
 	{ "conf", required_argument, NULL, O_CONF },
@@ -92,6 +101,8 @@ static const struct option longopts[] = {
 	{ "root", required_argument, NULL, O_ROOT },
 	{ "warn-days", required_argument, NULL, O_WARN },
 	{ "include-root", no_argument, NULL, O_INCLUDE_ROOT },
+	{ "hook", optional_argument, NULL, O_HOOK },
+	{ "print-conf", no_argument, NULL, O_PRINT_CONF },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -120,6 +131,12 @@ merge(struct settings *s, struct settings *cli)
 		s->include_root = cli->include_root;
 	if (cli->warn_days != -1)
 		s->warn_days = cli->warn_days;
+	if (cli->hook != -1) {
+		s->hook = cli->hook;
+		free(s->hook_from);
+		s->hook_from = cli->hook_from;
+		cli->hook_from = NULL;
+	}
 	if (s->include_root == -1)
 		s->include_root = 0;
 	if (s->warn_days == -1)
@@ -130,9 +147,16 @@ static int
 parse_args(int argc, char *argv[], struct run *r, struct settings *cli,
     const char **conffile, int *conf_required)
 {
-	int	c, quiet = 0, verbose = 0, rc = 0;
+	int	c, li, quiet = 0, verbose = 0, rc = 0;
 
-	while ((c = getopt_long(argc, argv, "c:qvhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:qvhV", longopts, &li)) != -1) {
+		/* An empty value names nothing ("--root ''" is no root). */
+		if (optarg != NULL && *optarg == '\0') {
+			fprintf(stderr, "%s: %s%s needs a value, not an empty "
+			    "one\n", PROG, c == 'c' ? "-" : "--", c == 'c' ?
+			    "c" : longopts[li].name);
+			usage(EX_USAGE);
+		}
 		switch (c) {
 		case 'c':
 			r->confdir = optarg;
@@ -175,6 +199,15 @@ parse_args(int argc, char *argv[], struct run *r, struct settings *cli,
 		case O_INCLUDE_ROOT:
 			cli->include_root = 1;
 			break;
+		case O_HOOK:
+			r->hook = 1;
+			if (optarg != NULL)
+				rc |= conf_set(cli, "POSTFIX_TLS_HOOK", optarg,
+				    "--hook");
+			break;
+		case O_PRINT_CONF:
+			r->s.print = 1;
+			break;
 		case 'q':
 			quiet = 1;
 			break;
@@ -191,6 +224,8 @@ parse_args(int argc, char *argv[], struct run *r, struct settings *cli,
 		}
 	}
 	log_init(quiet, verbose);
+	if (r->s.print && optind == argc)
+		return rc ? -1 : 0;
 	if (optind != argc - 1)
 		usage(EX_USAGE);
 	if (!strcmp(argv[optind], "deploy"))
@@ -281,29 +316,37 @@ load_one(struct run *r, const char *path, int want_key)
  * and the files, not Postfix's own view.  Each bad input is reported; the
  * chain is built from whatever was readable.
  */
-static void
+static int
 check_inputs(struct run *r)
 {
 	const char	*srcs[MAX_INPUTS + 2];
 	struct file	*leaf;
 	size_t		 i;
+	int		 rc = 0;
 
 	/* The key first: if it shares a file with the leaf, read it as one. */
-	r->keyf = load_one(r, r->keypath, 1);
-	leaf = load_one(r, r->leafsrc, 0);
+	if ((r->keyf = load_one(r, r->keypath, 1)) == NULL)
+		rc = -1;	/* logged */
+	if ((leaf = load_one(r, r->leafsrc, 0)) == NULL)
+		rc = -1;	/* logged */
 	for (i = 0; i < r->s.nchain; i++)
-		load_one(r, r->s.chain[i], 0);
+		if (load_one(r, r->s.chain[i], 0) == NULL)
+			rc = -1;	/* logged */
 	if (leaf == NULL)
-		return;
+		return -1;	/* logged */
 	for (i = 0; i < r->nin; i++)
 		srcs[i] = r->in[i].path;
 	if (chain_build(&r->pool, &r->key, leaf->path, srcs, r->nin,
 	    r->s.include_root, &r->chain) == -1)
-		return;
+		return -1;	/* logged */
 	r->chain_ok = 1;
-	if (r->keyf != NULL)	/* else its problem is reported */
-		verify_key(&r->chain, &r->key, r->keypath, r->leafsrc);
-	verify_chain(&r->chain, r->s.cafile, r->s.capath, r->leafsrc);
+	if (r->keyf != NULL &&	/* else its problem is reported */
+	    verify_key(&r->chain, &r->key, r->keypath, r->leafsrc) == -1)
+		rc = -1;	/* logged */
+	if (verify_chain(&r->chain, r->s.cafile, r->s.capath, r->leafsrc) ==
+	    -1)
+		rc = -1;	/* logged */
+	return rc;
 }
 
 /*
@@ -320,25 +363,53 @@ check_inputs_early(struct run *r)
 	r->keypath = r->s.key;	/* as choose_files will find them */
 	r->leafsrc = r->s.cert;
 	log_hold();
-	check_inputs(r);
+	r->inputs_rc = check_inputs(r);
 	log_unhold();
 	return 1;
 }
 
-static void
+/*
+ * A stage that failed without saying why is a bug in this program, not
+ * a verdict on the set-up: say so, and never deploy (EX_SOFTWARE).
+ */
+static int
+stage_failed(const char *stage)
+{
+	if (problems() == 0)
+		problem(EX_SOFTWARE, NULL, "internal error: %s failed without "
+		    "saying why; nothing was changed (please report this)",
+		    stage);
+	return -1;
+}
+
+static int
 run_checks(struct run *r, int checked_early)
 {
-	struct target	t = { r->bundle, r->keypath, r->key_in_bundle, 1 };
+	struct target	t = { r->bundle, r->keypath, r->key_in_bundle, 1,
+			    NULL, 0 };
+	const char	*inputs[MAX_INPUTS + 2];
+	size_t		 i;
+	int		 rc = 0;
 
-	vdb_check_ssl(r->root);
+	if (vdb_check_ssl(r->root) == -1)
+		rc = stage_failed("reading the package database");
 	log_release();		/* what check_inputs_early found */
 	if (!checked_early)
-		check_inputs(r);
-	file_open(&r->bundlef, r->bundle, 1);
+		r->inputs_rc = check_inputs(r);
+	if (r->inputs_rc == -1)
+		rc = stage_failed("checking the input files");
+	if (file_open(&r->bundlef, r->bundle, 1) == -1)
+		rc = stage_failed("opening the bundle");
 	if (r->chain_ok)
 		verify_warn(&r->chain, r->leafsrc, r->pf.v[PF_MYHOSTNAME],
 		    r->s.warn_days);
-	maincf_check(&r->pf, &t);
+	for (i = 0; i < r->nin; i++)
+		inputs[i] = r->in[i].path;
+	t.inputs = inputs;
+	t.ninputs = r->nin;
+	if (maincf_check(&r->pf, &t) == -1)
+		rc = stage_failed("checking main.cf");
+	return rc;
 }
 
 /* Everything passed: write the bundle if it changed, then secure files. */
@@ -396,28 +467,48 @@ int
 main(int argc, char *argv[])
 {
 	struct run	 r;
-	struct settings	 cli = { .include_root = -1, .warn_days = -1 };
+	struct settings	 cli = { .include_root = -1, .warn_days = -1,
+	    .hook = -1 };
 	const char	*conffile = DEFAULT_CONF;
 	int		 conf_required = 0, early;
 
 	memset(&r, 0, sizeof(r));
 	r.confdir = DEFAULT_CONFDIR;
 	r.root = "/";
-	r.s.include_root = r.s.warn_days = -1;
+	r.s.include_root = r.s.warn_days = r.s.hook = -1;
 	file_init(&r.bundlef);
-	if (parse_args(argc, argv, &r, &cli, &conffile, &conf_required) == -1)
+	if (parse_args(argc, argv, &r, &cli, &conffile, &conf_required) == -1) {
+		stage_failed("reading the command line");
 		goto out;
-	if (conffile != NULL && conf_read(conffile, conf_required, &r.s) == -1)
+	}
+	if (conffile != NULL && conf_read(conffile, conf_required, &r.s) == -1) {
+		stage_failed("reading the tuning file");
+		goto out;
+	}
+	if (r.s.print)
 		goto out;
 	merge(&r.s, &cli);
+	if (r.hook && conf_hook_off(&r.s))
+		goto out;
 	postconf_start(r.confdir, r.s.cache, &r.pf);
 	early = check_inputs_early(&r);
-	if (postconf_finish(&r.pf) == -1 || choose_files(&r) == -1)
+	if (postconf_finish(&r.pf) == -1) {
+		stage_failed("asking postconf");
 		goto out;
-	run_checks(&r, early);
-	if (problems() == 0)
-		install(&r);
-	if (problems() == 0 && r.apply == 0)
+	}
+	if (choose_files(&r) == -1) {
+		stage_failed("choosing the files");
+		goto out;
+	}
+	/* Deploy only when every stage passed and nothing was said against. */
+	if (run_checks(&r, early) == -1 || problems() != 0)
+		goto out;
+	if (install(&r) == -1) {
+		stage_failed(r.apply ? "installing the bundle" :
+		    "comparing the bundle");
+		goto out;
+	}
+	if (r.apply == 0)
 		report("ok: %s would be served with %zu certificate%s",
 		    r.bundle, r.chain.n, r.chain.n == 1 ? "" : "s");
 	if (problems() == 0)

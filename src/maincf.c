@@ -158,7 +158,20 @@ struct exists_arg {
 	const struct postfix	*pf;
 	const struct target	*t;
 	const char		*param;
+	int			*rc;	/* set to -1 on a problem */
 };
+
+/* An input of this run: its own problem, if any, was said already. */
+static int
+is_input(const struct target *t, const char *file)
+{
+	size_t	i;
+
+	for (i = 0; i < t->ninputs; i++)
+		if (same_file(file, t->inputs[i]))
+			return 1;
+	return 0;
+}
 
 static int
 check_exists(const char *file, const void *argp)
@@ -166,23 +179,28 @@ check_exists(const char *file, const void *argp)
 	const struct exists_arg	*a = argp;
 
 	if (*file == '\0' || (a->t->bundle_will_exist &&
-	    same_file(file, a->t->bundle)))
+	    same_file(file, a->t->bundle)) || is_input(a->t, file))
 		return 0;
-	if (access(file, R_OK) == -1)
+	if (access(file, R_OK) == -1) {
 		problem(EX_CONFIG, file, "named by %s in %s/main.cf, but it "
 		    "does not exist or cannot be read (create it, or correct "
 		    "the setting)", a->param, a->pf->dir);
+		*a->rc = -1;
+	}
 	return 0;
 }
 
-static void
+static int
 check_files_exist(const struct postfix *pf, const struct target *t)
 {
 	static const enum pf_param files[] = {
 		PF_CERT, PF_KEY, PF_ECCERT, PF_ECKEY, PF_DCERT, PF_DKEY
 	};
-	struct exists_arg	a = { pf, t, NULL };
+	struct exists_arg	a = { pf, t, NULL, NULL };
 	size_t			i;
+	int			rc = 0;
+
+	a.rc = &rc;
 
 	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		a.param = pf_names[files[i]];
@@ -190,10 +208,11 @@ check_files_exist(const struct postfix *pf, const struct target *t)
 	}
 	a.param = pf_names[PF_CHAIN_FILES];
 	each_chain_file(pf, check_exists, &a);
+	return rc;
 }
 
 /* Does Postfix serve our bundle with our key? */
-static void
+static int
 check_serves_bundle(const struct postfix *pf, const struct target *t,
     const char *maincf)
 {
@@ -203,45 +222,52 @@ check_serves_bundle(const struct postfix *pf, const struct target *t,
 	int		 kp;
 
 	if (*pf->v[PF_CHAIN_FILES] != '\0') {
-		if (!maincf_in_chain_files(pf, t->bundle))
-			problem(EX_CONFIG, maincf, "smtpd_tls_chain_files is "
-			    "set and takes precedence, but does not name %s, "
-			    "so Postfix would not serve it (add it there, or "
-			    "set POSTFIX_TLS_BUNDLE to a file it names)",
-			    t->bundle);
-		return;
+		if (maincf_in_chain_files(pf, t->bundle))
+			return 0;
+		problem(EX_CONFIG, maincf, "smtpd_tls_chain_files is set and "
+		    "takes precedence, but does not name %s, so Postfix would "
+		    "not serve it (add it there, or set POSTFIX_TLS_BUNDLE to "
+		    "a file it names)", t->bundle);
+		return -1;
 	}
 	if ((kp = maincf_key_param(pf, t->bundle)) == -1) {
 		problem(EX_CONFIG, maincf, "smtpd_tls_cert_file does not name "
 		    "%s, so Postfix would not serve it (fix: postconf -c %s "
 		    "-e smtpd_tls_cert_file=%s)", t->bundle, pf->dir, bundle);
-		return;
+		return -1;
 	}
-	if (!same_file(pf->v[kp], t->key_in_bundle ? t->bundle : t->key))
-		problem(EX_CONFIG, maincf, "%s = %s is not the key that was "
-		    "checked, %s (fix: postconf -c %s -e %s=%s)",
-		    pf_names[kp], *pf->v[kp] ? pf->v[kp] : "(empty)",
-		    t->key_in_bundle ? t->bundle : t->key, pf->dir,
-		    pf_names[kp], key);
+	if (same_file(pf->v[kp], t->key_in_bundle ? t->bundle : t->key))
+		return 0;
+	problem(EX_CONFIG, maincf, "%s = %s is not the key that was checked, "
+	    "%s (fix: postconf -c %s -e %s=%s)", pf_names[kp],
+	    *pf->v[kp] ? pf->v[kp] : "(empty)", t->key_in_bundle ? t->bundle :
+	    t->key, pf->dir, pf_names[kp], key);
+	return -1;
 }
 
-void
+int
 maincf_check(const struct postfix *pf, const struct target *t)
 {
 	char		 maincf[PATH_MAX];
 	const char	*level = server_level(pf);
+	int		 rc = 0;
 
 	snprintf(maincf, sizeof(maincf), "%s/main.cf", pf->dir);
-	if (level == NULL)
+	if (level == NULL) {
+		rc = -1;
 		problem(EX_CONFIG, maincf, "smtpd_tls_security_level = %s is "
 		    "not a level for receiving mail (use may or encrypt)",
 		    pf->v[PF_LEVEL]);
-	else if (!strcasecmp(level, "none"))
+	} else if (!strcasecmp(level, "none")) {
+		rc = -1;
 		problem(EX_CONFIG, maincf, "TLS is switched off, so Postfix "
 		    "would not offer STARTTLS (fix: postconf -c %s -e "
 		    "smtpd_tls_security_level=may)", pf->dir);
-	check_serves_bundle(pf, t, maincf);
-	check_files_exist(pf, t);
+	}
+	if (check_serves_bundle(pf, t, maincf) == -1)
+		rc = -1;	/* logged */
+	if (check_files_exist(pf, t) == -1)
+		rc = -1;	/* logged */
 
 	if (level != NULL && !strcasecmp(level, "may") &&
 	    is_yes(pf->v[PF_SASL]) && !is_yes(pf->v[PF_AUTH_ONLY]))
@@ -256,4 +282,5 @@ maincf_check(const struct postfix *pf, const struct target *t)
 		    "(smtpd_tls_dcert_file) are set; current clients do not "
 		    "use DSA (use an RSA or ECDSA certificate in "
 		    "smtpd_tls_cert_file)");
+	return rc;
 }

@@ -1,7 +1,8 @@
 /*
  * Certificates and keys out of PEM files.  Every block is read with
  * OpenSSL's own PEM reader into secure memory; certificates go into one
- * pool whatever file they came from, and the first private key is kept.
+ * pool whatever file they came from; the private key is read as Postfix
+ * reads smtpd_tls_key_file, and what it cannot load is refused.
  * Junk between blocks is skipped (as OpenSSL does); a file with no usable
  * block, a DER file or a damaged block is a problem named here.
  */
@@ -94,6 +95,13 @@ add_cert(struct pool *pool, const char *name, const unsigned char *data,
 		    "a certificate in this file cannot be parsed (damaged?)");
 		return -1;
 	}
+	if (p != data + len) {	/* as Postfix's tls_certkey.c refuses */
+		problem(EX_DATAERR, path, "the certificate in PEM block %d has "
+		    "excess data after its end; Postfix refuses it (restore "
+		    "the file from its source)", block);
+		X509_free(x);
+		return -1;
+	}
 	if (pool_add(pool, x, path) == -1) {
 		X509_free(x);
 		return -1;
@@ -102,9 +110,29 @@ add_cert(struct pool *pool, const char *name, const unsigned char *data,
 }
 
 /*
+ * A DER object that ends before its PEM block does: bytes after it are
+ * "excess data", which Postfix's own loader refuses (tls_certkey.c).
+ * Where a d2i decoder stops is the end of the outermost TLV.
+ */
+static int
+has_excess(const unsigned char *data, long len)
+{
+	const unsigned char	*p = data;
+	long			 body;
+	int			 tag, class, ret;
+
+	ret = ASN1_get_object(&p, &body, &tag, &class, len);
+	ERR_clear_error();
+	if (ret & 0x80 || ret == 0x21)
+		return 0;	/* not DER at all (or indefinite): no verdict */
+	return (p - data) + body < len;
+}
+
+/*
  * The decoders of the one key type a block names: a PKCS#8 block ("PRIVATE
  * KEY") by its algorithm's OID, a traditional one ("RSA PRIVATE KEY", "EC
- * PRIVATE KEY") by its PEM name.  0 if the block does not say.
+ * PRIVATE KEY", "DSA PRIVATE KEY") by its PEM name.  0 if the block does
+ * not say.
  */
 static int
 key_type(const char *name, const unsigned char *data, long len,
@@ -132,15 +160,18 @@ key_type(const char *name, const unsigned char *data, long len,
 }
 
 /*
- * A private key decoded by the decoders of the type its block names.
- * OpenSSL 3.0's d2i_AutoPrivateKey first sets up every decoder it has to
- * find the type out: a quarter of all the instructions of a restart,
- * twice what decoding costs once the type is known.  A block that does
- * not say, or a failure here, goes its general way: the verdict stays
- * its own.
+ * The fast way to the key, taken only where it is the way OpenSSL's PEM
+ * reader goes too: the first block after none or only certificates
+ * (which it passes over), no header, a name its PEM decoder maps to one
+ * key type.  OpenSSL 3.0's d2i_AutoPrivateKey and PEM_read_bio_PrivateKey
+ * first set up every decoder they have to find the type out: a quarter
+ * of all the instructions of a restart, twice what decoding costs once
+ * the type is known.  NULL when the block is not such a one or does not
+ * decode so: read_key then decides.
  */
 static EVP_PKEY *
-decode_key(const char *name, const unsigned char *data, long len)
+decode_key(const char *name, const char *header, const unsigned char *data,
+    long len)
 {
 	OSSL_DECODER_CTX	*dctx;
 	const unsigned char	*p = data;
@@ -149,6 +180,10 @@ decode_key(const char *name, const unsigned char *data, long len)
 	size_t			 left = len;
 	char			 type[80];
 
+	if (*header != '\0' || (strcmp(name, PEM_STRING_PKCS8INF) &&
+	    strcmp(name, PEM_STRING_RSA) && strcmp(name,
+	    PEM_STRING_ECPRIVATEKEY) && strcmp(name, PEM_STRING_DSA)))
+		return NULL;
 	if (key_type(name, data, len, type, sizeof(type), &structure) &&
 	    (dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, "DER", structure,
 	    type, EVP_PKEY_KEYPAIR, NULL, NULL)) != NULL) {
@@ -158,27 +193,182 @@ decode_key(const char *name, const unsigned char *data, long len)
 		}
 		OSSL_DECODER_CTX_free(dctx);
 	}
-	if (pkey == NULL) {
-		ERR_clear_error();
-		p = data;
-		pkey = d2i_AutoPrivateKey(NULL, &p, len);
-	}
+	ERR_clear_error();
 	return pkey;
 }
 
+/* Asked for a passphrase: the key is encrypted; never give one. */
+static int
+no_passphrase(char *buf, int size, int rwflag, void *asked)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	*(int *)asked = 1;
+	return -1;
+}
+
+/*
+ * The key exactly as Postfix loads smtpd_tls_key_file: OpenSSL's
+ * PEM_read_bio_PrivateKey over the whole file, which honours the PEM
+ * label and headers (measured against smtpd 3.7: tests/keys.bats).
+ */
+static EVP_PKEY *
+read_key(const unsigned char *buf, size_t len, int *encrypted)
+{
+	BIO		*bio;
+	EVP_PKEY	*pkey = NULL;
+	int		 asked = 0;
+
+	if ((bio = BIO_new_mem_buf(buf, len)) != NULL) {
+		pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase,
+		    &asked);
+		BIO_free(bio);
+	}
+	ERR_clear_error();
+	*encrypted = pkey == NULL && asked;
+	return pkey;
+}
+
+/*
+ * The PEM label that fits the key inside a block: "PRIVATE KEY" for
+ * PKCS#8, the type's own for a traditional RSA, EC or DSA key.  NULL
+ * when the content is no key at all (a damaged file: verify_key says so).
+ */
+static const char *
+fitting_label(const unsigned char *data, long len, char *kind, size_t size)
+{
+	PKCS8_PRIV_KEY_INFO	*p8;
+	EVP_PKEY		*pkey;
+	const unsigned char	*p = data;
+	const char		*label = NULL;
+
+	if ((p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &p, len)) != NULL) {
+		PKCS8_PRIV_KEY_INFO_free(p8);
+		label = PEM_STRING_PKCS8INF;
+	}
+	p = data;
+	if ((pkey = d2i_AutoPrivateKey(NULL, &p, len)) == NULL) {
+		ERR_clear_error();
+		return NULL;
+	}
+	strlcpy(kind, EVP_PKEY_get0_type_name(pkey), size);
+	if (label == NULL && EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA)
+		label = PEM_STRING_RSA;
+	else if (label == NULL && EVP_PKEY_get_base_id(pkey) == EVP_PKEY_EC)
+		label = PEM_STRING_ECPRIVATEKEY;
+	else if (label == NULL && EVP_PKEY_get_base_id(pkey) == EVP_PKEY_DSA)
+		label = PEM_STRING_DSA;
+	EVP_PKEY_free(pkey);
+	return label;
+}
+
+/* The first header line, printable, for a message. */
 static void
+first_line(const char *header, char *buf, size_t size)
+{
+	size_t	i;
+
+	for (i = 0; i + 1 < size && header[i] != '\0' &&
+	    header[i] != '\n' && header[i] != '\r'; i++)
+		buf[i] = header[i] >= 0x20 && header[i] < 0x7f ? header[i] :
+		    '?';
+	buf[i] = '\0';
+}
+
+/*
+ * Why Postfix cannot load a key block that is no damaged one: a header
+ * other than an encryption one, a label that does not fit the key.
+ * Returns -1 when said, 0 when nothing more specific is known.
+ */
+static int
+explain_key(const char *name, const char *header, const unsigned char *data,
+    long len, const char *path)
+{
+	const char	*label;
+	char		 kind[32], line[64];
+
+	if (*header != '\0') {
+		first_line(header, line, sizeof(line));
+		problem(EX_DATAERR, path, "the private key's PEM block has a "
+		    "header (%s) that is no encryption header; Postfix cannot "
+		    "load it (delete the lines after the BEGIN line up to "
+		    "and including the blank line)", line);
+		return -1;
+	}
+	if ((label = fitting_label(data, len, kind, sizeof(kind))) != NULL &&
+	    strcmp(label, name)) {
+		problem(EX_DATAERR, path, "the private key's PEM label \"%s\" "
+		    "does not fit the %s key inside; Postfix cannot load it "
+		    "(make its BEGIN and END lines say \"%s\")", name, kind,
+		    label);
+		return -1;
+	}
+	return 0;
+}
+
+/* The first private key block of the key file: what Postfix will take. */
+static int
 add_key(struct key *key, const char *name, const char *header,
-    const unsigned char *data, long len, const char *path)
+    const unsigned char *data, long len, const char *path, size_t block,
+    int after_certs)
 {
 	if (key->count++ > 0)
-		return;		/* the first key is the one Postfix takes */
+		return 0;	/* the first key is the one Postfix takes */
 	key->src = path;
-	if (!strcmp(name, PEM_STRING_PKCS8) || strstr(header, "ENCRYPTED")) {
-		key->encrypted = 1;
-		return;
+	key->block = block;
+	if (!strcmp(name, PEM_STRING_PKCS8) || strstr(header, "ENCRYPTED"))
+		return 0;	/* its content is no DER until decrypted */
+	if (has_excess(data, len)) {
+		problem(EX_DATAERR, path, "the private key (PEM block %zu) "
+		    "has excess data after its end; Postfix refuses it "
+		    "(write it out afresh: openssl pkey -in %s -out %s)",
+		    block, path, path);
+		return -1;
 	}
-	if ((key->pkey = decode_key(name, data, len)) == NULL)
-		ERR_clear_error();	/* reported by verify_key() */
+	if (after_certs)
+		key->pkey = decode_key(name, header, data, len);
+	return 0;
+}
+
+/*
+ * A key file whose first key did not decode the fast way is read as
+ * Postfix reads it.  A key Postfix cannot load is explained when it can
+ * be, from its block read once more (a rare path: no copy is kept).
+ */
+static int
+finish_key(struct key *key, const unsigned char *buf, size_t len,
+    const char *path)
+{
+	BIO		*bio;
+	char		*name = NULL, *header = NULL;
+	unsigned char	*data = NULL;
+	long		 dlen;
+	size_t		 block = 0;
+	int		 rc = 0;
+
+	if (key->pkey != NULL || key->count == 0)
+		return 0;
+	if ((key->pkey = read_key(buf, len, &key->encrypted)) != NULL ||
+	    key->encrypted)
+		return 0;	/* the passphrase is reported by verify_key() */
+	if ((bio = BIO_new_mem_buf(buf, len)) == NULL)
+		return 0;
+	while (PEM_read_bio_ex(bio, &name, &header, &data, &dlen,
+	    PEM_FLAG_SECURE | PEM_FLAG_EAY_COMPATIBLE) == 1) {
+		if (++block == key->block)
+			rc = explain_key(name, header, data, dlen, path);
+		OPENSSL_secure_clear_free(data, dlen);
+		OPENSSL_secure_free(header);
+		OPENSSL_secure_free(name);
+		name = header = NULL;
+		data = NULL;
+		if (block == key->block)
+			break;
+	}
+	ERR_clear_error();
+	BIO_free(bio);
+	return rc;	/* logged when -1 */
 }
 
 static const char *
@@ -255,7 +445,8 @@ pem_load(const char *path, const unsigned char *buf, size_t len,
 			rc = add_cert(pool, name, data, dlen, path, blocks);
 			certs++;
 		} else if (is_key_block(name) && want_key)
-			add_key(key, name, header, data, dlen, path);
+			rc = add_key(key, name, header, data, dlen, path,
+			    blocks, blocks == certs + 1);
 		else if (is_key_block(name))
 			debug("%s: private key ignored here (the key is read "
 			    "from POSTFIX_TLS_KEY)", path);
@@ -277,7 +468,8 @@ pem_load(const char *path, const unsigned char *buf, size_t len,
 	} else if (rc == 0 && certs == 0 && (!want_key || key->count == 0)) {
 		explain_empty(path, buf, len, want_key);
 		rc = -1;
-	}
+	} else if (rc == 0 && want_key)
+		rc = finish_key(key, buf, len, path);
 	return rc;
 }
 

@@ -8,9 +8,12 @@
  * per issuer, so the system's whole CA bundle is never parsed.
  */
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sysexits.h>
@@ -71,38 +74,224 @@ verify_fix(int err)
 	}
 }
 
-static int
-load_anchors(X509_STORE *store, const char *cafile, const char *capath)
-{
-	const char	*dir = X509_get_default_cert_dir();
-	struct stat	 st;
+/*
+ * Trust anchors are inputs like any other, and the most dangerous ones:
+ * whoever can write one can make any certificate trusted.  They are read
+ * through secure.c's walk (no link from a directory someone else controls,
+ * regular files only, never blocking on a FIFO) and must be root's and
+ * writable by no one else.
+ */
+struct anchors {
+	const char	*dir;		/* hashed directory, looked up lazily */
+	const char	*what;		/* the setting that named it */
+	int		 failed;	/* a problem was reported */
+};
 
-	if (cafile != NULL && !X509_STORE_load_file(store, cafile)) {
-		crypto_problem(EX_NOINPUT, cafile, "cannot load trust anchors "
-		    "from POSTFIX_TLS_CAFILE");
-		return -1;
-	}
-	if (capath != NULL && !X509_STORE_load_path(store, capath)) {
-		crypto_problem(EX_NOINPUT, capath, "cannot use as trust "
-		    "anchor directory (POSTFIX_TLS_CAPATH)");
-		return -1;
-	}
-	if (cafile != NULL || capath != NULL)
+static const char *
+owner_name(uid_t uid, char *buf, size_t size)
+{
+	struct passwd	*pw;
+
+	if ((pw = getpwuid(uid)) != NULL)
+		strlcpy(buf, pw->pw_name, size);
+	else
+		snprintf(buf, size, "user %u", (unsigned)uid);
+	return buf;
+}
+
+/* Open an anchor file and refuse it unless only root can change it. */
+static int
+anchor_open(struct file *f, const char *path, int may_be_absent,
+    const char *what)
+{
+	char	owner[64];
+
+	if (file_open(f, path, may_be_absent) == -1)
+		return -1;	/* logged */
+	if (f->fd == -1)
 		return 0;
-	/* The system store: the hashed directory, or else the bundle. */
-	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
-		return X509_STORE_load_path(store, dir) ? 0 : -1;
-	if (!X509_STORE_load_file(store, X509_get_default_cert_file())) {
-		crypto_problem(EX_NOINPUT, X509_get_default_cert_file(),
-		    "cannot load the system's trust anchors (install "
-		    "app-misc/ca-certificates or set POSTFIX_TLS_CAFILE)");
+	if (f->st.st_uid != 0) {
+		problem(EX_NOPERM, f->real, "trust anchors (%s) owned by %s, "
+		    "not root: that user can make any certificate trusted "
+		    "(fix: chown root:root %s)", what, owner_name(f->st.st_uid,
+		    owner, sizeof(owner)), f->real);
+		return -1;
+	}
+	if (f->st.st_mode & (S_IWGRP | S_IWOTH)) {
+		problem(EX_NOPERM, f->real, "trust anchors (%s) writable by "
+		    "%s: they can make any certificate trusted (fix: chmod "
+		    "go-w %s)", what, f->st.st_mode & S_IWOTH ? "everyone" :
+		    "its group", f->real);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Add the certificates of an anchor file to the store; how many were
+ * added, or -1 after reporting why none could be.
+ */
+static int
+anchor_add(X509_STORE *store, const char *path, const char *what,
+    int may_be_absent)
+{
+	struct file		  f;
+	STACK_OF(X509_INFO)	 *infos = NULL;
+	X509_INFO		 *info;
+	BIO			 *bio = NULL;
+	unsigned char		 *buf = NULL;
+	size_t			  len = 0;
+	int			  i, n = 0, rc = -1;
+
+	file_init(&f);
+	if (anchor_open(&f, path, may_be_absent, what) == -1 ||
+	    (f.fd != -1 && file_read(&f, &buf, &len) == -1))
+		goto out;	/* logged */
+	if (f.fd == -1) {
+		rc = 0;
+		goto out;
+	}
+	if ((bio = BIO_new_mem_buf(buf, len)) == NULL) {
+		crypto_problem(EX_OSERR, f.real, "cannot read trust anchors");
+		goto out;
+	}
+	/* As X509_STORE_load_file reads it: PEM, certificates in any order. */
+	infos = PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL);
+	for (i = 0; infos != NULL && i < sk_X509_INFO_num(infos); i++) {
+		info = sk_X509_INFO_value(infos, i);
+		if (info->x509 == NULL)
+			continue;
+		if (!X509_STORE_add_cert(store, info->x509)) {
+			crypto_problem(EX_SOFTWARE, f.real, "cannot add a "
+			    "trust anchor");
+			goto out;
+		}
+		n++;
+	}
+	if (infos == NULL && !may_be_absent) {
+		crypto_problem(EX_DATAERR, f.real, "cannot load trust "
+		    "anchors (is it a PEM file of CA certificates?)");
+		goto out;
+	}
+	ERR_clear_error();
+	rc = n;
+out:
+	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	BIO_free(bio);
+	free(buf);
+	file_close(&f);
+	return rc;
+}
+
+/*
+ * The hashed directory, as OpenSSL's own by_dir looks it up: for a
+ * subject, the files DIR/HASH.0, HASH.1, ... up to the first absent one,
+ * each opened through the walk, so the system's bundle is never parsed
+ * whole.  A file that cannot be trusted fails the lookup (reported).
+ */
+static int
+anchors_by_subject(X509_LOOKUP *lu, X509_LOOKUP_TYPE type,
+    const X509_NAME *name, X509_OBJECT *ret)
+{
+	struct anchors	*a = X509_LOOKUP_get_method_data(lu);
+	X509_STORE	*store = X509_LOOKUP_get_store(lu);
+	X509_OBJECT	*found;
+	char		 path[PATH_MAX];
+	unsigned long	 hash;
+	int		 i, n;
+
+	if (type != X509_LU_X509 || a == NULL || a->failed)
+		return 0;
+	hash = X509_NAME_hash_ex(name, NULL, NULL, NULL);
+	for (i = 0; ; i++) {
+		if (snprintf(path, sizeof(path), "%s/%08lx.%d", a->dir, hash,
+		    i) >= (int)sizeof(path)) {
+			problem(EX_USAGE, a->dir, "path too long (%s)",
+			    a->what);
+			a->failed = 1;
+			return 0;
+		}
+		if ((n = anchor_add(store, path, a->what, 1)) == -1) {
+			a->failed = 1;
+			return 0;	/* logged */
+		}
+		if (n == 0)
+			break;
+	}
+	if ((found = X509_OBJECT_retrieve_by_subject(
+	    X509_STORE_get0_objects(store), type, name)) == NULL)
+		return 0;
+	/* ret borrows the store's reference; the caller takes its own. */
+	if (!X509_OBJECT_set1_X509(ret, X509_OBJECT_get0_X509(found)))
+		return 0;
+	X509_free(X509_OBJECT_get0_X509(found));
+	return 1;
+}
+
+/* Look up anchors lazily in a; meth is freed by the caller. */
+static int
+anchors_dir(X509_STORE *store, X509_LOOKUP_METHOD **meth, struct anchors *a)
+{
+	X509_LOOKUP	*lu;
+
+	if ((*meth = X509_LOOKUP_meth_new("postfix-tls-setup dir")) == NULL ||
+	    !X509_LOOKUP_meth_set_get_by_subject(*meth, anchors_by_subject) ||
+	    (lu = X509_STORE_add_lookup(store, *meth)) == NULL ||
+	    !X509_LOOKUP_set_method_data(lu, a)) {
+		crypto_problem(EX_SOFTWARE, a->dir, "cannot set up the trust "
+		    "anchor directory");
 		return -1;
 	}
 	return 0;
 }
 
 static int
-run_verify(X509_STORE *store, const struct chain *c, const char *leafsrc)
+load_anchors(X509_STORE *store, X509_LOOKUP_METHOD **meth, struct anchors *a,
+    const char *cafile, const char *capath)
+{
+	const char	*dir = X509_get_default_cert_dir();
+	const char	*file = X509_get_default_cert_file();
+	struct stat	 st;
+	int		 n;
+
+	if (cafile != NULL) {
+		if ((n = anchor_add(store, cafile, "POSTFIX_TLS_CAFILE", 0)) ==
+		    -1)
+			return -1;	/* logged */
+		if (n == 0) {
+			problem(EX_DATAERR, cafile, "holds no certificate "
+			    "(POSTFIX_TLS_CAFILE must name a PEM file of CA "
+			    "certificates)");
+			return -1;
+		}
+	}
+	if (capath != NULL) {
+		a->dir = capath;
+		a->what = "POSTFIX_TLS_CAPATH";
+		return anchors_dir(store, meth, a);
+	}
+	if (cafile != NULL)
+		return 0;
+	/* The system store: the hashed directory, or else the bundle. */
+	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) {
+		a->dir = dir;
+		a->what = "the system's trust store";
+		return anchors_dir(store, meth, a);
+	}
+	if ((n = anchor_add(store, file, "the system's trust store", 1)) == -1)
+		return -1;	/* logged */
+	if (n == 0) {
+		problem(EX_NOINPUT, file, "cannot load the system's trust "
+		    "anchors (install app-misc/ca-certificates or set "
+		    "POSTFIX_TLS_CAFILE)");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+run_verify(X509_STORE *store, const struct chain *c, const char *leafsrc,
+    const struct anchors *a)
 {
 	X509_STORE_CTX	*ctx = NULL;
 	STACK_OF(X509)	*untrusted = NULL;
@@ -127,6 +316,8 @@ run_verify(X509_STORE *store, const struct chain *c, const char *leafsrc)
 		rc = 0;
 		goto out;
 	}
+	if (a->failed)
+		goto out;	/* an anchor was refused: that is the problem */
 	err = X509_STORE_CTX_get_error(ctx);
 	subject[0] = issuer[0] = '\0';
 	if ((x = X509_STORE_CTX_get_current_cert(ctx)) != NULL) {
@@ -151,13 +342,55 @@ out:
 	return rc;
 }
 
+/*
+ * The leaf key types a default OpenSSL client (security level 2) makes a
+ * handshake with, measured with s_server/s_client (tests/keys.bats): RSA
+ * and RSA-PSS (of MIN_BITS and more, checked apart), EC on the curves it
+ * offers, Ed25519, Ed448.  DSA, other curves (secp224r1, brainpool,
+ * secp256k1, ...) and anything unknown fail every handshake.  NULL when
+ * usable, else what the key is, in buf.
+ */
+static const char *
+unusable_leaf_key(EVP_PKEY *pk, char *buf, size_t size)
+{
+	static const char *const curves[] = { "prime256v1", "secp384r1",
+	    "secp521r1" };
+	char	group[64];
+	size_t	i;
+
+	if (pk == NULL)
+		return "an unreadable key";
+	switch (EVP_PKEY_get_base_id(pk)) {
+	case EVP_PKEY_RSA:
+	case EVP_PKEY_RSA_PSS:
+	case EVP_PKEY_ED25519:
+	case EVP_PKEY_ED448:
+		return NULL;
+	case EVP_PKEY_EC:
+		if (!EVP_PKEY_get_group_name(pk, group, sizeof(group), NULL)) {
+			ERR_clear_error();
+			return "an EC key with explicit curve parameters";
+		}
+		for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++)
+			if (!strcmp(group, curves[i]))
+				return NULL;
+		snprintf(buf, size, "an EC key on curve %s", group);
+		return buf;
+	default:
+		snprintf(buf, size, "a %s key", EVP_PKEY_get0_type_name(pk) ?
+		    EVP_PKEY_get0_type_name(pk) : "unknown");
+		return buf;
+	}
+}
+
 /* Keys and signatures a peer at OpenSSL security level 2 refuses. */
 static int
 check_strength(const struct chain *c, const char *leafsrc)
 {
-	char	subject[256];
-	size_t	i;
-	int	id, bits, mdnid, rc = 0;
+	char		 subject[256], kind[96];
+	const char	*what;
+	size_t		 i;
+	int		 id, bits, mdnid, rc = 0;
 
 	for (i = 0; i < c->n; i++) {
 		EVP_PKEY	*pk = X509_get0_pubkey(c->x509[i]);
@@ -165,6 +398,14 @@ check_strength(const struct chain *c, const char *leafsrc)
 		subject_of(c->x509[i], subject, sizeof(subject));
 		id = pk ? EVP_PKEY_get_base_id(pk) : NID_undef;
 		bits = pk ? EVP_PKEY_get_bits(pk) : 0;
+		if (i == 0 && (what = unusable_leaf_key(pk, kind,
+		    sizeof(kind))) != NULL) {
+			problem(EX_DATAERR, leafsrc, "%s has %s, which "
+			    "default TLS clients (OpenSSL security level 2) do "
+			    "not accept: every handshake fails (reissue it "
+			    "with a P-256 or RSA-2048 key)", subject, what);
+			rc = -1;
+		}
 		if ((id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS ||
 		    id == EVP_PKEY_DSA) && bits < MIN_BITS) {
 			problem(EX_DATAERR, leafsrc, "%s has a %d-bit %s key; "
@@ -192,17 +433,22 @@ int
 verify_chain(const struct chain *c, const char *cafile, const char *capath,
     const char *leafsrc)
 {
-	X509_STORE	*store;
-	char		 subject[256];
-	int		 rc = -1;
+	X509_STORE		*store;
+	X509_LOOKUP_METHOD	*meth = NULL;
+	struct anchors		 a = { NULL, NULL, 0 };
+	char			 subject[256];
+	int			 rc = -1;
 
-	if ((store = X509_STORE_new()) == NULL) {
-		crypto_problem(EX_SOFTWARE, NULL, "out of memory");
-		return -1;
+	if ((store = X509_STORE_new()) == NULL)
+		crypto_problem(EX_SOFTWARE, leafsrc, "cannot set up "
+		    "verification");
+	else if (load_anchors(store, &meth, &a, cafile, capath) == 0) {
+		rc = run_verify(store, c, leafsrc, &a);
+		if (a.failed)	/* an anchor was refused: logged */
+			rc = -1;
 	}
-	if (load_anchors(store, cafile, capath) == 0)
-		rc = run_verify(store, c, leafsrc);
 	X509_STORE_free(store);
+	X509_LOOKUP_meth_free(meth);
 	if (X509_check_ca(c->x509[0]) != 0) {
 		subject_of(c->x509[0], subject, sizeof(subject));
 		problem(EX_DATAERR, leafsrc, "the first certificate, %s, is a "

@@ -16,8 +16,8 @@ setup() {
 	assert_success
 	assert_output --partial "usage: postfix-tls-setup [options] deploy | check"
 	for opt in -c --conf --no-conf --cert --key --chain --bundle --cafile --capath \
-		--root --warn-days -q --quiet -v --verbose --help --version; do
-		assert_output --regexp "(  |, )$opt( |,|\$)"
+		--root --warn-days --hook --print-conf -q --quiet -v --verbose --help --version; do
+		assert_output --regexp "(  |, )$opt( |,|\\[|\$)"
 	done
 	assert_output --partial "77 unsafe file"
 }
@@ -143,4 +143,95 @@ bad_conf() {
 		--no-conf --cafile "$PKI/root.pem" check
 	assert_success
 	assert_output --partial "ok: $BUNDLE would be served with 3 certificates"
+}
+
+@test "a # right after a closing quote is refused (the shell reads it as part of the value)" {
+	bad_conf "POSTFIX_TLS_CERT='$T/ssl/cert.pem'#old" "POSTFIX_TLS_CERT: text right after the closing quote"
+	bad_conf 'POSTFIX_TLS_HOOK="yes"#default' "POSTFIX_TLS_HOOK: text right after the closing quote"
+}
+
+@test "a tuning file owned by another user is refused and its settings are not obeyed" {
+	need_root
+	printf 'POSTFIX_TLS_CACHE="%s"\n' "$T/cache" >"$T/conf"
+	chown nobody "$T/conf"
+	refuses 77 "postfix-tls-setup: $T/conf: settings file owned by nobody, not root" \
+		deploy_inputs deploy
+	assert_output --partial "(fix: chown root:root $T/conf && chmod go-w $T/conf)"
+	assert_equal "$(grep -c "$T/conf" <<<"$output")" 1
+	assert_file_not_exists "$T/cache"
+	assert_file_not_exists "$BUNDLE"
+}
+
+@test "a group- or world-writable tuning file is refused" {
+	chmod 0664 "$T/conf"
+	refuses 77 "postfix-tls-setup: $T/conf: settings file writable by its group" deploy_inputs deploy
+	assert_output --partial "(fix: chown root:root $T/conf && chmod go-w $T/conf)"
+	chmod 0646 "$T/conf"
+	refuses 77 "postfix-tls-setup: $T/conf: settings file writable by everyone" deploy_inputs check
+	assert_file_not_exists "$BUNDLE"
+}
+
+@test "POSTFIX_TLS_HOOK takes only yes or no; anything else is refused, not taken as no" {
+	bad_conf 'POSTFIX_TLS_HOOK=enabled' 'POSTFIX_TLS_HOOK must be yes or no (or true/false, on/off, 1/0), not "enabled"'
+	bad_conf "POSTFIX_TLS_HOOK='yes'\"#default\"" 'text right after the closing quote'
+	printf 'POSTFIX_TLS_HOOK=nein\n' >"$T/conf"
+	refuses 78 "$T/conf:1: POSTFIX_TLS_HOOK must be yes or no" helper --hook deploy
+	assert_file_not_exists "$BUNDLE"
+}
+
+@test "with --hook, POSTFIX_TLS_HOOK=no (any spelling) says so and checks nothing; without, deploy runs" {
+	cp "$PKI/root.key" "$T/ssl/key.pem"	# would be refused if checked
+	for v in no NO false False off OFF 0 "'no'" '"off"'; do
+		printf '# the switch\nPOSTFIX_TLS_HOOK=%s\n' "$v" >"$T/conf"
+		before=$(snapshot)
+		run deploy_inputs -c "$T/nowhere" --hook deploy
+		assert_success
+		assert_output "postfix-tls-setup is switched off (POSTFIX_TLS_HOOK in $T/conf:2): nothing was checked"
+		assert_equal "$(snapshot)" "$before"
+	done
+	# The switch is the hook's: a deploy by hand still deploys.
+	cp "$PKI/$HOST.key" "$T/ssl/key.pem"
+	run deploy_inputs deploy
+	assert_success
+	assert_output --partial "wrote $BUNDLE (3 certificates)"
+}
+
+@test "with --hook, yes, an empty value or no setting checks as usual" {
+	cp "$PKI/root.key" "$T/ssl/key.pem"
+	for line in POSTFIX_TLS_HOOK=yes POSTFIX_TLS_HOOK=1 "POSTFIX_TLS_HOOK=''" '# nothing'; do
+		printf '%s\n' "$line" >"$T/conf"
+		refuses 65 "private key does not match public key" deploy_inputs --hook deploy
+	done
+}
+
+@test "--hook=VALUE overrides the tuning file's switch and is checked as strictly" {
+	cp "$PKI/root.key" "$T/ssl/key.pem"
+	printf 'POSTFIX_TLS_HOOK=no\n' >"$T/conf"
+	refuses 65 "private key does not match public key" deploy_inputs --hook=yes deploy
+	refuses 78 'postfix-tls-setup: --hook: POSTFIX_TLS_HOOK must be yes or no (or true/false, on/off, 1/0), not "enabled"' \
+		deploy_inputs --hook=enabled deploy
+	: >"$T/conf"
+	run deploy_inputs --hook=Off deploy
+	assert_success
+	assert_output "postfix-tls-setup is switched off (POSTFIX_TLS_HOOK in --hook): nothing was checked"
+}
+
+@test "--print-conf prints each setting as read and checks nothing else" {
+	cat >"$T/conf" <<-'CONF'
+	# comment
+	POSTFIX_TLS_CERT='/etc/a b/$x'   # trailing comment
+	rc_need="net"
+	POSTFIX_TLS_WARN_DAYS=
+	POSTFIX_TLS_CHAIN="/x	/y"
+	CONF
+	run "$HELPER" -c "$T/nowhere" --conf "$T/conf" --print-conf
+	assert_success
+	assert_output "$(printf '%s\n' 'POSTFIX_TLS_CERT=/etc/a b/$x' 'rc_need=net' \
+		'POSTFIX_TLS_WARN_DAYS=' "$(printf 'POSTFIX_TLS_CHAIN=/x\t/y')")"
+	printf 'POSTFIX_TLS_WARN_DAYS=1\nPOSTFIX_TLS_SETUP=/bin/true\n' >"$T/conf"
+	run "$HELPER" --conf "$T/conf" --print-conf
+	assert_failure 78
+	assert_output --partial "POSTFIX_TLS_WARN_DAYS=1"
+	assert_output --partial "$T/conf:2: unknown setting POSTFIX_TLS_SETUP"
+	refute_output --partial "/bin/true"
 }

@@ -101,6 +101,19 @@ setup() {
 		65) ours=refuse ;;
 		*) fail "case $name: helper exited $status: $output" ;;
 		esac
+		# A refusal names the leaf's chain, not the key; an acceptance
+		# is silent under -q; check writes and changes nothing.
+		if [ "$ours" = accept ]; then
+			[ -z "$output" ] || fail "case $name: accepted, but said: $output"
+		else
+			[[ $output == *"postfix-tls-setup: $T/ssl/cert.pem: "* ]] ||
+				fail "case $name: the refusal does not name the certificate: $output"
+			[[ $output != *key.pem* ]] || fail "case $name: refused for the key: $output"
+		fi
+		[ ! -e "$BUNDLE" ] || fail "case $name: check wrote $BUNDLE"
+		for f in cert key chain; do
+			cmp -s "$dir/$f.pem" "$T/ssl/$f.pem" || fail "case $name: check changed $f.pem"
+		done
 		if openssl verify -auth_level 2 -purpose sslserver \
 			-CAfile "$dir/root.pem" -untrusted "$dir/chain.pem" \
 			"$dir/cert.pem" >/dev/null 2>&1; then

@@ -115,3 +115,126 @@ inject() {
 	done
 	echo "# $POINTS fault points: $(cut -d' ' -f2 "$T/points" | tr '\n' ' ')" >&3
 }
+
+# The writer's calls, in order (FAULT_TRACE of tests/fault/fault.c), run
+# on the pristine world with the key already root:root 0600 so that only
+# the bundle is written.  $T is shown as T, the temporary as TMP.
+writer_trace() {
+	restore
+	chown root:root "$T/ssl/key.pem"
+	chmod 0600 "$T/ssl/key.pem"
+	run env FAULT_TRACE="$T/trace" "$@" LD_PRELOAD="$BATS_FILE_TMPDIR/fault.so" \
+		"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
+		--cafile "$PKI/root.pem" --cert "$T/ssl/cert.pem" \
+		--key "$T/ssl/key.pem" --chain "$T/ssl/chain.pem" \
+		--include-root deploy
+	touch "$T/trace"
+	TRACE=$(sed -e "s|$T/|T/|g" \
+		-e 's|\.certificate\.pem\.[0-9a-f]\{8\}\([ /]\)|.certificate.pem.TMP\1|g' \
+		-e 's|\.certificate\.pem\.[0-9a-f]\{8\}$|.certificate.pem.TMP|' "$T/trace")
+}
+
+# The temporaries' names the trace shows, one per line, in order.
+temp_names() {
+	grep -o '\.certificate\.pem\.[0-9a-f]\{8\}\b' "$T/trace" | uniq
+}
+
+@test "a deploy writes the bundle by exactly the atomic writer's calls, in order" {
+	writer_trace
+	assert_success
+	assert_output "wrote $BUNDLE (4 certificates)"
+	assert_equal "$(sha256sum <"$BUNDLE")" "$NEW"
+	# One temporary, new (O_EXCL), never a link (O_NOFOLLOW), 0600 from
+	# the start; root's before a byte is written; on disk before the
+	# rename; the rename on disk before the run says it is done.
+	assert_equal "$(temp_names | wc -l)" 1
+	assert_equal "$TRACE" "$(cat <<-EOF
+		openat T/postfix/.certificate.pem.TMP O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC 0600 = ok
+		fchown T/postfix/.certificate.pem.TMP 0:0
+		fchmod T/postfix/.certificate.pem.TMP 0600
+		write T/postfix/.certificate.pem.TMP $(stat -c %s "$BUNDLE")
+		fsync T/postfix/.certificate.pem.TMP
+		close T/postfix/.certificate.pem.TMP
+		renameat T/postfix/.certificate.pem.TMP T/postfix/certificate.pem
+		fsync T/postfix
+		EOF
+	)"
+}
+
+@test "check changes nothing on disk: not one writing call, and a leftover temporary stays" {
+	restore
+	echo "left by a killed run" >"$T/postfix/.certificate.pem.0123abcd"
+	chmod 0600 "$T/postfix/.certificate.pem.0123abcd"
+	before=$(snapshot)
+	run env FAULT_TRACE="$T/trace" LD_PRELOAD="$BATS_FILE_TMPDIR/fault.so" \
+		"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
+		--cafile "$PKI/root.pem" --cert "$T/ssl/cert.pem" \
+		--key "$T/ssl/key.pem" --chain "$T/ssl/chain.pem" \
+		--include-root check
+	assert_success
+	assert_output --partial "would remove .certificate.pem.0123abcd, left by an interrupted run"
+	assert_output --partial "would write $BUNDLE (4 certificates)"
+	assert_output --partial "would change the mode of $T/ssl/key.pem from 0644 to 0600"
+	assert_file_not_exists "$T/trace"
+	assert_equal "$(snapshot)" "$before"
+}
+
+# A shadow file for the planted link to aim at: it must stay as it was.
+make_shadow() {
+	printf 'root:$6$secret:19000:0:99999:7:::\n' >"$T/shadow"
+	chmod 0640 "$T/shadow"
+	SHADOW=$(stat -c '%U:%G %a %s' "$T/shadow"; sha256sum <"$T/shadow")
+}
+
+# planted_untouched N: the N names planted (link, file, link, ...) are as
+# the shim left them: a link owned by nobody to the shadow, or a file of
+# nobody's saying "planted"; and the shadow is unchanged.
+planted_untouched() {
+	local n=0 name
+	while IFS= read -r name; do
+		n=$((n + 1))
+		if [ $((n % 2)) -eq 1 ]; then
+			assert_link_exists "$T/postfix/$name"
+			assert_equal "$(readlink "$T/postfix/$name")" "$T/shadow"
+			assert_equal "$(stat -c '%U' "$T/postfix/$name")" nobody
+		else
+			assert_file_exists "$T/postfix/$name"
+			assert_equal "$(stat -c '%U %a %h' "$T/postfix/$name")" "nobody 644 1"
+			assert_equal "$(cat "$T/postfix/$name")" planted
+		fi
+	done < <(grep '^plant ' "$T/trace" | sed 's|^plant .*/||; s| .*||')
+	assert_equal "$n" "$1"
+	assert_equal "$(stat -c '%U:%G %a %s' "$T/shadow"; sha256sum <"$T/shadow")" "$SHADOW"
+}
+
+@test "a link or file planted under the temporary's name is left alone and the deploy takes another name" {
+	make_shadow
+	writer_trace FAULT_PLANT=2 FAULT_PLANT_TARGET="$T/shadow"
+	assert_success
+	assert_output "wrote $BUNDLE (4 certificates)"
+	assert_equal "$(sha256sum <"$BUNDLE")" "$NEW"
+	assert_equal "$(stat -c '%U:%G %a' "$BUNDLE")" "root:root 600"
+	planted_untouched 2
+	# Three names tried: the two taken ones failed with EEXIST (not
+	# followed, not opened), the third was written and renamed.
+	assert_equal "$(temp_names | wc -l)" 3
+	assert_equal "$(grep -c '^openat .* = EEXIST$' "$T/trace")" 2
+	assert_equal "$(grep '^openat ' "$T/trace" | grep -vc 'O_WRONLY|O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC 0600')" 0
+	assert_equal "$(grep -c '^renameat .*/\.certificate\.pem\.[0-9a-f]\{8\} ' "$T/trace")" 1
+	assert_equal "$(grep '^renameat ' "$T/trace" | cut -d' ' -f2)" "$T/postfix/$(temp_names | tail -n1)"
+	refute grep -q '^unlinkat ' "$T/trace"
+	assert_equal "$(find "$T/postfix" -name '.certificate.pem.*' | wc -l)" 2
+}
+
+@test "when every temporary name is taken the deploy refuses, keeps the old bundle and the planted files" {
+	make_shadow
+	writer_trace FAULT_PLANT=16 FAULT_PLANT_TARGET="$T/shadow"
+	assert_failure 74
+	assert_output "postfix-tls-setup: $BUNDLE: cannot create a temporary file beside it: File exists (the previous file is unchanged)"
+	assert_equal "$(sha256sum <"$BUNDLE")" "$OLD"
+	assert_equal "$(stat -c '%U:%G %a' "$BUNDLE")" "root:root 600"
+	planted_untouched 16
+	assert_equal "$(grep -c '^openat .* = EEXIST$' "$T/trace")" 16
+	refute grep -q '^\(unlinkat\|renameat\|write\|fchown\|fchmod\|fsync\) ' "$T/trace"
+	assert_equal "$(find "$T/postfix" -name '.certificate.pem.*' | wc -l)" 16
+}

@@ -149,3 +149,73 @@ world() {
 		env PKI="$PKI" HOST="$HOST" TOP="$TOP" PTS_HELPER="${PTS_HELPER:-}" \
 		bash "$TOP/tests/world.sh" "$T" "$T/scenario.sh"
 }
+
+# key_forms KEYFILE [PASSPHRASE]: the forms in which the key's contents
+# could be printed, one per line, each tagged: "b64 ..." (the file's own
+# base64 body, joined; and the base64 of its DER re-encoded as PKCS#8 and
+# as the traditional form when openssl can read it), "hex ..." (each DER
+# in lowercase hex).  For a damaged key the file's body and its decoding
+# are all there is.
+key_forms() {
+	local key=$1 pass=${2:-} der body
+	body=$(grep -E '^[A-Za-z0-9+/=]+$' "$key" | tr -d '\n')
+	echo "b64 $body"
+	echo "hex $(printf '%s' "$body" | base64 -di 2>/dev/null | od -An -v -tx1 | tr -d ' \n')"
+	for der in "" -traditional; do
+		# shellcheck disable=SC2086 # $der is one option or none
+		openssl pkey -in "$key" -passin "pass:$pass" $der -outform DER \
+			-out "$BATS_TEST_TMPDIR/key.der" 2>/dev/null || continue
+		echo "b64 $(base64 -w0 <"$BATS_TEST_TMPDIR/key.der")"
+		echo "hex $(od -An -v -tx1 <"$BATS_TEST_TMPDIR/key.der" | tr -d ' \n')"
+		rm -f "$BATS_TEST_TMPDIR/key.der"
+	done
+}
+
+# no_key_material KEYFILE [PASSPHRASE] -- FILE...: no FILE holds 40
+# characters in a row of the key's base64 (whitespace ignored, so a
+# leak broken into lines counts), 20 bytes of its DER as hex (any case,
+# colons and whitespace ignored, as openssl -text prints it) or as raw
+# bytes.  Fails naming the file and the form found.
+no_key_material() {
+	local key=$1 pass='' file
+	shift
+	[ "$1" = -- ] || { pass=$1; shift; }
+	shift
+	key_forms "$key" "$pass" >"$BATS_TEST_TMPDIR/key.forms"
+	for file in "$@"; do
+		[ -e "$file" ] || fail "no_key_material: $file does not exist"
+		{
+			printf 'b64 '; tr -d '[:space:]' <"$file"; echo
+			printf 'hex '; tr -d '[:space:]:' <"$file" | tr 'A-F' 'a-f'; echo
+			printf 'raw '; od -An -v -tx1 <"$file" | tr -s ' \n' '  '; echo
+		} >"$BATS_TEST_TMPDIR/out.forms"
+		awk -v file="$file" '
+			FNR == NR { form[++n] = $1; ref[n] = $2; next }
+			{ text[$1] = substr($0, length($1) + 2) }
+			END {
+				for (i = 1; i <= n; i++) {
+					r = ref[i]
+					# hex windows also searched as raw bytes " xx xx ..."
+					for (j = 1; j + 39 <= length(r); j++) {
+						w = substr(r, j, 40)
+						if (form[i] == "b64" && index(text["b64"], w))
+							bad = "base64 " w
+						else if (form[i] == "hex" && index(text["hex"], w))
+							bad = "hex " w
+						else if (form[i] == "hex" && j % 2 == 1) {
+							raw = ""
+							for (k = 1; k <= 40; k += 2)
+								raw = raw " " substr(w, k, 2)
+							if (index(text["raw"], raw))
+								bad = "raw bytes" raw
+						}
+						if (bad != "") {
+							print file ": holds the key as " bad
+							exit 1
+						}
+					}
+				}
+			}' "$BATS_TEST_TMPDIR/key.forms" "$BATS_TEST_TMPDIR/out.forms" ||
+			fail "key material leaked"
+	done
+}

@@ -46,7 +46,10 @@ swap_at() {
 }
 
 @test "a bundle swapped for a symlink to /etc/shadow's copy between check and open is refused" {
-	before=$(sha256sum <"$BUNDLE")
+	# The swap renames the link over the bundle; a second name keeps the
+	# old bundle's file in view, to prove nothing was written into it.
+	ln "$BUNDLE" "$T/bundle.old"
+	before=$(stat -c '%U:%G %a %s %Y' "$T/bundle.old"; sha256sum <"$T/bundle.old")
 	cp "$PKI/root.pem" "$T/ssl/chain.pem"   # a change, so deploy wants to write
 	cat "$PKI/chain.pem" >>"$T/ssl/chain.pem"
 	ln -s "$T/shadow" "$T/postfix/.evil"
@@ -54,8 +57,11 @@ swap_at() {
 	assert_failure 77
 	assert_output --partial "$BUNDLE: became a symbolic link while being checked"
 	shadow_untouched
+	assert_equal "$(stat -c '%U:%G %a %s %Y' "$T/bundle.old"; sha256sum <"$T/bundle.old")" "$before"
+	# Neither replaced nor removed: the attacker's link is still there.
+	assert_link_exists "$BUNDLE"
+	assert_equal "$(readlink "$BUNDLE")" "$T/shadow"
 	[ "$(find "$T/postfix" -name '.certificate.pem.*' | wc -l)" -eq 0 ]
-	: "$before"
 }
 
 @test "a directory link retargeted after the walk does not redirect the read or the chmod" {
@@ -66,6 +72,7 @@ swap_at() {
 	cp "$PKI/other.example.org.key" "$T/decoy/key.pem" 2>/dev/null ||
 		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/decoy/key.pem"
 	chmod 0644 "$T/decoy/key.pem"
+	decoy=$(sha256sum <"$T/decoy/key.pem")
 	ln -s decoy "$T/.keys.evil"
 	write_maincf "smtpd_tls_key_file = $T/keys/key.pem"
 	# Just before key.pem is opened, keys -> keys.real becomes keys -> decoy.
@@ -77,8 +84,11 @@ swap_at() {
 		--key "$T/keys/key.pem" --chain "$T/ssl/chain.pem" deploy
 	assert_equal "$(readlink "$T/keys")" decoy       # the swap did happen
 	assert_success            # the key it checked matched: it was not the decoy
+	assert_output --partial "changed the mode of $T/keys.real/key.pem from 0644 to 0600"
+	refute_output --partial decoy
 	assert_file_permission 600 "$T/keys.real/key.pem"
 	assert_file_permission 644 "$T/decoy/key.pem"
+	assert_equal "$(sha256sum <"$T/decoy/key.pem")" "$decoy"
 }
 
 @test "files planted with the temporary's name in a shared directory are neither removed nor followed" {
@@ -94,6 +104,10 @@ swap_at() {
 	assert_success
 	assert_output --partial "wrote $T/shared/certificate.pem (4 certificates)"
 	assert_link_exists "$T/shared/.certificate.pem.deadbeef"
+	assert_equal "$(readlink "$T/shared/.certificate.pem.deadbeef")" "$T/shadow"
 	assert_file_exists "$T/shared/.certificate.pem.0badcafe"
+	assert_equal "$(stat -c '%U %a' "$T/shared/.certificate.pem.0badcafe")" "nobody 644"
+	assert_equal "$(cat "$T/shared/.certificate.pem.0badcafe")" planted
+	assert_equal "$(subjects "$T/shared/certificate.pem")" "$(printf '%s\n' "$HOST" inter2 inter1 root)"
 	shadow_untouched
 }

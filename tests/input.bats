@@ -43,6 +43,18 @@ setup() {
 	refuses 65 "$T/ssl/chain.pem: PEM block 2 is damaged or cut off" deploy_inputs deploy
 }
 
+@test "a certificate with excess data after its end is refused, as Postfix refuses it" {
+	sed '/^-----/d' "$PKI/$HOST.pem" | base64 -d | pki_excess CERTIFICATE >"$T/ssl/cert.pem"
+	refuses 65 "$T/ssl/cert.pem: the certificate in PEM block 1 has excess data after its end; Postfix refuses it (restore the file from its source)" \
+		deploy_inputs deploy
+}
+
+@test "a CA certificate with excess data in the chain file is refused" {
+	{ cat "$PKI/inter2.pem"; sed '/^-----/d' "$PKI/inter1.pem" | base64 -d | pki_excess CERTIFICATE; } >"$T/ssl/chain.pem"
+	refuses 65 "$T/ssl/chain.pem: the certificate in PEM block 2 has excess data after its end" \
+		deploy_inputs deploy
+}
+
 @test "a DER certificate is refused with the command that converts it" {
 	openssl x509 -in "$PKI/$HOST.pem" -outform DER -out "$T/ssl/cert.pem"
 	refuses 65 "$T/ssl/cert.pem: file is in DER (binary) form; Postfix needs PEM (convert it: openssl x509 -inform DER" \

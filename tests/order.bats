@@ -8,6 +8,7 @@ load helpers
 
 setup_file() {
 	pki_common
+	pki_cert stray self ca
 }
 
 setup() {
@@ -65,4 +66,16 @@ said_before_missing_key() {
 		--chain "$T/ssl/chain.pem" check
 	run grep -c "^postfix-tls-setup: $T/ssl/gone.pem:" <<<"$output"
 	assert_output 1
+}
+
+@test "a note about the chain is said after postconf's failure, not before it" {
+	# A stray certificate in the chain file: a note on stdout, found while
+	# postconf runs; postconf then fails.  Its line still comes first.
+	cat "$PKI/chain.pem" "$PKI/stray.pem" >"$T/ssl/chain.pem"
+	rm "$T/postfix/main.cf"
+	refuses 78 "cannot read Postfix's settings: postconf failed" \
+		helper --cert "$T/ssl/cert.pem" --key "$T/ssl/key.pem" \
+		--chain "$T/ssl/chain.pem" deploy
+	assert_line --index 0 --partial "cannot read Postfix's settings: postconf failed"
+	assert_line --index 1 --partial "note: $T/ssl/chain.pem: left out 1 certificate"
 }

@@ -74,3 +74,81 @@ pki_cert() {
 	fi
 	[ -s "$PKI/$name.pem" ] || { echo "pki_cert $name failed" >&2; return 1; }
 }
+
+# pki_relabel LABEL <PEM: the same blocks under another PEM label.
+pki_relabel() {
+	sed -e "s/^-----BEGIN .*-----\$/-----BEGIN $1-----/" \
+		-e "s/^-----END .*-----\$/-----END $1-----/"
+}
+
+# pki_header LINE <PEM: LINE as an RFC 1421 header of the first block
+# (after the BEGIN line, followed by the blank line that ends headers).
+pki_header() {
+	awk -v h="$1" '{ print } !done && /^-----BEGIN / { print h; print ""; done = 1 }'
+}
+
+# pki_excess LABEL <DER: a PEM block of LABEL holding the DER and, after
+# it, bytes that are no part of it (Postfix: "excess data").
+pki_excess() {
+	echo "-----BEGIN $1-----"
+	{ cat; printf '\0\0junk'; } | base64 -w 64
+	echo "-----END $1-----"
+}
+
+# pki_key_variant KEY VARIANT: KEY (a PKCS#8 key file) written the way
+# VARIANT says, on stdout.  The label and header variants are text edits
+# of openssl's output; an encrypted one has the passphrase "secret".
+pki_key_variant() {
+	local key=$1
+	case $2 in
+	pkcs8) cat "$key" ;;
+	traditional) openssl pkey -in "$key" -traditional ;;
+	any-label) pki_relabel "ANY PRIVATE KEY" <"$key" ;;
+	pkcs8-as-rsa) pki_relabel "RSA PRIVATE KEY" <"$key" ;;
+	pkcs8-as-ec) pki_relabel "EC PRIVATE KEY" <"$key" ;;
+	traditional-as-pkcs8) openssl pkey -in "$key" -traditional |
+		pki_relabel "PRIVATE KEY" ;;
+	traditional-as-rsa) openssl pkey -in "$key" -traditional |
+		pki_relabel "RSA PRIVATE KEY" ;;
+	traditional-as-ec) openssl pkey -in "$key" -traditional |
+		pki_relabel "EC PRIVATE KEY" ;;
+	traditional-as-dsa) openssl pkey -in "$key" -traditional |
+		pki_relabel "DSA PRIVATE KEY" ;;
+	mic-only) pki_header "Proc-Type: 4,MIC-ONLY" <"$key" ;;
+	traditional-mic-only) openssl pkey -in "$key" -traditional |
+		pki_header "Proc-Type: 4,MIC-ONLY" ;;
+	comment) pki_header "Comment: made by the test" <"$key" ;;
+	short-header) pki_header "X: y" <"$key" ;;
+	encrypted) openssl pkey -in "$key" -aes256 -passout pass:secret ;;
+	traditional-encrypted) openssl pkey -in "$key" -traditional -aes256 \
+		-passout pass:secret ;;
+	excess) sed '/^-----/d' "$key" | base64 -d | pki_excess "PRIVATE KEY" ;;
+	after-any) pki_relabel "ANY PRIVATE KEY" <"$key"; cat "$key" ;;
+	after-cert) cat "${key%.key}.pem" "$key" ;;
+	traditional-after-cert) cat "${key%.key}.pem"
+		openssl pkey -in "$key" -traditional ;;
+	*) echo "pki_key_variant: unknown variant $2" >&2; return 1 ;;
+	esac
+}
+
+# pki_dsa_key NAME: a DSA key (2048-bit parameters) for a leaf that no
+# default client takes.
+pki_dsa_key() {
+	openssl genpkey -genparam -algorithm DSA -pkeyopt dsa_paramgen_bits:2048 \
+		-out "$PKI/$1.param" 2>/dev/null &&
+	openssl genpkey -paramfile "$PKI/$1.param" -out "$PKI/$1.key" 2>/dev/null
+}
+
+# pki_variant_files LEAF VARIANT DIR: DIR/key.pem and DIR/cert.pem for PKI
+# leaf LEAF: the key as pki_key_variant VARIANT writes it, or for the
+# variant cert-excess a good key and a certificate with excess data.
+pki_variant_files() {
+	if [ "$2" = cert-excess ]; then
+		cp "$PKI/$1.key" "$3/key.pem"
+		sed '/^-----/d' "$PKI/$1.pem" | base64 -d |
+			pki_excess CERTIFICATE >"$3/cert.pem"
+	else
+		pki_key_variant "$PKI/$1.key" "$2" >"$3/key.pem"
+		cp "$PKI/$1.pem" "$3/cert.pem"
+	fi
+}

@@ -87,7 +87,7 @@ bounded() {
 
 @test "a NUL byte inside a certificate is refused as damaged" {
 	{ head -c 200 "$PKI/$HOST.pem"; printf '\0'; tail -c +201 "$PKI/$HOST.pem"; } >"$T/ssl/cert.pem"
-	refuses 65 "$T/ssl/cert.pem:" bounded_run deploy
+	refuses 65 "$T/ssl/cert.pem: PEM block 1 is damaged or cut off" bounded_run deploy
 }
 
 @test "binary garbage with PEM markers inside is refused as damaged" {

@@ -37,7 +37,11 @@ setup() {
 @test "a key in a directory that is not root's is refused, or Postfix's absence is named" {
 	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/ssl/key.pem" 2>/dev/null
 	[ "$(id -u)" -ne 0 ] || chown nobody "$T/ssl"
+	before=$(stat -c '%U:%G %a %Y' "$T/ssl/key.pem"; cksum <"$T/ssl/key.pem")
 	run "$HELPER" -c "$T/postfix" --root "$T/root" --no-conf --key "$T/ssl/key.pem" check
+	# A refusal changes nothing: the key as it was, no bundle.
+	[ "$(stat -c '%U:%G %a %Y' "$T/ssl/key.pem"; cksum <"$T/ssl/key.pem")" = "$before" ]
+	[ ! -e "$T/postfix/certificate.pem" ]
 	if command -v postconf >/dev/null; then
 		[ "$status" -eq 77 ]
 		[[ $output == *": directory is "* ]]  # owned by another user, or writable by others
