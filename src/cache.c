@@ -9,7 +9,11 @@
  *
  * The cache only saves time: any trouble with it (absent, not root's,
  * unsafe, corrupt, unwritable) means asking postconf, with a note under
- * -v, never a refusal.
+ * -v, never a refusal.  It is root's alone, like every file the helper
+ * writes: the directory is walked and opened like them (dir_open), the
+ * file is used only if root's, 0600, regular, with one link.  It is
+ * written only at the end of a run that found no problem (postconf_keep):
+ * a refused run changes nothing, not even the cache.
  */
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -99,30 +103,6 @@ cache_key(const char *confdir, char key[65])
 	return rc;
 }
 
-/*
- * The cache directory, made if absent: ours alone (our owner, no access
- * for anyone else), opened without following a symbolic link.
- */
-static int
-cache_dir(const char *dir)
-{
-	struct stat	st;
-	int		fd;
-
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
-		return -1;
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) == -1)
-		return -1;
-	if (fstat(fd, &st) == -1 || st.st_uid != geteuid() ||
-	    (st.st_mode & 077) != 0) {
-		close(fd);
-		errno = EPERM;
-		return -1;
-	}
-	return fd;
-}
-
 /* One file per configuration directory: "postconf-" and a digest of its name. */
 static void
 cache_name(const char *confdir, char name[26])
@@ -149,7 +129,7 @@ read_cache(int dirfd, const char *name, char *buf, size_t size)
 		return -1;
 	r = -1;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
-	    st.st_uid == geteuid() && (st.st_mode & 077) == 0 &&
+	    st.st_uid == 0 && (st.st_mode & 077) == 0 &&
 	    st.st_size < (off_t)size)
 		r = read(fd, buf, size - 1);
 	close(fd);
@@ -167,9 +147,8 @@ cache_get(struct postfix *pf)
 	size_t	 hdr = strlen(CACHE_MAGIC);
 	int	 dirfd, rc = -1;
 
-	if ((dirfd = cache_dir(pf->cache)) == -1) {
-		debug("no postconf cache in %s: %s", pf->cache,
-		    strerror(errno));
+	if ((dirfd = dir_open(pf->cache, 0)) == -1) {
+		debug("no usable postconf cache in %s", pf->cache);
 		return -1;
 	}
 	cache_name(pf->dir, name);
@@ -196,7 +175,7 @@ void
 cache_put(const struct postfix *pf)
 {
 	char		 name[26], *text = NULL;
-	const char	*step = "cannot open or make the directory";
+	const char	*step;
 	size_t		 len = 0;
 	FILE		*f;
 	int		 i, dirfd = -1;
@@ -206,15 +185,18 @@ cache_put(const struct postfix *pf)
 	fprintf(f, "%s%s\n", CACHE_MAGIC, pf->key);
 	for (i = 0; i < PF_NPARAMS; i++)
 		fprintf(f, "%s\n", pf->v[i]);
-	if (fclose(f) == 0 && (dirfd = cache_dir(pf->cache)) != -1) {
+	if (fclose(f) != 0)
+		debug("postconf cache not written: %s", strerror(errno));
+	else if ((dirfd = dir_open(pf->cache, 1)) == -1)
+		debug("postconf cache not written: no usable directory %s",
+		    pf->cache);	/* dir_open said why */
+	else {
 		cache_name(pf->dir, name);
 		if (write_replace(dirfd, name, (unsigned char *)text, len,
-		    &step) == 0)
-			step = NULL;
+		    &step) == -1)
+			debug("postconf cache in %s not written: %s: %s",
+			    pf->cache, step, strerror(errno));
 	}
-	if (step != NULL)
-		debug("postconf cache in %s not written: %s: %s", pf->cache,
-		    step, strerror(errno));
 	if (dirfd != -1)
 		close(dirfd);
 	free(text);

@@ -87,12 +87,14 @@ struct postfix {
 	const char	*cache;		/* POSTFIX_TLS_CACHE, or NULL */
 	char		 key[65];	/* cache_key when asked, else "" */
 	int		 cached;	/* v[] came from the cache */
+	int		 keep;		/* v[] may be cached (postconf_keep) */
 };
 extern const char *const pf_names[PF_NPARAMS];
 void	postconf_start(const char *confdir, const char *cache,
 	    struct postfix *);
 int	postconf_parse(char *text, struct postfix *);
 int	postconf_finish(struct postfix *);
+void	postconf_keep(const struct postfix *);
 void	postconf_free(struct postfix *);
 void	postconf_free_values(struct postfix *);
 
@@ -116,6 +118,7 @@ struct file {
 };
 void	file_init(struct file *);
 int	file_open(struct file *, const char *path, int may_be_absent);
+int	dir_open(const char *path, int create);
 int	file_read(struct file *, unsigned char **buf, size_t *len);
 int	file_secure(struct file *, int apply);
 int	same_file(const char *a, const char *b);
@@ -183,5 +186,6 @@ struct target {
 int	maincf_check(const struct postfix *, const struct target *);
 int	maincf_key_param(const struct postfix *, const char *bundle);
 int	maincf_in_chain_files(const struct postfix *, const char *bundle);
+int	maincf_file_names(const struct postfix *);
 
 #endif /* EXTERN_H */

@@ -511,6 +511,8 @@ main(int argc, char *argv[])
 	if (r.apply == 0)
 		report("ok: %s would be served with %zu certificate%s",
 		    r.bundle, r.chain.n, r.chain.n == 1 ? "" : "s");
+	if (problems() == 0)
+		postconf_keep(&r.pf);
 out:
 	log_release();
 	cleanup(&r);

@@ -13,6 +13,24 @@
 #include "extern.h"
 
 #define SEPARATORS	" \t,"
+/* Longer smtpd_tls_chain_files values are refused, never cut short. */
+#define MAX_CHAIN_FILES_LEN	(PATH_MAX * 4)
+
+/* PATH as an absolute name, for a fix to paste into main.cf. */
+static const char *
+absolute(const char *path, char buf[PATH_MAX])
+{
+	char	cwd[PATH_MAX];
+
+	if (*path == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return path;
+	while (path[0] == '.' && path[1] == '/')
+		path += 2 + strspn(path + 2, "/");
+	if (snprintf(buf, PATH_MAX, "%s%s%s", cwd, strcmp(cwd, "/") ? "/" :
+	    "", path) >= PATH_MAX)
+		return path;
+	return buf;
+}
 
 static int
 is_yes(const char *v)
@@ -40,7 +58,7 @@ static int
 each_chain_file(const struct postfix *pf, int (*fn)(const char *,
     const void *), const void *arg)
 {
-	char	 copy[PATH_MAX * 4], *p = copy, *word;
+	char	 copy[MAX_CHAIN_FILES_LEN], *p = copy, *word;
 
 	strlcpy(copy, pf->v[PF_CHAIN_FILES], sizeof(copy));
 	while ((word = strsep(&p, SEPARATORS)) != NULL)
@@ -73,6 +91,67 @@ maincf_key_param(const struct postfix *pf, const char *bundle)
 	if (same_file(pf->v[PF_DCERT], bundle))
 		return PF_DKEY;
 	return -1;
+}
+
+/*
+ * A relative name in main.cf: smtpd reads its TLS files in its working
+ * directory, Postfix's queue directory (measured: also for a chrooted
+ * smtpd, which reads them before it enters the jail), while this helper
+ * would read and write them in its own.  Refused: one line per name.
+ */
+struct relative_arg {
+	const struct postfix	*pf;
+	const char		*param;
+	int			 found;
+};
+
+static int
+check_absolute(const char *file, const void *argp)
+{
+	struct relative_arg	*a = (struct relative_arg *)argp;
+	char			 dir[PATH_MAX];
+	const char		*d;
+
+	if (*file == '\0' || *file == '/')
+		return 0;
+	d = absolute(a->pf->dir, dir);
+	problem(EX_CONFIG, file, "%s in %s/main.cf is a relative name: "
+	    "smtpd looks for it in Postfix's queue directory (postconf -h "
+	    "queue_directory), this helper would look in its own working "
+	    "directory (fix: give the file's absolute name, e.g. postconf -c "
+	    "%s -e %s=%s/%s if that is the file you mean)", a->param, d, d,
+	    a->param, d, file);
+	a->found = 1;
+	return 0;
+}
+
+/*
+ * Every TLS file name main.cf gives must be one this helper reads as smtpd
+ * does: absolute, and all of them seen.  -1 when not (reported).
+ */
+int
+maincf_file_names(const struct postfix *pf)
+{
+	static const enum pf_param files[] = {
+		PF_CERT, PF_KEY, PF_ECCERT, PF_ECKEY, PF_DCERT, PF_DKEY
+	};
+	struct relative_arg	a = { pf, NULL, 0 };
+	size_t			i;
+
+	if (strlen(pf->v[PF_CHAIN_FILES]) >= MAX_CHAIN_FILES_LEN) {
+		problem(EX_CONFIG, pf->dir, "smtpd_tls_chain_files is %zu "
+		    "bytes long, more than the %d this helper checks (name "
+		    "fewer files: one bundle per key type is enough)",
+		    strlen(pf->v[PF_CHAIN_FILES]), MAX_CHAIN_FILES_LEN - 1);
+		return -1;	/* logged */
+	}
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		a.param = pf_names[files[i]];
+		check_absolute(pf->v[files[i]], &a);
+	}
+	a.param = pf_names[PF_CHAIN_FILES];
+	each_chain_file(pf, check_absolute, &a);
+	return a.found ? -1 : 0;	/* logged */
 }
 
 struct exists_arg {
@@ -137,7 +216,10 @@ static int
 check_serves_bundle(const struct postfix *pf, const struct target *t,
     const char *maincf)
 {
-	int	kp;
+	char		 bbuf[PATH_MAX], kbuf[PATH_MAX];
+	const char	*bundle = absolute(t->bundle, bbuf);
+	const char	*key = t->key_in_bundle ? bundle : absolute(t->key, kbuf);
+	int		 kp;
 
 	if (*pf->v[PF_CHAIN_FILES] != '\0') {
 		if (maincf_in_chain_files(pf, t->bundle))
@@ -151,8 +233,7 @@ check_serves_bundle(const struct postfix *pf, const struct target *t,
 	if ((kp = maincf_key_param(pf, t->bundle)) == -1) {
 		problem(EX_CONFIG, maincf, "smtpd_tls_cert_file does not name "
 		    "%s, so Postfix would not serve it (fix: postconf -c %s "
-		    "-e smtpd_tls_cert_file=%s)", t->bundle, pf->dir,
-		    t->bundle);
+		    "-e smtpd_tls_cert_file=%s)", t->bundle, pf->dir, bundle);
 		return -1;
 	}
 	if (same_file(pf->v[kp], t->key_in_bundle ? t->bundle : t->key))
@@ -160,8 +241,7 @@ check_serves_bundle(const struct postfix *pf, const struct target *t,
 	problem(EX_CONFIG, maincf, "%s = %s is not the key that was checked, "
 	    "%s (fix: postconf -c %s -e %s=%s)", pf_names[kp],
 	    *pf->v[kp] ? pf->v[kp] : "(empty)", t->key_in_bundle ? t->bundle :
-	    t->key, pf->dir, pf_names[kp], t->key_in_bundle ? t->bundle :
-	    t->key);
+	    t->key, pf->dir, pf_names[kp], key);
 	return -1;
 }
 

@@ -148,6 +148,10 @@ postconf_start(const char *confdir, const char *cache, struct postfix *pf)
 	pf->pid = -1;
 	pf->outfd = pf->errfd = -1;
 	pf->cache = cache;
+	if (cache != NULL && geteuid() != 0) {
+		debug("postconf cache %s: used only when run as root", cache);
+		pf->cache = cache = NULL;
+	}
 	if (cache != NULL && cache_key(confdir, pf->key) == -1) {
 		debug("postconf cache: cannot digest %s's configuration",
 		    confdir);
@@ -188,7 +192,7 @@ postconf_finish(struct postfix *pf)
 	int	 status, rc = -1;
 
 	if (pf->cached)
-		return 0;
+		return maincf_file_names(pf);
 	if (pf->errfd == -1) {
 		problem(EX_OSERR, NULL, "cannot create a memory file for "
 		    "postconf's output: %s", strerror(pf->spawn_errno));
@@ -215,14 +219,24 @@ postconf_finish(struct postfix *pf)
 		    "values than asked (Postfix older than 3.4?)");
 		goto out;
 	}
-	rc = 0;
+	rc = maincf_file_names(pf);
 	/* Kept only if nothing changed while postconf was reading. */
-	if (pf->key[0] != '\0' && cache_key(pf->dir, key) == 0 &&
-	    !strcmp(key, pf->key))
-		cache_put(pf);
+	pf->keep = pf->key[0] != '\0' && cache_key(pf->dir, key) == 0 &&
+	    !strcmp(key, pf->key);
 out:
 	free(text);
 	return rc;
+}
+
+/*
+ * At the end of a run that found no problem: keep postconf's answer for
+ * the next run (POSTFIX_TLS_CACHE).  A refused run writes nothing.
+ */
+void
+postconf_keep(const struct postfix *pf)
+{
+	if (pf->keep && !pf->cached)
+		cache_put(pf);
 }
 
 void

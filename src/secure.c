@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ struct walk {
 	char	 where[PATH_MAX];	/* resolved path of dirfd */
 	char	 rest[2 * PATH_MAX];	/* components still to walk */
 	int	 links;
+	int	 quiet;		/* problems said only under -v */
 };
 
 void
@@ -51,14 +53,34 @@ user_name(uid_t uid)
 	return num;
 }
 
+/*
+ * A walk's problem: reported, or when the walk is quiet (the caller does
+ * without the file, e.g. the cache) only said under -v.
+ */
+static void __attribute__((format(printf, 4, 5)))
+walk_problem(const struct walk *w, int ex, const char *path, const char *fmt,
+    ...)
+{
+	char	msg[2048];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (w->quiet)
+		debug("%s%s%s", path ? path : "", path ? ": " : "", msg);
+	else
+		problem(ex, path, "%s", msg);
+}
+
 /* May we trust a directory?  Sets w->shared for sticky shared ones. */
 static int
 check_dir(struct walk *w, const struct stat *st)
 {
 	if (st->st_uid != 0) {
-		problem(EX_NOPERM, w->where, "directory is owned by %s, not "
-		    "root, so that user could replace the files below it "
-		    "(fix: " DIR_FIX ")", user_name(st->st_uid), w->where,
+		walk_problem(w, EX_NOPERM, w->where, "directory is owned by "
+		    "%s, not root, so that user could replace the files below "
+		    "it (fix: " DIR_FIX ")", user_name(st->st_uid), w->where,
 		    w->where);
 		return -1;
 	}
@@ -68,10 +90,10 @@ check_dir(struct walk *w, const struct stat *st)
 			w->shared = 1;
 			return 0;
 		}
-		problem(EX_NOPERM, w->where, "directory is writable by %s, so "
-		    "others could replace the files below it (fix: " DIR_FIX
-		    ")", st->st_mode & S_IWOTH ? "everyone" : "its group",
-		    w->where, w->where);
+		walk_problem(w, EX_NOPERM, w->where, "directory is writable by "
+		    "%s, so others could replace the files below it (fix: "
+		    DIR_FIX ")", st->st_mode & S_IWOTH ? "everyone" :
+		    "its group", w->where, w->where);
 		return -1;
 	}
 	return 0;
@@ -109,15 +131,20 @@ walk_root(struct walk *w)
 	strlcpy(w->where, "/", sizeof(w->where));
 	if ((w->dirfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1 ||
 	    fstat(w->dirfd, &st) == -1) {
-		problem(EX_OSERR, "/", "cannot open: %s", strerror(errno));
+		walk_problem(w, EX_OSERR, "/", "cannot open: %s",
+		    strerror(errno));
 		return -1;
 	}
 	return check_dir(w, &st);
 }
 
-/* Next component of w->rest into comp; 1 if it was the last one. */
+/*
+ * Next component of w->rest into comp (NAME_MAX + 1 bytes); 1 if it was the
+ * last one, -1 with errno ENAMETOOLONG for a component the kernel would
+ * refuse (never cut it in two: the rest would name another file).
+ */
 static int
-next_component(struct walk *w, char *comp, size_t size)
+next_component(struct walk *w, char *comp)
 {
 	char	*p = w->rest, *slash;
 	size_t	 n;
@@ -125,8 +152,10 @@ next_component(struct walk *w, char *comp, size_t size)
 	p += strspn(p, "/");
 	slash = strchr(p, '/');
 	n = slash ? (size_t)(slash - p) : strlen(p);
-	if (n >= size)
-		n = size - 1;
+	if (n > NAME_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	memcpy(comp, p, n);
 	comp[n] = '\0';
 	p += n;
@@ -146,26 +175,26 @@ follow_link(struct walk *w, int linkfd, const struct stat *st,
 	strlcpy(display, w->where, sizeof(display));
 	append(display, sizeof(display), comp);
 	if (w->shared && st->st_uid != 0) {
-		problem(EX_NOPERM, display, "symbolic link owned by %s in a "
-		    "shared directory; refusing to follow it (replace it with "
-		    "a link owned by root in a directory only root can write)",
-		    user_name(st->st_uid));
+		walk_problem(w, EX_NOPERM, display, "symbolic link owned by %s "
+		    "in a shared directory; refusing to follow it (replace it "
+		    "with a link owned by root in a directory only root can "
+		    "write)", user_name(st->st_uid));
 		return -1;
 	}
 	if (++w->links > MAX_SYMLINKS) {
-		problem(EX_NOPERM, display, "too many levels of symbolic "
-		    "links (a loop?)");
+		walk_problem(w, EX_NOPERM, display, "too many levels of "
+		    "symbolic links (a loop?)");
 		return -1;
 	}
 	if ((n = readlinkat(linkfd, "", target, sizeof(target) - 1)) == -1) {
-		problem(EX_NOINPUT, display, "cannot read symbolic link: %s",
-		    strerror(errno));
+		walk_problem(w, EX_NOINPUT, display, "cannot read symbolic "
+		    "link: %s", strerror(errno));
 		return -1;
 	}
 	target[n] = '\0';
 	if (snprintf(rest, sizeof(rest), "%s%s%s", target, *w->rest ? "/" :
 	    "", w->rest) >= (int)sizeof(rest)) {
-		problem(EX_NOINPUT, display, "path too long");
+		walk_problem(w, EX_NOINPUT, display, "path too long");
 		return -1;
 	}
 	strlcpy(w->rest, rest, sizeof(w->rest));
@@ -184,8 +213,8 @@ enter_dir(struct walk *w, int fd, const struct stat *st, const char *comp)
 	else
 		append(w->where, sizeof(w->where), comp);
 	if (w->shared && st->st_uid != 0 && strcmp(comp, "..")) {
-		problem(EX_NOPERM, w->where, "directory is owned by %s inside "
-		    "a shared directory (move the files to a directory "
+		walk_problem(w, EX_NOPERM, w->where, "directory is owned by %s "
+		    "inside a shared directory (move the files to a directory "
 		    "owned by root)", user_name(st->st_uid));
 		return -1;
 	}
@@ -199,28 +228,40 @@ enter_dir(struct walk *w, int fd, const struct stat *st, const char *comp)
  * and fills f->dirfd, f->name, or -1 after reporting why.
  */
 static int
-resolve(struct file *f, const char *path)
+resolve(struct file *f, const char *path, int quiet)
 {
-	struct walk	 w = { .dirfd = -1 };
+	struct walk	 w = { .dirfd = -1, .quiet = quiet };
 	struct stat	 st;
 	char		 comp[NAME_MAX + 1], cwd[PATH_MAX];
 	int		 fd = -1, last, rc = -1;
 
 	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) == NULL) {
-		problem(EX_OSERR, path, "cannot find the current directory: %s",
-		    strerror(errno));
+		walk_problem(&w, EX_OSERR, path, "cannot find the current "
+		    "directory: %s", strerror(errno));
 		return -1;
 	}
-	snprintf(w.rest, sizeof(w.rest), "%s%s%s", path[0] == '/' ? "" : cwd,
-	    path[0] == '/' ? "" : "/", path);
+	if (strlen(path) >= PATH_MAX || snprintf(w.rest, sizeof(w.rest),
+	    "%s%s%s", path[0] == '/' ? "" : cwd, path[0] == '/' ? "" : "/",
+	    path) >= (int)sizeof(w.rest)) {
+		/* Too long for one line too: its start names it. */
+		walk_problem(&w, EX_NOINPUT, NULL, "%.100s...: %s (the whole "
+		    "name is longer than %d bytes; shorten it)", path,
+		    strerror(ENAMETOOLONG), PATH_MAX - 1);
+		return -1;
+	}
 	if (walk_root(&w) == -1)
 		goto out;
 	for (;;) {
-		last = next_component(&w, comp, sizeof(comp));
+		if ((last = next_component(&w, comp)) == -1) {
+			walk_problem(&w, EX_NOINPUT, path, "%s (a name in it "
+			    "is longer than %d bytes; shorten it)",
+			    strerror(errno), NAME_MAX);
+			goto out;
+		}
 		if (comp[0] == '\0' || !strcmp(comp, ".")) {
 			if (last) {
-				problem(EX_USAGE, path, "names a directory, "
-				    "not a file");
+				walk_problem(&w, EX_USAGE, path, "names a "
+				    "directory, not a file");
 				goto out;
 			}
 			continue;
@@ -230,7 +271,8 @@ resolve(struct file *f, const char *path)
 			break;		/* absent final name: caller decides */
 		if (fd == -1 || fstat(fd, &st) == -1) {
 			append(w.where, sizeof(w.where), comp);
-			problem(EX_NOINPUT, w.where, "%s", strerror(errno));
+			walk_problem(&w, EX_NOINPUT, w.where, "%s",
+			    strerror(errno));
 			goto out;
 		}
 		if (S_ISLNK(st.st_mode)) {
@@ -247,7 +289,8 @@ resolve(struct file *f, const char *path)
 			break;
 		else {
 			append(w.where, sizeof(w.where), comp);
-			problem(EX_NOINPUT, w.where, "not a directory");
+			walk_problem(&w, EX_NOINPUT, w.where, "not a directory"
+			    );
 			goto out;
 		}
 		close(fd);
@@ -316,7 +359,7 @@ file_open(struct file *f, const char *path, int may_be_absent)
 		problem(EX_OSERR, NULL, "out of memory");
 		return -1;
 	}
-	if (resolve(f, path) == -1)
+	if (resolve(f, path, 0) == -1)
 		return -1;
 	/* O_NOFOLLOW: a name swapped for a link since resolve() fails here. */
 	if ((f->fd = openat(f->dirfd, f->name, flags)) == -1) {
@@ -337,6 +380,50 @@ file_open(struct file *f, const char *path, int may_be_absent)
 		return -1;
 	}
 	return check_file(f);
+}
+
+/*
+ * A directory of root's alone (root-owned, no access for anyone else),
+ * made 0700 if absent and CREATE: walked like every file (file_open), then
+ * made and opened relative to its checked parent without following a
+ * link, and checked through its descriptor.  Its one user, the postconf
+ * cache, does without it when it is unsafe: nothing is reported, the
+ * reason is said under -v.  The descriptor, or -1.
+ */
+int
+dir_open(const char *path, int create)
+{
+	struct file	 f;
+	struct stat	 st;
+	char		 name[PATH_MAX];
+	size_t		 len;
+	int		 fd = -1;
+
+	file_init(&f);
+	len = strlcpy(name, path, sizeof(name));
+	while (len > 1 && name[len - 1] == '/')	/* as a file's name */
+		name[--len] = '\0';
+	if (len >= sizeof(name) || resolve(&f, name, 1) == -1)
+		goto out;
+	if (create && mkdirat(f.dirfd, f.name, 0700) == -1 && errno != EEXIST) {
+		debug("%s: cannot make the directory: %s", f.real,
+		    strerror(errno));
+		goto out;
+	}
+	if ((fd = openat(f.dirfd, f.name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1 || fstat(fd, &st) == -1) {
+		debug("%s: %s", f.real, strerror(errno));
+		goto out;
+	}
+	if (st.st_uid != 0 || (st.st_mode & 077) != 0) {
+		debug("%s: not root's alone (owner %s, mode %04o)", f.real,
+		    user_name(st.st_uid), (unsigned)(st.st_mode & 07777));
+		close(fd);
+		fd = -1;
+	}
+out:
+	file_close(&f);
+	return fd;
 }
 
 int
@@ -377,42 +464,63 @@ file_read(struct file *f, unsigned char **bufp, size_t *lenp)
 }
 
 /*
- * Make f root:root 0600.  The mode first, then the owner: at no moment is
- * the file open to more people than before.  Through the descriptor that
- * was checked, never by name.
+ * Make f root:root 0600, through the descriptor that was checked, never by
+ * name.  The owner first: once the file is root's, its previous owner can
+ * no longer chmod it back (done the other way round, a chmod between our
+ * two calls left the key root:root 0644).  Meanwhile it is open to no
+ * more people than before: the same mode bits, now for root's group.
+ * Then the mode, then a last look: what is reported is what is on disk.
  */
 int
 file_secure(struct file *f, int apply)
 {
 	mode_t	mode = f->st.st_mode & 07777;
 
-	if (mode != 0600) {
-		if (!apply)
-			report("would change the mode of %s from %04o to 0600",
-			    f->real, (unsigned)mode);
-		else if (fchmod(f->fd, 0600) == -1) {
-			problem(EX_IOERR, f->real, "cannot change mode to "
-			    "0600: %s", strerror(errno));
-			return -1;
-		} else
-			report("changed the mode of %s from %04o to 0600",
-			    f->real, (unsigned)mode);
-	}
-	if (f->st.st_uid != 0 || f->st.st_gid != 0) {
-		if (!apply)
+	if (!apply) {
+		if (f->st.st_uid != 0 || f->st.st_gid != 0)
 			report("would change the owner of %s from %u:%u to "
 			    "root:root", f->real, (unsigned)f->st.st_uid,
 			    (unsigned)f->st.st_gid);
-		else if (fchown(f->fd, 0, 0) == -1) {
+		if (mode != 0600)
+			report("would change the mode of %s from %04o to 0600",
+			    f->real, (unsigned)mode);
+		return 0;
+	}
+	if (f->st.st_uid != 0 || f->st.st_gid != 0) {
+		if (fchown(f->fd, 0, 0) == -1) {
 			problem(EX_IOERR, f->real, "cannot change owner to "
 			    "root:root: %s", strerror(errno));
-			return -1;
-		} else
-			report("changed the owner of %s from %u:%u to "
-			    "root:root", f->real, (unsigned)f->st.st_uid,
-			    (unsigned)f->st.st_gid);
+			return -1;	/* logged */
+		}
+		report("changed the owner of %s from %u:%u to root:root",
+		    f->real, (unsigned)f->st.st_uid, (unsigned)f->st.st_gid);
+		if (fstat(f->fd, &f->st) == -1)
+			goto gone;
+		mode = f->st.st_mode & 07777;	/* as its owner left it */
+	}
+	if (mode != 0600) {
+		if (fchmod(f->fd, 0600) == -1) {
+			problem(EX_IOERR, f->real, "cannot change mode to "
+			    "0600: %s", strerror(errno));
+			return -1;	/* logged */
+		}
+		report("changed the mode of %s from %04o to 0600", f->real,
+		    (unsigned)mode);
+	}
+	if (fstat(f->fd, &f->st) == -1)
+		goto gone;
+	if (f->st.st_uid != 0 || f->st.st_gid != 0 ||
+	    (f->st.st_mode & 07777) != 0600) {
+		problem(EX_NOPERM, f->real, "is %u:%u %04o right after being "
+		    "made root:root 0600: something else changed it meanwhile "
+		    "(find out what, then run again)", (unsigned)f->st.st_uid,
+		    (unsigned)f->st.st_gid, (unsigned)(f->st.st_mode & 07777));
+		return -1;	/* logged */
 	}
 	return 0;
+gone:
+	problem(EX_IOERR, f->real, "cannot stat: %s", strerror(errno));
+	return -1;	/* logged */
 }
 
 /* Do two names lead to the same file?  (Identity, not spelling.) */

@@ -171,3 +171,111 @@ traced() {
 	assert_output --partial "@@ after an upgrade: 1"
 	assert_output --partial "@@ then: 0"
 }
+
+# A directory root trusts (root's, 0755), to which a planted link points.
+victim_dir() {
+	mkdir -p "$T/victim"
+	chmod 0755 "$T/victim"
+}
+
+@test "a link planted in a parent of the cache directory does not move root's write" {
+	victim_dir
+	# A parent that user nobody owns: nobody links sub -> the victim.
+	mkdir "$T/users"
+	chown nobody "$T/users"
+	ln -s "$T/victim" "$T/users/sub"
+	chown -h nobody "$T/users/sub"
+	echo "POSTFIX_TLS_CACHE=$T/users/sub/cache" >"$T/conf"
+	traced check
+	assert_success
+	[ "$postconf_runs" -eq 1 ]
+	# A sticky shared parent (like /tmp): nobody's link there.
+	mkdir "$T/shared"
+	chmod 1777 "$T/shared"
+	ln -s "$T/victim" "$T/shared/sub"
+	chown -h nobody "$T/shared/sub"
+	echo "POSTFIX_TLS_CACHE=$T/shared/sub/cache" >"$T/conf"
+	traced check
+	assert_success
+	[ "$postconf_runs" -eq 1 ]
+	traced check
+	[ "$postconf_runs" -eq 1 ]	# nothing was kept anywhere
+	assert_equal "$(find "$T/victim" "$T/users" "$T/shared" -mindepth 1 | LC_ALL=C sort | tr '\n' ' ')" \
+		"$T/shared/sub $T/users/sub "
+}
+
+@test "links root made in directories only root can write lead to the cache, as for every file" {
+	victim_dir
+	# A parent that is such a link.
+	ln -s "$T/victim" "$T/rootlink"
+	echo "POSTFIX_TLS_CACHE=$T/rootlink/cache" >"$T/conf"
+	traced check
+	assert_success
+	[ "$postconf_runs" -eq 1 ]
+	assert_equal "$(stat -c '%U:%G %a' "$T/victim/cache")" "root:root 700"
+	traced check
+	[ "$postconf_runs" -eq 0 ]
+	# The cache directory itself such a link (certbot's live/ style).
+	ln -s "$T/victim/cache" "$T/cachelink"
+	echo "POSTFIX_TLS_CACHE=$T/cachelink" >"$T/conf"
+	traced check
+	assert_success
+	[ "$postconf_runs" -eq 0 ]
+}
+
+@test "a refused run does not make the cache" {
+	rm -r "$CACHE"
+	: >"$T/ssl/chain.pem"	# the chain no longer verifies
+	refuses 65 "certificate chain does not verify" deploy_inputs deploy
+	assert_not_exist "$CACHE"
+	refuses 65 "certificate chain does not verify" deploy_inputs check
+	assert_not_exist "$CACHE"
+}
+
+@test "a refused run leaves an existing cache byte for byte as it was" {
+	cache_file=$(echo "$CACHE"/postconf-*)
+	before=$(stat -c '%i %s %Y' "$cache_file"; sha256sum <"$cache_file"; ls -a "$CACHE")
+	# main.cf changes (a new answer is due), and the run is refused.
+	write_maincf "smtpd_tls_security_level = none"
+	refuses 78 "TLS is switched off" deploy_inputs deploy
+	assert_equal "$(stat -c '%i %s %Y' "$cache_file"; sha256sum <"$cache_file"; ls -a "$CACHE")" "$before"
+}
+
+# forge: the cache file answers smtpd_tls_cert_file = $T/forged.pem.
+forge() {
+	sed -i 's|^.*/certificate\.pem$|'"$T"'/forged.pem|' "$cache_file"
+	grep -q forged "$cache_file"
+}
+
+@test "a forged answer in a cache file of another owner or writable by others is ignored" {
+	cache_file=$(echo "$CACHE"/postconf-*)
+	for how in "nobody:root 600" "root:nogroup 620" "root:root 602" "nobody:nogroup 600"; do
+		forge
+		chown "${how% *}" "$cache_file"
+		chmod "${how#* }" "$cache_file"
+		traced check
+		assert_success
+		[ "$postconf_runs" -eq 1 ] || fail "$how: postconf was not asked"
+		assert_output "ok: $BUNDLE would be served with 3 certificates"
+	done
+	# The same forgery, root's 0600, is taken: the cases above were real.
+	forge
+	chown root:root "$cache_file"
+	chmod 0600 "$cache_file"
+	traced check
+	[ "$postconf_runs" -eq 0 ]
+	assert_output --partial "$T/forged.pem"
+}
+
+@test "a forged answer in a cache directory of another owner or open to others is ignored" {
+	cache_file=$(echo "$CACHE"/postconf-*)
+	forge
+	for how in "nobody 700" "root 720" "root 702" "root 750"; do
+		chown "${how% *}" "$CACHE"
+		chmod "${how#* }" "$CACHE"
+		traced check
+		assert_success
+		[ "$postconf_runs" -eq 1 ] || fail "$how: postconf was not asked"
+		assert_output "ok: $BUNDLE would be served with 3 certificates"
+	done
+}

@@ -48,7 +48,7 @@ check_files() {
 	[ "$(stat -c '%U:%G %a' "$BUNDLE")" = "root:root 600" ] ||
 		fail "$where: bundle is $(stat -c '%U:%G %a' "$BUNDLE")"
 	case $(stat -c '%U %a' "$T/ssl/key.pem") in
-	"nobody 644" | "nobody 600" | "root 600") ;;
+	"nobody 644" | "root 644" | "root 600") ;;	# owner first, then mode
 	*) fail "$where: key is $(stat -c '%U %a' "$T/ssl/key.pem")" ;;
 	esac
 }

@@ -110,3 +110,90 @@ setup() {
 	refuses 78 "cannot read Postfix's settings: postconf failed: /usr/sbin/postconf: fatal: open $T/nowhere/main.cf" \
 		helper -c "$T/nowhere" check
 }
+
+# relative_refused PARAM VALUE [MAIN.CF LINES...]: with main.cf naming
+# VALUE in PARAM, a run from the directory that holds it is refused.
+relative_refused() {
+	local param=$1 value=$2
+	shift 2
+	write_maincf "$@"
+	cd "$T/postfix" || return 1
+	refuses 78 "$value: $param in $T/postfix/main.cf is a relative name: smtpd looks for it in Postfix's queue directory (postconf -h queue_directory), this helper would look in its own working directory (fix: give the file's absolute name, e.g. postconf -c $T/postfix -e $param=$T/postfix/$value if that is the file you mean)" \
+		deploy_inputs deploy
+	cd - >/dev/null || return 1
+}
+
+@test "a relative certificate or key name in main.cf is refused with an absolute fix" {
+	cp "$T/ssl/key.pem" "$T/postfix/key.pem"
+	relative_refused smtpd_tls_cert_file certificate.pem "smtpd_tls_cert_file = certificate.pem"
+	relative_refused smtpd_tls_key_file key.pem "smtpd_tls_key_file = key.pem"
+	# Each relative name is said once, and nothing else about it.
+	relative_refused smtpd_tls_cert_file certificate.pem \
+		"smtpd_tls_cert_file = certificate.pem" "smtpd_tls_key_file = key.pem"
+	assert_output --partial "key.pem: smtpd_tls_key_file in $T/postfix/main.cf is a relative name"
+	assert_equal "${#lines[@]}" 2
+}
+
+@test "a relative name in any TLS file parameter main.cf has is refused" {
+	cp "$BUNDLE" "$T/postfix/other.pem"
+	relative_refused smtpd_tls_eccert_file other.pem "smtpd_tls_eccert_file = other.pem" \
+		"smtpd_tls_eckey_file = $T/ssl/key.pem"
+	relative_refused smtpd_tls_eckey_file other.pem "smtpd_tls_eccert_file = $T/postfix/other.pem" \
+		"smtpd_tls_eckey_file = other.pem"
+	relative_refused smtpd_tls_dcert_file other.pem "smtpd_tls_dcert_file = other.pem" \
+		"smtpd_tls_dkey_file = $T/ssl/key.pem"
+	relative_refused smtpd_tls_dkey_file other.pem "smtpd_tls_dcert_file = $T/postfix/other.pem" \
+		"smtpd_tls_dkey_file = other.pem"
+	relative_refused smtpd_tls_chain_files other.pem "smtpd_tls_chain_files = $BUNDLE, other.pem"
+}
+
+@test "a relative --bundle or --key gets a fix with the absolute name" {
+	write_maincf "smtpd_tls_cert_file = /etc/ssl/other.pem"
+	cd "$T/postfix" || return 1
+	refuses 78 "smtpd_tls_cert_file does not name certificate.pem, so Postfix would not serve it (fix: postconf -c $T/postfix -e smtpd_tls_cert_file=$BUNDLE)" \
+		deploy_inputs --bundle certificate.pem deploy
+	cd "$T/ssl" || return 1
+	write_maincf
+	cp key.pem key2.pem
+	refuses 78 "smtpd_tls_key_file = $T/ssl/key.pem is not the key that was checked, ./key2.pem (fix: postconf -c $T/postfix -e smtpd_tls_key_file=$T/ssl/key2.pem)" \
+		helper --cert cert.pem --key ./key2.pem --chain chain.pem deploy
+	cd - >/dev/null || return 1
+}
+
+@test "real smtpd reads relative names in its queue directory, so the helper refuses them" {
+	run world <<-'SCENARIO'
+	make_postfix /etc/postfix 127.0.0.1
+	use_tls "$HOST" inter2 inter1
+	q=$(postconf -xh queue_directory)
+	cat /etc/ssl/mail/cert.pem /etc/ssl/mail/chain.pem >"$q/bundle.pem"
+	cp /etc/ssl/mail/key.pem "$q/key.pem"
+	chmod 0600 "$q/key.pem"
+	postconf -e smtpd_tls_cert_file=bundle.pem smtpd_tls_key_file=key.pem
+	postconf -F 'smtp/inet/chroot = y'	# read before the jail, all the same
+	touch -d '1 hour ago' /etc/postfix/main.cf
+	postfix start >/dev/null 2>&1; say "start=$?"
+	say "smtpd: $(starttls 127.0.0.1 | grep -E '^(Verification|Peer certificate)' | tr '\n' ' ')"
+	postfix stop >/dev/null 2>&1
+	tune /etc/conf.d/postfix-tls-setup
+	cd "$q" && postfix-tls-setup check 2>&1; say "helper in the queue directory=$?"
+	SCENARIO
+	assert_success
+	assert_output --partial "@@ start=0"
+	assert_output --partial "@@ smtpd: Peer certificate: O = Test, CN = $HOST Verification: OK"
+	assert_output --partial "bundle.pem: smtpd_tls_cert_file in /etc/postfix/main.cf is a relative name: smtpd looks for it in Postfix's queue directory"
+	assert_output --partial "key.pem: smtpd_tls_key_file in /etc/postfix/main.cf is a relative name"
+	assert_output --partial "@@ helper in the queue directory=78"
+}
+
+@test "a smtpd_tls_chain_files list too long to check whole is refused, not cut short" {
+	# The bundle, chain files and commas up to 16383 bytes exactly, then a
+	# file that does not exist: cut there, the list looked complete.
+	value=$BUNDLE
+	while [ $((${#value} + ${#T} + 16)) -lt 16383 ]; do
+		value="$value, $T/ssl/chain.pem"
+	done
+	value="$value$(printf ',%.0s' $(seq $((16383 - ${#value})))) $T/ssl/missing.pem"
+	write_maincf "smtpd_tls_chain_files = $value"
+	refuses 78 "$T/postfix: smtpd_tls_chain_files is $((16384 + ${#T} + 16)) bytes long, more than the 16383 this helper checks" \
+		deploy_inputs deploy
+}

@@ -206,3 +206,62 @@ certbot_layout() {
 	assert_link_exists "$BUNDLE"
 	assert_equal "$(grep -c 'BEGIN CERTIFICATE' "$T/real/certificate.pem")" 3
 }
+
+# The key's previous owner (nobody) keeps setting it 0644, as a certificate
+# robot's user could, while the helper makes it root's: strace holds the
+# helper for a second right after its fchmod, so a chmod that the kernel
+# still allows lands between the helper's two calls, every time.
+@test "a key's previous owner cannot chmod it back between the helper's chmod and chown" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	not_under_valgrind
+	chown nobody:nogroup "$T/ssl/key.pem"
+	chmod 0644 "$T/ssl/key.pem"
+	# From inside $T/ssl: nobody needs no way through the test's parents.
+	(cd "$T/ssl" && exec setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		sh -c 'while :; do chmod 0644 key.pem 2>/dev/null; sleep 0.02; done') &
+	chmoder=$!
+	run env ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" \
+		strace -f -qq -o /dev/null -e trace=fchmod -e inject=fchmod:delay_exit=1000000 \
+		"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
+		--cafile "$PKI/root.pem" --cert "$T/ssl/cert.pem" \
+		--key "$T/ssl/key.pem" --chain "$T/ssl/chain.pem" deploy
+	kill "$chmoder"
+	wait "$chmoder" || true
+	assert_success
+	assert_output --partial "changed the mode of $T/ssl/key.pem from 0644 to 0600"
+	assert_equal "$(stat -c '%U:%G %a' "$T/ssl/key.pem")" "root:root 600"
+}
+
+@test "a key whose mode does not stick is refused, not reported as 0600" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	not_under_valgrind
+	chmod 0644 "$T/ssl/key.pem"
+	# fchmod "succeeds" and changes nothing, as on a file system that
+	# ignores modes or when something else sets the mode back at once.
+	run env ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" \
+		strace -f -qq -o /dev/null -e trace=fchmod -e inject=fchmod:retval=0 \
+		"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
+		--cafile "$PKI/root.pem" --cert "$T/ssl/cert.pem" \
+		--key "$T/ssl/key.pem" --chain "$T/ssl/chain.pem" deploy
+	assert_failure 77
+	assert_output --partial "$T/ssl/key.pem: is 0:0 0644 right after being made root:root 0600: something else changed it meanwhile"
+	assert_equal "$(stat -c '%U:%G %a' "$T/ssl/key.pem")" "root:root 644"
+}
+
+@test "a name longer than 255 bytes is refused, not read as two names" {
+	# Cut after 255 bytes, ".../<255 a>chain.pem" would name the file
+	# chain.pem in the directory <255 a>; the kernel refuses such a name.
+	long=$(printf 'a%.0s' $(seq 255))
+	mkdir "$T/ssl/$long"
+	cp "$T/ssl/chain.pem" "$T/ssl/$long/chain.pem"
+	refuses 66 "$T/ssl/${long}chain.pem: File name too long (a name in it is longer than 255 bytes; shorten it)" \
+		helper --cert "$T/ssl/cert.pem" --key "$T/ssl/key.pem" \
+		--chain "$T/ssl/${long}chain.pem" deploy
+}
+
+@test "a whole name longer than PATH_MAX is refused, not cut short" {
+	deep=$T/ssl$(printf '/%s' $(seq 2100) | head -c 4200)
+	refuses 66 "File name too long (the whole name is longer than 4095 bytes; shorten it)" \
+		helper --cert "$T/ssl/cert.pem" --key "$T/ssl/key.pem" \
+		--chain "$deep/chain.pem" deploy
+}
