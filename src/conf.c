@@ -197,6 +197,39 @@ parse_value(char **pp, char *out)
 }
 
 /* One line: blank, comment, or NAME=value [# comment]. */
+/*
+ * A file named in the tuning file with a relative name means one file when
+ * an admin runs the helper by hand and another under OpenRC (which works
+ * in /): refuse it.  On the command line a relative name is the caller's
+ * own working directory, and fine.
+ */
+static int
+relative_name(const char *name, const char *value, const char *where)
+{
+	static const char *const paths[] = { "POSTFIX_TLS_CERT",
+	    "POSTFIX_TLS_KEY", "POSTFIX_TLS_CHAIN", "POSTFIX_TLS_BUNDLE",
+	    "POSTFIX_TLS_CAFILE", "POSTFIX_TLS_CAPATH" };
+	const char	*word = value;
+	size_t		 i, n;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (!strcmp(name, paths[i]))
+			break;
+	if (i == sizeof(paths) / sizeof(paths[0]))
+		return 0;
+	for (; *(word += strspn(word, " \t")) != '\0'; word += n) {
+		n = strcspn(word, " \t");
+		if (*word != '/') {
+			problem(EX_CONFIG, where, "%s: \"%.*s\" is a relative "
+			    "name, which would depend on the directory the "
+			    "helper runs in (OpenRC runs it in /): give the "
+			    "absolute name", name, (int)n, word);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int
 parse_line(struct settings *s, char *line, const char *where)
 {
@@ -232,8 +265,9 @@ parse_line(struct settings *s, char *line, const char *where)
 		    "(quote the whole value)", name);
 		return -1;
 	}
-	if (conf_set(s, name, value, where) == -1)
-		return -1;
+	if (relative_name(name, value, where) == -1 ||
+	    conf_set(s, name, value, where) == -1)
+		return -1;	/* logged */
 	if (s->print)
 		printf("%s=%s\n", name, value);
 	return 0;

@@ -16,22 +16,6 @@
 /* Longer smtpd_tls_chain_files values are refused, never cut short. */
 #define MAX_CHAIN_FILES_LEN	(PATH_MAX * 4)
 
-/* PATH as an absolute name, for a fix to paste into main.cf. */
-static const char *
-absolute(const char *path, char buf[PATH_MAX])
-{
-	char	cwd[PATH_MAX];
-
-	if (*path == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
-		return path;
-	while (path[0] == '.' && path[1] == '/')
-		path += 2 + strspn(path + 2, "/");
-	if (snprintf(buf, PATH_MAX, "%s%s%s", cwd, strcmp(cwd, "/") ? "/" :
-	    "", path) >= PATH_MAX)
-		return path;
-	return buf;
-}
-
 static int
 is_yes(const char *v)
 {
@@ -114,7 +98,7 @@ check_absolute(const char *file, const void *argp)
 
 	if (*file == '\0' || *file == '/')
 		return 0;
-	d = absolute(a->pf->dir, dir);
+	d = path_absolute(a->pf->dir, dir);
 	problem(EX_CONFIG, file, "%s in %s/main.cf is a relative name: "
 	    "smtpd looks for it in Postfix's queue directory (postconf -h "
 	    "queue_directory), this helper would look in its own working "
@@ -173,15 +157,33 @@ is_input(const struct target *t, const char *file)
 	return 0;
 }
 
+/*
+ * Every file main.cf names is reached as smtpd will reach it: through the
+ * safe walk, so that a name leading through a directory another user owns
+ * is refused even when it ends at a file this run checked (same_file
+ * compares what the names lead to today, not who can change that).
+ */
 static int
 check_exists(const char *file, const void *argp)
 {
 	const struct exists_arg	*a = argp;
+	struct file		 f;
+	int			 absent;
 
-	if (*file == '\0' || (a->t->bundle_will_exist &&
-	    same_file(file, a->t->bundle)) || is_input(a->t, file))
+	if (*file == '\0')
 		return 0;
-	if (access(file, R_OK) == -1) {
+	file_init(&f);
+	if (file_open(&f, file, 1) == -1) {
+		file_close(&f);
+		*a->rc = -1;	/* logged */
+		return 0;
+	}
+	absent = f.fd == -1;
+	file_close(&f);
+	if ((a->t->bundle_will_exist && same_file(file, a->t->bundle)) ||
+	    is_input(a->t, file))
+		return 0;
+	if (absent) {
 		problem(EX_CONFIG, file, "named by %s in %s/main.cf, but it "
 		    "does not exist or cannot be read (create it, or correct "
 		    "the setting)", a->param, a->pf->dir);
@@ -217,8 +219,8 @@ check_serves_bundle(const struct postfix *pf, const struct target *t,
     const char *maincf)
 {
 	char		 bbuf[PATH_MAX], kbuf[PATH_MAX];
-	const char	*bundle = absolute(t->bundle, bbuf);
-	const char	*key = t->key_in_bundle ? bundle : absolute(t->key, kbuf);
+	const char	*bundle = path_absolute(t->bundle, bbuf);
+	const char	*key = t->key_in_bundle ? bundle : path_absolute(t->key, kbuf);
 	int		 kp;
 
 	if (*pf->v[PF_CHAIN_FILES] != '\0') {

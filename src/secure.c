@@ -523,15 +523,40 @@ gone:
 	return -1;	/* logged */
 }
 
-/* Do two names lead to the same file?  (Identity, not spelling.) */
+/*
+ * PATH as an absolute name (the working directory in front of a relative
+ * one, a leading "./" dropped), in BUF; PATH itself if it cannot be.  For
+ * fixes to paste into main.cf, and to compare names of absent files.
+ */
+const char *
+path_absolute(const char *path, char buf[PATH_MAX])
+{
+	char	cwd[PATH_MAX];
+
+	if (*path == '/' || getcwd(cwd, sizeof(cwd)) == NULL)
+		return path;
+	while (path[0] == '.' && path[1] == '/')
+		path += 2 + strspn(path + 2, "/");
+	if (snprintf(buf, PATH_MAX, "%s%s%s", cwd, strcmp(cwd, "/") ? "/" :
+	    "", path) >= PATH_MAX)
+		return path;
+	return buf;
+}
+
+/*
+ * Do two names lead to the same file?  (Identity, not spelling; a file
+ * that does not exist yet is the same by its absolute name.)
+ */
 int
 same_file(const char *a, const char *b)
 {
 	struct stat	sa, sb;
+	char		abuf[PATH_MAX], bbuf[PATH_MAX];
 
 	if (a == NULL || b == NULL)
 		return 0;
-	if (!strcmp(a, b))
+	if (!strcmp(a, b) || !strcmp(path_absolute(a, abuf),
+	    path_absolute(b, bbuf)))
 		return 1;
 	return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
 	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;

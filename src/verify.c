@@ -22,6 +22,7 @@
 #include "extern.h"
 
 #define MIN_BITS	2048
+#define AUTH_LEVEL	2	/* OpenSSL's default client security level */
 
 static void
 subject_of(X509 *x, char *buf, size_t size)
@@ -65,6 +66,13 @@ verify_fix(int err)
 		    "with extendedKeyUsage serverAuth";
 	case X509_V_ERR_INVALID_CA:
 		return "a certificate in the issuer position is not a CA";
+	case X509_V_ERR_EE_KEY_TOO_SMALL:
+	case X509_V_ERR_CA_KEY_TOO_SMALL:
+	case X509_V_ERR_CA_MD_TOO_WEAK:
+		return "verifying peers (OpenSSL security level 2) refuse keys "
+		    "under 112 bits of security (RSA-2048, P-256) and SHA-1 "
+		    "signatures, the trust anchor's too: use a CA that "
+		    "issues from a stronger chain";
 	case X509_V_ERR_PERMITTED_VIOLATION:
 	case X509_V_ERR_EXCLUDED_VIOLATION:
 		return "the CA may not issue for these names (name "
@@ -289,9 +297,18 @@ load_anchors(X509_STORE *store, X509_LOOKUP_METHOD **meth, struct anchors *a,
 	return 0;
 }
 
+/* Verification errors that check_strength names better, when it does. */
+static int
+is_weak_error(int err)
+{
+	return err == X509_V_ERR_EE_KEY_TOO_SMALL ||
+	    err == X509_V_ERR_CA_KEY_TOO_SMALL ||
+	    err == X509_V_ERR_CA_MD_TOO_WEAK;
+}
+
 static int
 run_verify(X509_STORE *store, const struct chain *c, const char *leafsrc,
-    const struct anchors *a)
+    const struct anchors *a, int weak_said)
 {
 	X509_STORE_CTX	*ctx = NULL;
 	STACK_OF(X509)	*untrusted = NULL;
@@ -312,6 +329,13 @@ run_verify(X509_STORE *store, const struct chain *c, const char *leafsrc,
 	if (!X509_STORE_CTX_init(ctx, store, c->x509[0], untrusted) ||
 	    !X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER))
 		goto oom;
+	/*
+	 * Security level 2, as a default client: no key under 112 bits of
+	 * security, no SHA-1, anywhere on the path, the trust anchor too
+	 * (openssl verify -auth_level 2).
+	 */
+	X509_VERIFY_PARAM_set_auth_level(X509_STORE_CTX_get0_param(ctx),
+	    AUTH_LEVEL);
 	if (X509_verify_cert(ctx) == 1) {
 		rc = 0;
 		goto out;
@@ -319,6 +343,8 @@ run_verify(X509_STORE *store, const struct chain *c, const char *leafsrc,
 	if (a->failed)
 		goto out;	/* an anchor was refused: that is the problem */
 	err = X509_STORE_CTX_get_error(ctx);
+	if (weak_said && is_weak_error(err))
+		goto out;	/* check_strength said which, with its fix */
 	subject[0] = issuer[0] = '\0';
 	if ((x = X509_STORE_CTX_get_current_cert(ctx)) != NULL) {
 		subject_of(x, subject, sizeof(subject));
@@ -437,13 +463,15 @@ verify_chain(const struct chain *c, const char *cafile, const char *capath,
 	X509_LOOKUP_METHOD	*meth = NULL;
 	struct anchors		 a = { NULL, NULL, 0 };
 	char			 subject[256];
-	int			 rc = -1;
+	int			 rc = -1, weak;
 
+	/* First what is weak in the bundle: named with its fix, once. */
+	weak = check_strength(c, leafsrc) == -1;
 	if ((store = X509_STORE_new()) == NULL)
 		crypto_problem(EX_SOFTWARE, leafsrc, "cannot set up "
 		    "verification");
 	else if (load_anchors(store, &meth, &a, cafile, capath) == 0) {
-		rc = run_verify(store, c, leafsrc, &a);
+		rc = run_verify(store, c, leafsrc, &a, weak);
 		if (a.failed)	/* an anchor was refused: logged */
 			rc = -1;
 	}
@@ -456,9 +484,28 @@ verify_chain(const struct chain *c, const char *cafile, const char *capath,
 		    "server's own certificate first)", subject);
 		rc = -1;
 	}
-	if (check_strength(c, leafsrc) == -1)
-		rc = -1;
+	if (weak)
+		rc = -1;	/* logged */
 	return rc;
+}
+
+/*
+ * X509_check_private_key compares the public halves only: a key whose
+ * secret part was damaged still "matches", and smtpd then fails every
+ * handshake.  A pairwise check (sign or derive with the secret part,
+ * check with the public one) tells; a type without one passes.
+ */
+static int
+halves_fit(EVP_PKEY *pkey)
+{
+	EVP_PKEY_CTX	*ctx;
+	int		 r = 0;
+
+	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) != NULL)
+		r = EVP_PKEY_pairwise_check(ctx);
+	EVP_PKEY_CTX_free(ctx);
+	ERR_clear_error();
+	return r == 1 || r == -2;	/* -2: not supported for this type */
 }
 
 int
@@ -489,6 +536,13 @@ verify_key(const struct chain *c, const struct key *key, const char *keypath,
 		problem(EX_DATAERR, keypath, "private key does not match "
 		    "public key in certificate %s (use the key the "
 		    "certificate was issued for)", leafsrc);
+		return -1;
+	}
+	if (!halves_fit(key->pkey)) {
+		problem(EX_DATAERR, keypath, "the private key's secret part "
+		    "does not fit its public part, so every handshake would "
+		    "fail (the file is damaged: restore it from its source, "
+		    "or issue a certificate for a new key)");
 		return -1;
 	}
 	return 0;

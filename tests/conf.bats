@@ -235,3 +235,26 @@ bad_conf() {
 	assert_output --partial "$T/conf:2: unknown setting POSTFIX_TLS_SETUP"
 	refute_output --partial "/bin/true"
 }
+
+@test "a relative file name in the tuning file is refused, wherever the helper runs" {
+	# Run by hand in $T/ssl it would name the right files; under OpenRC
+	# (which works in /) others: refused either way, naming the setting.
+	local name
+	for name in CERT KEY CHAIN BUNDLE CAFILE CAPATH; do
+		printf 'POSTFIX_TLS_%s="%s"\n' "$name" "$T/ssl/cert.pem ssl.pem" >"$T/conf"
+		[ "$name" = CHAIN ] || printf 'POSTFIX_TLS_%s=ssl.pem\n' "$name" >"$T/conf"
+		for dir in "$T/ssl" /; do
+			cd "$dir"
+			refuses 78 "$T/conf:1: POSTFIX_TLS_$name: \"ssl.pem\" is a relative name" \
+				"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" check
+		done
+	done
+	# On the command line a relative name is the caller's own directory.
+	cd "$T"
+	: >"$T/conf"
+	run "$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
+		--cafile "$PKI/root.pem" --cert ssl/cert.pem --key ssl/key.pem \
+		--chain ssl/chain.pem --bundle postfix/certificate.pem check
+	assert_success
+	assert_output --partial "would write postfix/certificate.pem (3 certificates)"
+}

@@ -99,6 +99,8 @@ setup_file() {
 	local t
 	pki_common
 	pki_cert rsa.example.org inter2 server rsa:2048
+	cp "$PKI/rsa.example.org.pem" "$PKI/damaged.example.org.pem"
+	pki_damage_secret rsa.example.org >"$PKI/damaged.example.org.key"
 	pki_dsa_key k-dsa
 	for t in $TYPES; do
 		pki_cert "${t##*:}" inter2 server "${t%:*}"
@@ -234,4 +236,17 @@ verdict() {
 	use_leaf k-dsa
 	refuses 65 "$T/ssl/cert.pem: /O=Test/CN=k-dsa has a DSA key, which default TLS clients (OpenSSL security level 2) do not accept: every handshake fails (reissue it with a P-256 or RSA-2048 key)" \
 		deploy_inputs deploy
+}
+
+@test "a key whose secret part was damaged is refused, though its public part matches" {
+	TYPES=rsa:damaged.example.org handshake_verdicts >"$T/handshake"
+	assert_file_contains "$T/handshake" "^@@ damaged.example.org fails$"
+	run openssl x509 -noout -modulus -in "$PKI/damaged.example.org.pem"
+	local cert_modulus=$output
+	run openssl rsa -noout -modulus -in "$PKI/damaged.example.org.key"
+	assert_output "$cert_modulus"
+	use_leaf damaged.example.org
+	refuses 65 "$T/ssl/key.pem: the private key's secret part does not fit its public part" \
+		deploy_inputs deploy
+	no_key_material
 }

@@ -197,3 +197,12 @@ relative_refused() {
 	refuses 78 "$T/postfix: smtpd_tls_chain_files is $((16384 + ${#T} + 16)) bytes long, more than the 16383 this helper checks" \
 		deploy_inputs deploy
 }
+
+@test "main.cf naming the key through a directory another user owns is refused, though it leads to the checked key" {
+	need_root
+	mkdir "$T/user"
+	ln -s "$T/ssl/key.pem" "$T/user/key.pem"
+	chown -h nobody "$T/user" "$T/user/key.pem"
+	edit_maincf "s#^smtpd_tls_key_file.*#smtpd_tls_key_file = $T/user/key.pem#"
+	refuses 77 "$T/user: directory is owned by nobody, not root" deploy_inputs deploy
+}

@@ -152,3 +152,34 @@ pki_variant_files() {
 		cp "$PKI/$1.pem" "$3/cert.pem"
 	fi
 }
+
+# pki_damage_secret NAME: NAME's RSA key with its secret part damaged (d,
+# dp and dq each plus 2) and its public part intact, so that it still
+# "matches" the certificate as X509_check_private_key compares them.
+pki_damage_secret() {
+	openssl rsa -in "$PKI/$1.key" -traditional -outform DER 2>/dev/null |
+		python3 -c '
+import sys, base64
+der = sys.stdin.buffer.read()
+def head(b, i):
+    n = b[i + 1]; i += 2
+    if n & 0x80:
+        k = n & 0x7f; n = int.from_bytes(b[i:i + k], "big"); i += k
+    return n, i
+def length(n):
+    if n < 128: return bytes([n])
+    b = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(b)]) + b
+_, i = head(der, 0)
+ints = []
+while i < len(der):
+    n, j = head(der, i); ints.append(int.from_bytes(der[j:j + n], "big")); i = j + n
+for k in (3, 6, 7):	# d, dp, dq
+    ints[k] += 2
+body = b"".join(b"\x02" + length(len(x.to_bytes(x.bit_length() // 8 + 1, "big"))) +
+    x.to_bytes(x.bit_length() // 8 + 1, "big") for x in ints)
+b64 = base64.b64encode(b"\x30" + length(len(body)) + body).decode()
+print("-----BEGIN RSA PRIVATE KEY-----")
+print("\n".join(b64[k:k + 64] for k in range(0, len(b64), 64)))
+print("-----END RSA PRIVATE KEY-----")'
+}

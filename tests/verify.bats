@@ -17,6 +17,10 @@ setup_file() {
 	pki_cert soon.example.org inter2 server ec 10
 	pki_cert rsa.example.org inter2 server rsa:2048
 	pki_cert otherroot self ca
+	pki_cert weakroot self ca rsa:1024
+	pki_cert weak-root.example.org weakroot server
+	pki_cert inter192 root ca ec:P-192
+	pki_cert weak-inter.example.org inter192 server
 	pki_cert otherinter otherroot ca
 	openssl pkey -in "$PKI/$HOST.key" -aes256 -passout pass:secret \
 		-out "$PKI/encrypted.key"
@@ -193,4 +197,46 @@ setup() {
 	assert_file_contains "$T/trace" 'openat([0-9]*, "[0-9a-f]\{8\}\.0"'
 	run grep -E '"(/etc/ssl/certs/ca-certificates\.crt|/usr/lib/ssl/cert\.pem|/etc/ssl/cert\.pem)"' "$T/trace"
 	assert_failure
+}
+
+# problem_lines: how many problems (not warnings) the last run said.
+problem_lines() {
+	grep '^postfix-tls-setup: ' <<<"$output" | grep -vc '^postfix-tls-setup: warning: '
+}
+
+# weak_inputs LEAF [CHAIN]: LEAF's certificate and key, CHAIN as chain file.
+weak_inputs() {
+	use_leaf "$1"
+	[ -z "${2:-}" ] || cp "$PKI/$2.pem" "$T/ssl/chain.pem"
+}
+
+# trusting ANCHOR: deploy the inputs, trusting ANCHOR only.
+trusting() {
+	"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
+		--cafile "$PKI/$1.pem" --cert "$T/ssl/cert.pem" \
+		--key "$T/ssl/key.pem" --chain "$T/ssl/chain.pem" deploy
+}
+
+@test "a trust anchor with an RSA-1024 key is refused, as a client at security level 2 refuses it" {
+	run openssl verify -auth_level 2 -purpose sslserver -CAfile "$PKI/weakroot.pem" "$PKI/weak-root.example.org.pem"
+	assert_failure
+	assert_output --partial "CA certificate key too weak"
+	weak_inputs weak-root.example.org weak-root.example.org
+	refuses 65 "certificate chain does not verify as a TLS server: CA certificate key too weak at depth 1" \
+		trusting weakroot
+	assert_output --partial "under 112 bits of security"
+}
+
+@test "an intermediate on curve P-192 is refused once, by name, with its fix" {
+	run openssl verify -auth_level 2 -purpose sslserver -CAfile "$PKI/root.pem" -untrusted "$PKI/inter192.pem" "$PKI/weak-inter.example.org.pem"
+	assert_failure
+	weak_inputs weak-inter.example.org inter192
+	refuses 65 "key too weak" trusting root
+	assert_equal "$(problem_lines)" 1
+}
+
+@test "an RSA-1024 leaf is one problem line, not one from each check" {
+	weak_inputs weak.example.org
+	refuses 65 "has a 1024-bit RSA key" trusting root
+	assert_equal "$(problem_lines)" 1
 }
