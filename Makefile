@@ -21,6 +21,8 @@ LIBS_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libcrypto libbsd-overlay)
 LIBS_LDLIBS	:= $(shell $(PKG_CONFIG) --libs libcrypto libbsd-overlay)
 
 PROG		= postfix-tls-setup
+# The OpenRC service: not $(PROG), whose conf.d file OpenRC would source.
+SERVICE		= postfix-tls
 SRCS		= src/main.c src/log.c src/conf.c src/postconf.c src/cache.c src/vdb.c \
 		  src/secure.c src/write.c src/pem.c src/chain.c src/verify.c \
 		  src/maincf.c
@@ -59,8 +61,8 @@ install: $(PROG)
 install-openrc:
 	install -d $(DESTDIR)$(SYSCONFDIR)/init.d $(DESTDIR)$(SYSCONFDIR)/conf.d \
 		$(DESTDIR)$(SYSCONFDIR)/rc.conf.d
-	$(SUBST) init.d/$(PROG) >$(DESTDIR)$(SYSCONFDIR)/init.d/$(PROG)
-	chmod 0755 $(DESTDIR)$(SYSCONFDIR)/init.d/$(PROG)
+	$(SUBST) init.d/$(SERVICE) >$(DESTDIR)$(SYSCONFDIR)/init.d/$(SERVICE)
+	chmod 0755 $(DESTDIR)$(SYSCONFDIR)/init.d/$(SERVICE)
 	install -m 0644 conf.d/$(PROG) $(DESTDIR)$(SYSCONFDIR)/conf.d/$(PROG)
 	$(SUBST) files/$(PROG).rc.conf \
 		>$(DESTDIR)$(SYSCONFDIR)/rc.conf.d/$(PROG).conf

@@ -1,5 +1,5 @@
 # postfix-tls-setup's OpenRC hook: sourced by /etc/rc.conf.d/postfix-tls-setup.conf
-# for the services postfix and postfix.NAME, and by the postfix-tls-setup
+# for the services postfix and postfix.NAME, and by the postfix-tls
 # service.  Gentoo's /etc/init.d/postfix defines no _pre functions, so
 # OpenRC runs these before its start, stop and reload.
 # It runs at every start: no subshell, pipe or extra program on the way
@@ -9,10 +9,8 @@
 # a value the helper did not vet.
 # shellcheck shell=sh
 
-# The helper, fixed at install time; not a setting.  Assigned when this
-# file is sourced: for the postfix-tls-setup service that is after OpenRC
-# sourced the tuning file as the service's conf.d, so the tuning file
-# cannot change it.
+# The helper, fixed at install time; not a setting (no shell reads the
+# tuning file, and no environment sets it).
 POSTFIX_TLS_SETUP=/usr/sbin/postfix-tls-setup
 
 # _pts_run COMMAND [OPTION...]: run the helper for this service's Postfix

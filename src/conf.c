@@ -209,7 +209,7 @@ relative_name(const char *name, const char *value, const char *where)
 	static const char *const paths[] = { "POSTFIX_TLS_CERT",
 	    "POSTFIX_TLS_KEY", "POSTFIX_TLS_CHAIN", "POSTFIX_TLS_BUNDLE",
 	    "POSTFIX_TLS_CAFILE", "POSTFIX_TLS_CAPATH" };
-	const char	*word = value;
+	const char	*word = value, *seps;
 	size_t		 i, n;
 
 	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
@@ -217,8 +217,10 @@ relative_name(const char *name, const char *value, const char *where)
 			break;
 	if (i == sizeof(paths) / sizeof(paths[0]))
 		return 0;
-	for (; *(word += strspn(word, " \t")) != '\0'; word += n) {
-		n = strcspn(word, " \t");
+	/* Only the chain is a list; every other value is one name. */
+	seps = strcmp(name, "POSTFIX_TLS_CHAIN") ? "" : " \t";
+	for (; *(word += strspn(word, seps)) != '\0'; word += n) {
+		n = strcspn(word, seps);
 		if (*word != '/') {
 			problem(EX_CONFIG, where, "%s: \"%.*s\" is a relative "
 			    "name, which would depend on the directory the "
@@ -265,7 +267,8 @@ parse_line(struct settings *s, char *line, const char *where)
 		    "(quote the whole value)", name);
 		return -1;
 	}
-	if (relative_name(name, value, where) == -1 ||
+	/* --print-conf shows what is read; a run refuses what it cannot use. */
+	if ((!s->print && relative_name(name, value, where) == -1) ||
 	    conf_set(s, name, value, where) == -1)
 		return -1;	/* logged */
 	if (s->print)

@@ -51,14 +51,14 @@ setup() {
 	assert_file_exists "$T/image/usr/share/postfix-tls-setup/openrc-hook.sh"
 	run make -C "$T/tree" install-openrc DESTDIR="$T/image" PREFIX=/usr SYSCONFDIR=/etc
 	assert_success
-	assert_file_executable "$T/image/etc/init.d/postfix-tls-setup"
+	assert_file_executable "$T/image/etc/init.d/postfix-tls"
 	assert_file_exists "$T/image/etc/conf.d/postfix-tls-setup"
 	assert_file_contains "$T/image/etc/rc.conf.d/postfix-tls-setup.conf" \
 		'/usr/share/postfix-tls-setup/openrc-hook.sh'
 	run make -C "$T/tree" install-openrc DESTDIR="$T/image2" PREFIX=/opt/pts SYSCONFDIR=/etc
 	assert_file_contains "$T/image2/etc/rc.conf.d/postfix-tls-setup.conf" \
 		'/opt/pts/share/postfix-tls-setup/openrc-hook.sh'
-	assert_file_contains "$T/image2/etc/init.d/postfix-tls-setup" \
+	assert_file_contains "$T/image2/etc/init.d/postfix-tls" \
 		'/opt/pts/share/postfix-tls-setup/openrc-hook.sh'
 }
 
@@ -70,7 +70,7 @@ setup() {
 	img=$T/image/opt/pts
 	assert_file_contains "$img/etc/rc.conf.d/postfix-tls-setup.conf" \
 		'^postfix|postfix\.\*) \. /opt/pts/usr/share/postfix-tls-setup/openrc-hook\.sh ;;$'
-	assert_file_contains "$img/etc/init.d/postfix-tls-setup" \
+	assert_file_contains "$img/etc/init.d/postfix-tls" \
 		'^\. /opt/pts/usr/share/postfix-tls-setup/openrc-hook\.sh$'
 	assert_file_exists "$img/usr/share/postfix-tls-setup/openrc-hook.sh"
 	hook=$img/usr/share/postfix-tls-setup/openrc-hook.sh
@@ -80,7 +80,7 @@ setup() {
 	assert_file_exists "$img/etc/conf.d/postfix-tls-setup"
 	# Nothing in them still points outside the prefix.
 	run grep -nE '(^|[^[:alnum:]_./-])/(usr|etc)/' "$hook" \
-		"$img/etc/init.d/postfix-tls-setup" "$img/etc/rc.conf.d/postfix-tls-setup.conf"
+		"$img/etc/init.d/postfix-tls" "$img/etc/rc.conf.d/postfix-tls-setup.conf"
 	assert_failure 1
 	assert_output ""
 }

@@ -90,8 +90,8 @@ bad_conf() {
 }
 
 @test "a literal \$ in single quotes is accepted as it is" {
-	printf "POSTFIX_TLS_CERT='%s'\n" '$T/x' >"$T/conf"
-	refuses 66 '/$T: No such file or directory' helper deploy
+	printf "POSTFIX_TLS_CERT='%s'\n" "$T/"'$T/x' >"$T/conf"
+	refuses 66 "$T/"'$T: No such file or directory' helper deploy
 }
 
 @test "an unknown setting is refused" {

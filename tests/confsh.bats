@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
-# The tuning file has two readers: the helper, and sh.  OpenRC sources it
-# as shell for the postfix-tls-setup service (it is that service's conf.d
-# file) and when it caches service dependencies.  The promise: for every
+# The tuning file has one reader under OpenRC, the helper (the service is
+# named postfix-tls so that OpenRC does not source it as its conf.d), but
+# an admin may still source it from a shell of their own.  The promise: for every
 # line, the helper either refuses it or reads exactly what sh reads — the
 # same names with the same values, byte for byte — and sh does nothing
 # else with it (no output, no command, no other variable).  Checked for a

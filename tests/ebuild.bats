@@ -145,14 +145,14 @@ qa_notices() {
 	assert_output --partial "ok 4 "
 	image=$PORTAGE_TMPDIR/portage/net-mail/postfix-tls-setup-$VERSION/image
 	assert_file_executable "$image/usr/sbin/postfix-tls-setup"
-	assert_file_exists "$image/etc/init.d/postfix-tls-setup"
+	assert_file_exists "$image/etc/init.d/postfix-tls"
 	assert_file_exists "$image/etc/conf.d/postfix-tls-setup"
 	assert_file_exists "$image/etc/rc.conf.d/postfix-tls-setup.conf"
 	assert_file_exists "$image/usr/share/postfix-tls-setup/openrc-hook.sh"
 	ls "$image"/usr/share/man/man8/postfix-tls-setup.8*
 	# One way to install: the ebuild's files are make install's.
 	make -s install install-openrc DESTDIR="$T/make" PREFIX=/usr SYSCONFDIR=/etc
-	for f in etc/init.d/postfix-tls-setup etc/conf.d/postfix-tls-setup \
+	for f in etc/init.d/postfix-tls etc/conf.d/postfix-tls-setup \
 	    etc/rc.conf.d/postfix-tls-setup.conf usr/share/postfix-tls-setup/openrc-hook.sh; do
 		cmp "$image/$f" "$T/make/$f"
 	done
@@ -217,7 +217,7 @@ readme_gentoo_lines() {
 	assert_output --partial ">>> Completed (1 of 1) net-mail/postfix-tls-setup-$VERSION::postfix-tls-setup"
 	refute_output --partial "QA Notice"
 	assert_file_executable "$T/ov/usr.up/sbin/postfix-tls-setup"
-	assert_file_exists "$T/ov/etc.up/init.d/postfix-tls-setup"
+	assert_file_exists "$T/ov/etc.up/init.d/postfix-tls"
 	assert_file_exists "$T/ov/etc.up/rc.conf.d/postfix-tls-setup.conf"
 	assert_file_exists "$T/ov/var.up/db/pkg/net-mail/postfix-tls-setup-$VERSION/CONTENTS"
 	assert_file_exists "$T/ov/var.up/db/repos/postfix-tls-setup/ebuild/net-mail/postfix-tls-setup/Manifest"

@@ -302,15 +302,15 @@ refused_start() {
 	assert_output --partial "@@ postfix running"
 }
 
-@test "rc-service postfix-tls-setup check reports and changes nothing; start deploys" {
+@test "rc-service postfix-tls check reports and changes nothing; start deploys" {
 	run world <<-SCENARIO
 	$GOOD_WORLD
-	rc-service postfix-tls-setup check; say "check=\$?"
+	rc-service postfix-tls check; say "check=\$?"
 	[ -e /etc/postfix/certificate.pem ] || say "check wrote nothing"
-	rc-service postfix-tls-setup start; say "start=\$?"
+	rc-service postfix-tls start; say "start=\$?"
 	[ -e /etc/postfix/certificate.pem ] && say "start deployed"
 	cp "\$PKI/other.example.org.key" /etc/ssl/mail/key.pem
-	rc-service postfix-tls-setup check; say "broken-check=\$?"
+	rc-service postfix-tls check; say "broken-check=\$?"
 	SCENARIO
 	assert_success
 	assert_output --partial "would write /etc/postfix/certificate.pem (3 certificates)"
@@ -342,13 +342,13 @@ refused_start() {
 	refute_output --partial "switched off"
 }
 
-@test "POSTFIX_TLS_SETUP in the tuning file replaces no helper, for postfix or the postfix-tls-setup service" {
+@test "POSTFIX_TLS_SETUP in the tuning file replaces no helper, for postfix or the postfix-tls service" {
 	run world <<-SCENARIO
 	$GOOD_WORLD
 	cp "\$PKI/other.example.org.key" /etc/ssl/mail/key.pem
 	echo 'POSTFIX_TLS_SETUP=/bin/true' >>/etc/conf.d/postfix-tls-setup
 	rc-service postfix start; say "start=\$?"
-	rc-service postfix-tls-setup start; say "service-start=\$?"
+	rc-service postfix-tls start; say "service-start=\$?"
 	running && say "postfix running" || say "postfix stopped"
 	[ -e /etc/postfix/certificate.pem ] || say "no bundle written"
 	SCENARIO
@@ -376,14 +376,33 @@ refused_start() {
 	assert_output --partial "@@ no bundle written"
 }
 
-@test "the postfix-tls-setup service checks even when the hook is switched off" {
+@test "the postfix-tls service checks even when the hook is switched off" {
 	run world <<-SCENARIO
 	$GOOD_WORLD
 	echo 'POSTFIX_TLS_HOOK=no' >>/etc/conf.d/postfix-tls-setup
 	cp "\$PKI/other.example.org.key" /etc/ssl/mail/key.pem
-	rc-service postfix-tls-setup check; say "check=\$?"
+	rc-service postfix-tls check; say "check=\$?"
 	SCENARIO
 	assert_success
 	assert_output --regexp "@@ check=[1-9]"
 	assert_output --partial " * postfix-tls-setup: /etc/ssl/mail/key.pem: private key does not match"
+}
+
+@test "a tuning file another user owns runs nothing as root, for postfix or the postfix-tls service" {
+	run world <<-'SCENARIO'
+	make_postfix /etc/postfix 127.0.0.1
+	use_tls "$HOST" inter2 inter1
+	tune /etc/conf.d/postfix-tls-setup
+	chown nobody /etc/conf.d/postfix-tls-setup
+	echo 'POSTFIX_TLS_WARN_DAYS=30; id -u >/run/ran-as' >>/etc/conf.d/postfix-tls-setup
+	rc-service postfix-tls check; say "check=$?"
+	rc-service postfix start; say "start=$?"
+	[ -e /run/ran-as ] && say "the user's command ran as uid $(cat /run/ran-as)"
+	true
+	SCENARIO
+	assert_success
+	assert_output --regexp "@@ check=[1-9]"
+	assert_output --regexp "@@ start=[1-9]"
+	assert_output --partial "/etc/conf.d/postfix-tls-setup: settings file owned by nobody, not root"
+	refute_output --partial "the user's command ran"
 }
