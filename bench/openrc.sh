@@ -13,7 +13,7 @@ runs=$((BENCH_RUNS / 2 + 10))
 postfix-tls-setup -q deploy
 HOOK=/etc/rc.conf.d/postfix-tls-setup.conf
 cp "$HOOK" "$T/hook.conf"
-HELPER_CMD="/usr/sbin/postfix-tls-setup -c /etc/postfix --conf /etc/conf.d/postfix-tls-setup deploy"
+HELPER_CMD="/usr/sbin/postfix-tls-setup -c /etc/postfix --conf /etc/conf.d/postfix-tls-setup --hook deploy"
 
 # a, inside this world (its overlays make every program start slower).
 hyperfine --style basic --warmup 5 --runs "$((runs * 2))" --export-csv "$T/csv/e-a.csv" \
