@@ -130,12 +130,14 @@ hashed_dir() {
 	command -v strace >/dev/null || skip "strace is not installed"
 	hashed_dir
 	run env ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" \
-		strace -f -e trace=openat -o "$T/trace" \
+		strace -e trace=openat -o "$T/trace" \
 		"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
 		--capath "$T/anchors" --cert "$T/ssl/cert.pem" \
 		--key "$T/ssl/key.pem" --chain "$T/ssl/chain.pem" check
 	assert_success
 	hash=$(openssl x509 -in "$PKI/root.pem" -noout -subject_hash)
+	# (No -f: postconf's calls, traced beside the helper's, would split
+	# its lines into "unfinished" and "resumed" halves.)
 	# The root's hash link, walked component by component (O_PATH), then
 	# the file it leads to opened with O_NOFOLLOW|O_NONBLOCK; the
 	# directory is never opened by name nor listed whole.
