@@ -12,7 +12,6 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -323,16 +322,11 @@ conf_parse(struct settings *s, char *text, size_t len, const char *path)
 static int
 check_owner(const struct file *f)
 {
-	struct passwd	*pw;
-	char		 uid[32];
-	const char	*who;
-
 	if (f->st.st_uid != 0 && f->st.st_uid != geteuid()) {
-		snprintf(uid, sizeof(uid), "%u", (unsigned)f->st.st_uid);
-		who = (pw = getpwuid(f->st.st_uid)) != NULL ? pw->pw_name : uid;
 		problem(EX_NOPERM, f->real, "settings file owned by %s, not "
 		    "root, so that user decides what runs as root (fix: chown "
-		    "root:root %s && chmod go-w %s)", who, f->real, f->real);
+		    "root:root %s && chmod go-w %s)", user_name(f->st.st_uid),
+		    f->real, f->real);
 		return -1;
 	}
 	if (f->st.st_mode & (S_IWGRP | S_IWOTH)) {

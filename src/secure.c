@@ -41,7 +41,8 @@ file_init(struct file *f)
 	f->dirfd = f->fd = -1;
 }
 
-static const char *
+/* A user's name for messages, or the number when it has none. */
+const char *
 user_name(uid_t uid)
 {
 	static char	 num[32];

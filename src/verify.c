@@ -11,7 +11,6 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,25 +94,12 @@ struct anchors {
 	int		 failed;	/* a problem was reported */
 };
 
-static const char *
-owner_name(uid_t uid, char *buf, size_t size)
-{
-	struct passwd	*pw;
-
-	if ((pw = getpwuid(uid)) != NULL)
-		strlcpy(buf, pw->pw_name, size);
-	else
-		snprintf(buf, size, "user %u", (unsigned)uid);
-	return buf;
-}
 
 /* Open an anchor file and refuse it unless only root can change it. */
 static int
 anchor_open(struct file *f, const char *path, int may_be_absent,
     const char *what)
 {
-	char	owner[64];
-
 	if (file_open(f, path, may_be_absent) == -1)
 		return -1;	/* logged */
 	if (f->fd == -1)
@@ -121,8 +107,8 @@ anchor_open(struct file *f, const char *path, int may_be_absent,
 	if (f->st.st_uid != 0) {
 		problem(EX_NOPERM, f->real, "trust anchors (%s) owned by %s, "
 		    "not root: that user can make any certificate trusted "
-		    "(fix: chown root:root %s)", what, owner_name(f->st.st_uid,
-		    owner, sizeof(owner)), f->real);
+		    "(fix: chown root:root %s)", what, user_name(f->st.st_uid),
+		    f->real);
 		return -1;
 	}
 	if (f->st.st_mode & (S_IWGRP | S_IWOTH)) {
