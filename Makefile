@@ -10,6 +10,7 @@ DATADIR		?= $(PREFIX)/share/postfix-tls-setup
 SYSCONFDIR	?= /etc
 PKG_CONFIG	?= pkg-config
 POSTCONF	?= /usr/sbin/postconf
+POSTMAP		?= /usr/sbin/postmap
 CC		?= cc
 CFLAGS		?= -O2 -g
 WARNINGS	= -Wall -Wextra
@@ -28,7 +29,7 @@ SRCS		= src/main.c src/log.c src/conf.c src/postconf.c src/cache.c src/vdb.c \
 		  src/maincf.c
 OBJS		= $(SRCS:.c=.o)
 ALL_CPPFLAGS	= -D_GNU_SOURCE -DVERSION='"$(VERSION)"' \
-		  -DPOSTCONF_PATH='"$(POSTCONF)"' $(LIBS_CFLAGS) $(CPPFLAGS)
+		  -DPOSTCONF_PATH='"$(POSTCONF)"' -DPOSTMAP_PATH='"$(POSTMAP)"' $(LIBS_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS	= -std=c11 $(WARNINGS) $(CFLAGS)
 
 all: $(PROG)

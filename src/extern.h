@@ -22,6 +22,9 @@
 #ifndef POSTCONF_PATH
 #define POSTCONF_PATH	"/usr/sbin/postconf"
 #endif
+#ifndef POSTMAP_PATH
+#define POSTMAP_PATH	"/usr/sbin/postmap"
+#endif
 #define DEFAULT_CONF	"/etc/conf.d/postfix-tls-setup"
 #define DEFAULT_CONFDIR	"/etc/postfix"
 
@@ -31,12 +34,14 @@
 #define MAX_CHAIN_LEN	16			/* leaf + issuers in the bundle */
 #define MAX_INPUTS	64			/* chain files per run */
 #define MAX_SYMLINKS	32			/* links followed per path */
+#define MAX_SETS	4			/* bundles deployed per run */
 
 /* log.c: one line per problem to stderr and to syslog (facility mail). */
 void	log_init(int quiet, int verbose);
 void	log_hold(void);
 void	log_unhold(void);
 void	log_release(void);
+void	log_context(const char *who);
 void	problem(int ex, const char *path, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	crypto_problem(int ex, const char *path, const char *what);
@@ -189,5 +194,27 @@ int	maincf_check(const struct postfix *, const struct target *);
 int	maincf_key_param(const struct postfix *, const char *bundle);
 int	maincf_in_chain_files(const struct postfix *, const char *bundle);
 int	maincf_file_names(const struct postfix *);
+
+/*
+ * sni.c: tls_server_sni_maps, read from what Postfix's maps are built
+ * from (the postmap -F source beside a hash/btree/lmdb/cdb map, a
+ * texthash file, an inline:{...} text); rebuilt safely when stale.
+ */
+struct sni_map {
+	char	*spec;		/* as Postfix names it: "hash:/etc/postfix/sni" */
+	char	*type;		/* "hash", "texthash", "inline", ... */
+	char	*source;	/* the file entries are read from; NULL: inline */
+	char	*db;		/* the compiled file (source.db, ...); NULL: none */
+	char	*text;		/* inline: the text between the braces */
+};
+/* One entry: its domain (lower case, as looked up), its file list as
+ * written (comma and/or space separated), and where: "FILE:LINE". */
+typedef int (*sni_fn)(const char *domain, const char *files,
+	    const char *where, void *arg);
+int	sni_maps(const char *value, struct sni_map **maps, size_t *n);
+int	sni_each(const struct sni_map *, sni_fn, void *arg);
+int	sni_stale(const struct sni_map *);
+int	sni_rebuild(const struct sni_map *, const char *confdir, int apply);
+void	sni_maps_free(struct sni_map *, size_t n);
 
 #endif /* EXTERN_H */
