@@ -29,7 +29,7 @@
 
 #include "extern.h"
 
-#define CACHE_MAGIC	"postfix-tls-setup postconf cache 1\n"
+#define CACHE_MAGIC	"postfix-tls-setup postconf cache 2\n"
 #define MAX_DIGESTED	(8 * 1024 * 1024)	/* larger files: no cache */
 #define MAX_CACHED	(256 * 1024)
 
@@ -160,7 +160,7 @@ cache_get(struct postfix *pf)
 	    !strncmp(buf, CACHE_MAGIC, hdr) && !strncmp(buf + hdr, pf->key,
 	    64) && buf[hdr + 64] == '\n') {
 		text = buf + hdr + 65;
-		if ((rc = postconf_parse(text, pf)) == -1)
+		if ((rc = postconf_parse_cache(text, pf)) == -1)
 			postconf_free_values(pf);
 	}
 	debug("postconf cache %s/%s: %s", pf->cache, name, rc == 0 ? "used" :
@@ -174,17 +174,19 @@ cache_get(struct postfix *pf)
 void
 cache_put(const struct postfix *pf)
 {
-	char		 name[26], *text = NULL;
+	char		 name[26], *text = NULL, *body;
 	const char	*step;
-	size_t		 len = 0;
+	size_t		 len = 0, blen = 0;
 	FILE		*f;
-	int		 i, dirfd = -1;
+	int		 dirfd = -1;
 
-	if ((f = open_memstream(&text, &len)) == NULL)
+	if ((body = postconf_cache_text(pf, &blen)) == NULL ||
+	    (f = open_memstream(&text, &len)) == NULL) {
+		free(body);
 		return;
-	fprintf(f, "%s%s\n", CACHE_MAGIC, pf->key);
-	for (i = 0; i < PF_NPARAMS; i++)
-		fprintf(f, "%s\n", pf->v[i]);
+	}
+	fprintf(f, "%s%s\n%s", CACHE_MAGIC, pf->key, body);
+	free(body);
 	if (fclose(f) != 0)
 		debug("postconf cache not written: %s", strerror(errno));
 	else if ((dirfd = dir_open(pf->cache, 1)) == -1)

@@ -62,7 +62,7 @@ set_yesno(int *slot, const char *name, const char *value, const char *where)
 
 /* Whitespace-separated file names, as the shell would split them. */
 int
-conf_add_chain(struct settings *s, const char *list, const char *where)
+conf_add_chain(struct setconf *s, const char *list, const char *where)
 {
 	char	*copy, *word, *p;
 	int	 rc = 0;
@@ -93,10 +93,50 @@ conf_add_chain(struct settings *s, const char *list, const char *where)
 }
 
 static void
-clear_chain(struct settings *s)
+clear_chain(struct setconf *s)
 {
 	while (s->nchain > 0)
 		free(s->chain[--s->nchain]);
+}
+
+/*
+ * Which set NAME belongs to when it is BASE (set 0) or BASE_N (set N-1,
+ * N from 2 to MAX_SETS): a second bundle, e.g. certbot's ECDSA lineage
+ * beside its RSA one.  -1 when NAME is neither.
+ */
+static int
+set_index(const char *name, const char *base)
+{
+	size_t	len = strlen(base);
+
+	if (strncmp(name, base, len))
+		return -1;
+	if (name[len] == '\0')
+		return 0;
+	if (name[len] == '_' && name[len + 1] >= '2' &&
+	    name[len + 1] < '1' + MAX_SETS && name[len + 2] == '\0')
+		return name[len + 1] - '1';
+	return -1;
+}
+
+/* POSTFIX_TLS_CERT, _KEY, _CHAIN, _BUNDLE and their _N forms; 1: not one. */
+static int
+conf_set_file(struct settings *s, const char *name, const char *value,
+    const char *where)
+{
+	int	i;
+
+	if ((i = set_index(name, "POSTFIX_TLS_CERT")) != -1)
+		return set_string(&s->set[i].cert, value);
+	if ((i = set_index(name, "POSTFIX_TLS_KEY")) != -1)
+		return set_string(&s->set[i].key, value);
+	if ((i = set_index(name, "POSTFIX_TLS_BUNDLE")) != -1)
+		return set_string(&s->set[i].bundle, value);
+	if ((i = set_index(name, "POSTFIX_TLS_CHAIN")) != -1) {
+		clear_chain(&s->set[i]);
+		return conf_add_chain(&s->set[i], value, where);
+	}
+	return 1;
 }
 
 int
@@ -104,13 +144,10 @@ conf_set(struct settings *s, const char *name, const char *value,
     const char *where)
 {
 	const char	*errstr;
+	int		 rc;
 
-	if (!strcmp(name, "POSTFIX_TLS_CERT"))
-		return set_string(&s->cert, value);
-	if (!strcmp(name, "POSTFIX_TLS_KEY"))
-		return set_string(&s->key, value);
-	if (!strcmp(name, "POSTFIX_TLS_BUNDLE"))
-		return set_string(&s->bundle, value);
+	if ((rc = conf_set_file(s, name, value, where)) != 1)
+		return rc;
 	if (!strcmp(name, "POSTFIX_TLS_CAFILE"))
 		return set_string(&s->cafile, value);
 	if (!strcmp(name, "POSTFIX_TLS_CAPATH"))
@@ -122,10 +159,6 @@ conf_set(struct settings *s, const char *name, const char *value,
 			return -1;
 		}
 		return set_string(&s->cache, value);
-	}
-	if (!strcmp(name, "POSTFIX_TLS_CHAIN")) {
-		clear_chain(s);
-		return conf_add_chain(s, value, where);
 	}
 	if (!strcmp(name, "POSTFIX_TLS_INCLUDE_ROOT"))
 		return set_yesno(&s->include_root, name, value, where);
@@ -211,13 +244,15 @@ relative_name(const char *name, const char *value, const char *where)
 	const char	*word = value, *seps;
 	size_t		 i, n;
 
+	/* The first four have _N forms (set_index), the anchors none. */
 	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
-		if (!strcmp(name, paths[i]))
+		if (i < 4 ? set_index(name, paths[i]) != -1 :
+		    !strcmp(name, paths[i]))
 			break;
 	if (i == sizeof(paths) / sizeof(paths[0]))
 		return 0;
 	/* Only the chain is a list; every other value is one name. */
-	seps = strcmp(name, "POSTFIX_TLS_CHAIN") ? "" : " \t";
+	seps = set_index(name, "POSTFIX_TLS_CHAIN") == -1 ? "" : " \t";
 	for (; *(word += strspn(word, seps)) != '\0'; word += n) {
 		n = strcspn(word, seps);
 		if (*word != '/') {
@@ -388,12 +423,16 @@ conf_hook_off(const struct settings *s)
 void
 conf_free(struct settings *s)
 {
-	free(s->cert);
-	free(s->key);
-	free(s->bundle);
+	size_t	i;
+
+	for (i = 0; i < MAX_SETS; i++) {
+		free(s->set[i].cert);
+		free(s->set[i].key);
+		free(s->set[i].bundle);
+		clear_chain(&s->set[i]);
+	}
 	free(s->cafile);
 	free(s->capath);
 	free(s->cache);
 	free(s->hook_from);
-	clear_chain(s);
 }

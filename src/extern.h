@@ -54,12 +54,16 @@ int	problems(void);
 int	exit_status(void);
 
 /* conf.c: the conf.d tuning file, read without a shell. */
-struct settings {
+/* One bundle to deploy: set 0 is POSTFIX_TLS_CERT..., set N-1 _N. */
+struct setconf {
 	char	*cert;		/* POSTFIX_TLS_CERT */
 	char	*key;		/* POSTFIX_TLS_KEY */
 	char	*chain[MAX_INPUTS];	/* POSTFIX_TLS_CHAIN */
 	size_t	 nchain;
 	char	*bundle;	/* POSTFIX_TLS_BUNDLE */
+};
+struct settings {
+	struct setconf set[MAX_SETS];
 	char	*cafile;	/* POSTFIX_TLS_CAFILE */
 	char	*capath;	/* POSTFIX_TLS_CAPATH */
 	char	*cache;		/* POSTFIX_TLS_CACHE */
@@ -73,7 +77,7 @@ int	conf_read(const char *path, int required, struct settings *);
 int	conf_parse(struct settings *, char *text, size_t len, const char *path);
 int	conf_set(struct settings *, const char *name, const char *value,
 	    const char *where);
-int	conf_add_chain(struct settings *, const char *list, const char *where);
+int	conf_add_chain(struct setconf *, const char *list, const char *where);
 int	conf_hook_off(const struct settings *);
 void	conf_free(struct settings *);
 
@@ -81,14 +85,20 @@ void	conf_free(struct settings *);
 enum pf_param {
 	PF_LEVEL, PF_USE_TLS, PF_ENFORCE_TLS, PF_CERT, PF_KEY, PF_ECCERT,
 	PF_ECKEY, PF_DCERT, PF_DKEY, PF_CHAIN_FILES, PF_AUTH_ONLY, PF_SASL,
-	PF_MYHOSTNAME, PF_NPARAMS
+	PF_MYHOSTNAME, PF_SNI_MAPS, PF_NPARAMS
 };
+/* The three questions: main.cf's values, master.cf's services, their -o. */
+enum pf_ask { ASK_VALUES, ASK_SERVICES, ASK_OVERRIDES, ASK_N };
 struct postfix {
 	const char	*dir;
 	char		*v[PF_NPARAMS];
-	pid_t		 pid;		/* postconf, until reaped */
-	int		 outfd, errfd;	/* its output, in memory files */
+	char		*services;	/* postconf -F: each service's command */
+	char		*overrides;	/* postconf -Px: "svc/type/name = value" */
+	pid_t		 pid[ASK_N];	/* postconf, until reaped */
+	int		 outfd[ASK_N], errfd[ASK_N];	/* in memory files */
 	int		 spawn_errno;
+	int		 no_memfd;	/* spawn_errno is memfd_create's */
+	int		 no_master;	/* no master.cf: no services */
 	const char	*cache;		/* POSTFIX_TLS_CACHE, or NULL */
 	char		 key[65];	/* cache_key when asked, else "" */
 	int		 cached;	/* v[] came from the cache */
@@ -98,6 +108,8 @@ extern const char *const pf_names[PF_NPARAMS];
 void	postconf_start(const char *confdir, const char *cache,
 	    struct postfix *);
 int	postconf_parse(char *text, struct postfix *);
+int	postconf_parse_cache(char *text, struct postfix *);
+char	*postconf_cache_text(const struct postfix *, size_t *len);
 int	postconf_finish(struct postfix *);
 void	postconf_keep(const struct postfix *);
 void	postconf_free(struct postfix *);
@@ -157,6 +169,7 @@ struct key {
 };
 int	pem_load(const char *path, const unsigned char *buf, size_t len,
 	    struct pool *, struct key *, int want_key);
+size_t	pem_next_key(const unsigned char *buf, size_t len, size_t from);
 void	pool_free(struct pool *);
 void	key_free(struct key *);
 
@@ -179,18 +192,16 @@ int	verify_chain(const struct chain *, const char *cafile,
 int	verify_key(const struct chain *, const struct key *,
 	    const char *keypath, const char *leafsrc);
 void	verify_warn(const struct chain *, const char *leafsrc,
-	    const char *myhostname, int warn_days);
+	    const char *host, const char *host_what, int warn_days);
+void	verify_done(void);
 
 /* maincf.c: main.cf's TLS settings against what this run checked. */
 struct target {
 	const char	*bundle;	/* file this run writes */
 	const char	*key;		/* key file checked */
 	int		 key_in_bundle;
-	int		 bundle_will_exist;
-	const char *const *inputs;	/* files read (and judged) as inputs */
-	size_t		 ninputs;
 };
-int	maincf_check(const struct postfix *, const struct target *);
+int	maincf_check(const struct postfix *, const struct target *, size_t n);
 int	maincf_key_param(const struct postfix *, const char *bundle);
 int	maincf_in_chain_files(const struct postfix *, const char *bundle);
 int	maincf_file_names(const struct postfix *);
@@ -216,5 +227,47 @@ int	sni_each(const struct sni_map *, sni_fn, void *arg);
 int	sni_stale(const struct sni_map *);
 int	sni_rebuild(const struct sni_map *, const char *confdir, int apply);
 void	sni_maps_free(struct sni_map *, size_t n);
+
+/*
+ * serve.c: one identity Postfix presents (main.cf's, a master.cf
+ * service's, an SNI domain's), read as smtpd reads it, fully checked.
+ */
+struct identity {
+	const char	*name;		/* for messages: "submission/inet (master.cf)" */
+	const char	*where;		/* where it is set: main.cf, master.cf, SRC:LINE */
+	const char	*host;		/* the name peers ask for */
+	const char	*host_what;	/* "myhostname", "the SNI name" */
+	const char	*chain_files;	/* key-then-chain files, or NULL */
+	const char	*chain_param;	/* what names them, for messages */
+	const char	*cert[3], *key[3];	/* RSA, ECDSA, DSA pairs */
+};
+struct served {
+	const char		*bundle[MAX_SETS];	/* written by this run */
+	const unsigned char	*pem[MAX_SETS];	/* as it will be; NULL: refused */
+	size_t			 len[MAX_SETS];
+	size_t			 n;
+	const char		*cafile, *capath;
+	int			 warn_days;
+	int			 apply;		/* deploy */
+	int			 list;		/* say each identity (check) */
+	char			**secure;	/* key files to make root's */
+	size_t			 nsecure;
+};
+int	serve_check(const struct identity *, struct served *);
+int	serve_secure(struct served *);
+void	serve_list(const struct served *, const char *who,
+	    const struct chain *, const char *src);
+void	served_free(struct served *);
+
+/* identity.c: main.cf's identity and each master.cf service's own. */
+struct identities {
+	struct identity	 *v;		/* main.cf's first */
+	size_t		  n;
+	const char	**sni;		/* tls_server_sni_maps values, once each */
+	size_t		  nsni;
+	char		 *text;		/* the -o values they point into */
+};
+int	identities_find(const struct postfix *, struct identities *);
+void	identities_free(struct identities *);
 
 #endif /* EXTERN_H */

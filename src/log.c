@@ -31,6 +31,9 @@ static struct held	*held;
 static size_t		 nheld;
 static int		 holding;
 
+/* The identity being checked ("submission/inet (master.cf)"), or NULL. */
+static const char	*context;
+
 /*
  * What was said, per severity, as whole lines: a repeat is said once,
  * and a problem is never taken for a warning.
@@ -104,7 +107,17 @@ emit(const struct held *h)
 }
 
 /*
- * Format "TAG PATH: MESSAGE" whole (no length limit: two lines that
+ * Problems and warnings about one of several identities Postfix serves
+ * name it first ("IDENTITY: PATH: MESSAGE"), until log_context(NULL).
+ */
+void
+log_context(const char *who)
+{
+	context = who;
+}
+
+/*
+ * Format "TAG [IDENTITY: ]PATH: MESSAGE" whole (no length limit: two lines that
  * differ only at their end stay two lines) and say it unless the same
  * severity said it already (seen is NULL for lines said every time).
  */
@@ -116,8 +129,9 @@ vsay(struct said *seen, struct held *h, const char *tag, const char *path,
 
 	if (vasprintf(&msg, fmt, ap) == -1)
 		msg = NULL;
-	if (msg == NULL || asprintf(&line, "%s%s%s%s", tag, path ? path : "",
-	    path ? ": " : "", msg) == -1)
+	if (msg == NULL || asprintf(&line, "%s%s%s%s%s%s", tag,
+	    seen && context ? context : "", seen && context ? ": " : "",
+	    path ? path : "", path ? ": " : "", msg) == -1)
 		line = NULL;
 	h->line = line != NULL ? line : "out of memory";
 	if (seen == NULL || line == NULL || !said_before(seen, line))

@@ -19,15 +19,12 @@
 
 #include "extern.h"
 
-struct run {
-	int		 apply;		/* deploy: change things */
-	int		 hook;		/* --hook: obey POSTFIX_TLS_HOOK */
-	const char	*confdir;
-	const char	*root;
-	struct settings	 s;
-	struct postfix	 pf;
+/* One bundle to deploy (set 1: POSTFIX_TLS_*, set N: POSTFIX_TLS_*_N). */
+struct set {
+	int		 n;		/* 1, 2, ... as in the names */
+	struct setconf	*conf;
 	const char	*bundle;	/* the file we write */
-	char		 chain_file[PATH_MAX];	/* first smtpd_tls_chain_files */
+	char		 chain_file[PATH_MAX];	/* Nth smtpd_tls_chain_files */
 	const char	*leafsrc;	/* where the leaf comes from */
 	const char	*keypath;
 	int		 key_in_bundle;
@@ -40,7 +37,23 @@ struct run {
 	struct key	 key;
 	struct chain	 chain;
 	int		 chain_ok;	/* built; the checks ran on it */
+	int		 early;		/* checked while postconf ran */
 	int		 inputs_rc;	/* check_inputs' verdict */
+	unsigned char	*pem;		/* the new bundle, when all passed */
+	size_t		 pemlen;
+};
+
+struct run {
+	int		 apply;		/* deploy: change things */
+	int		 hook;		/* --hook: obey POSTFIX_TLS_HOOK */
+	const char	*confdir;
+	const char	*root;
+	struct settings	 s;
+	struct postfix	 pf;
+	struct set	*set[MAX_SETS];
+	size_t		 nsets;
+	struct identities ids;
+	struct served	 sv;
 };
 
 static void __attribute__((noreturn))
@@ -110,22 +123,24 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
-/* The command line's settings, applied over the conf.d file's. */
+/* The command line's settings (set 1 only), applied over conf.d's. */
 static void
 merge(struct settings *s, struct settings *cli)
 {
-	size_t	i;
+	struct setconf	*c = &cli->set[0], *t = &s->set[0];
+	size_t		 i;
 
-#define TAKE(f) if (cli->f != NULL) { free(s->f); s->f = cli->f; cli->f = NULL; }
-	TAKE(cert) TAKE(key) TAKE(bundle) TAKE(cafile) TAKE(capath)
+#define TAKE(a, b, f) if (b->f != NULL) { free(a->f); a->f = b->f; b->f = NULL; }
+	TAKE(t, c, cert) TAKE(t, c, key) TAKE(t, c, bundle)
+	TAKE(s, cli, cafile) TAKE(s, cli, capath)
 #undef TAKE
-	if (cli->nchain > 0) {
-		while (s->nchain > 0)
-			free(s->chain[--s->nchain]);
-		for (i = 0; i < cli->nchain; i++)
-			s->chain[i] = cli->chain[i];
-		s->nchain = cli->nchain;
-		cli->nchain = 0;
+	if (c->nchain > 0) {
+		while (t->nchain > 0)
+			free(t->chain[--t->nchain]);
+		for (i = 0; i < c->nchain; i++)
+			t->chain[i] = c->chain[i];
+		t->nchain = c->nchain;
+		c->nchain = 0;
 	}
 	if (cli->include_root != -1)
 		s->include_root = cli->include_root;
@@ -175,7 +190,7 @@ parse_args(int argc, char *argv[], struct run *r, struct settings *cli,
 			rc |= conf_set(cli, "POSTFIX_TLS_KEY", optarg, "--key");
 			break;
 		case O_CHAIN:
-			rc |= conf_add_chain(cli, optarg, "--chain");
+			rc |= conf_add_chain(&cli->set[0], optarg, "--chain");
 			break;
 		case O_BUNDLE:
 			rc |= conf_set(cli, "POSTFIX_TLS_BUNDLE", optarg,
@@ -238,76 +253,136 @@ parse_args(int argc, char *argv[], struct run *r, struct settings *cli,
 	return rc ? -1 : 0;
 }
 
+
+/* The Nth file (N from 1) of a list such as smtpd_tls_chain_files, or "". */
+static void
+nth_file(const char *list, int n, char *buf, size_t size)
+{
+	const char	*p = list;
+	size_t		 len = 0;
+
+	for (; n > 0; n--) {
+		p += len;
+		p += strspn(p, " \t,");
+		len = strcspn(p, " \t,");
+	}
+	if (len >= size)
+		len = 0;	/* too long for a name: maincf_file_names said */
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+}
+
+/*
+ * The file set 1 writes when no setting names one: main.cf's own, fixed
+ * in place.  Other sets default to the Nth smtpd_tls_chain_files only.
+ */
+static const char *
+default_bundle(const struct postfix *pf, struct set *st)
+{
+	nth_file(pf->v[PF_CHAIN_FILES], st->n, st->chain_file,
+	    sizeof(st->chain_file));
+	if (*st->chain_file != '\0')
+		return st->chain_file;
+	if (st->n > 1)
+		return NULL;
+	if (*pf->v[PF_CERT] != '\0')
+		return pf->v[PF_CERT];
+	if (*pf->v[PF_ECCERT] != '\0')
+		return pf->v[PF_ECCERT];
+	if (*pf->v[PF_DCERT] != '\0')
+		return pf->v[PF_DCERT];
+	return NULL;
+}
+
+/* "" for set 1, "_N" for set N: the suffix of its setting names. */
+static const char *
+suffix(const struct set *st)
+{
+	static char	buf[8];
+
+	if (st->n == 1)
+		return "";
+	snprintf(buf, sizeof(buf), "_%d", st->n);
+	return buf;
+}
+
 /*
  * Which file is the bundle, where the leaf and key come from.  Without
  * settings, Postfix's own files are checked and fixed in place.
  */
 static int
-choose_files(struct run *r)
+choose_files(struct run *r, struct set *st)
 {
 	const struct postfix	*pf = &r->pf;
-	char			*first = r->chain_file;
+	size_t			 i;
 	int			 kp;
 
-	strlcpy(first, pf->v[PF_CHAIN_FILES] + strspn(pf->v[PF_CHAIN_FILES],
-	    " \t,"), sizeof(r->chain_file));
-	first[strcspn(first, " \t,")] = '\0';
-	if (r->s.bundle != NULL)
-		r->bundle = r->s.bundle;
-	else if (*first != '\0')
-		r->bundle = first;
-	else if (*pf->v[PF_CERT] != '\0')
-		r->bundle = pf->v[PF_CERT];
-	else if (*pf->v[PF_ECCERT] != '\0')
-		r->bundle = pf->v[PF_ECCERT];
-	else if (*pf->v[PF_DCERT] != '\0')
-		r->bundle = pf->v[PF_DCERT];
-	if (r->bundle == NULL) {
+	if ((st->bundle = st->conf->bundle) == NULL)
+		st->bundle = default_bundle(pf, st);
+	if (st->bundle == NULL && st->n == 1) {
 		problem(EX_CONFIG, pf->dir, "main.cf names no server "
 		    "certificate and POSTFIX_TLS_BUNDLE is not set (fix: "
 		    "postconf -c %s -e smtpd_tls_cert_file=%s/certificate.pem)",
 		    pf->dir, pf->dir);
 		return -1;
 	}
-	kp = maincf_key_param(pf, r->bundle);
-	r->key_in_bundle = maincf_in_chain_files(pf, r->bundle) ||
-	    (kp != -1 && same_file(pf->v[kp], r->bundle));
-	r->leafsrc = r->s.cert ? r->s.cert : r->bundle;
-	if (r->s.key != NULL)
-		r->keypath = r->s.key;
-	else if (r->key_in_bundle)
-		r->keypath = r->leafsrc;
-	else
-		r->keypath = pf->v[kp != -1 ? kp : PF_KEY];
-	if (*r->keypath == '\0') {
-		problem(EX_CONFIG, pf->dir, "no private key is configured "
-		    "(set smtpd_tls_key_file in main.cf or POSTFIX_TLS_KEY)");
+	if (st->bundle == NULL) {
+		problem(EX_CONFIG, pf->dir, "POSTFIX_TLS_BUNDLE_%d is not set "
+		    "and smtpd_tls_chain_files names no file %d (set "
+		    "POSTFIX_TLS_BUNDLE_%d to the file to write, and name it "
+		    "in smtpd_tls_chain_files)", st->n, st->n, st->n);
 		return -1;
 	}
-	debug("bundle %s, leaf from %s, key from %s%s", r->bundle,
-	    r->leafsrc, r->keypath, r->key_in_bundle ? " (key in bundle)" :
+	for (i = 0; i < r->nsets && r->set[i] != st; i++)
+		if (same_file(r->set[i]->bundle, st->bundle)) {
+			problem(EX_CONFIG, st->bundle, "is the bundle of set %d "
+			    "and of set %d (POSTFIX_TLS_BUNDLE%s): each set "
+			    "needs a file of its own", r->set[i]->n, st->n,
+			    suffix(st));
+			return -1;
+		}
+	kp = maincf_key_param(pf, st->bundle);
+	st->key_in_bundle = maincf_in_chain_files(pf, st->bundle) ||
+	    (kp != -1 && same_file(pf->v[kp], st->bundle));
+	st->leafsrc = st->conf->cert ? st->conf->cert : st->bundle;
+	if (st->conf->key != NULL)
+		st->keypath = st->conf->key;
+	else if (st->key_in_bundle)
+		st->keypath = st->leafsrc;
+	else if (kp != -1 || st->n == 1)
+		st->keypath = pf->v[kp != -1 ? kp : PF_KEY];
+	else
+		st->keypath = "";
+	if (*st->keypath == '\0') {
+		problem(EX_CONFIG, pf->dir, "no private key is configured for "
+		    "%s (set POSTFIX_TLS_KEY%s, or the key parameter that goes "
+		    "with it in main.cf)", st->bundle, suffix(st));
+		return -1;
+	}
+	debug("bundle %s, leaf from %s, key from %s%s", st->bundle,
+	    st->leafsrc, st->keypath, st->key_in_bundle ? " (key in bundle)" :
 	    "");
 	return 0;
 }
 
 /* Open and parse one input, once, however often it is named. */
 static struct file *
-load_one(struct run *r, const char *path, int want_key)
+load_one(struct set *st, const char *path, int want_key)
 {
 	struct file	*f;
 	unsigned char	*buf = NULL;
 	size_t		 i, len = 0;
 
-	for (i = 0; i < r->nin; i++)
-		if (same_file(r->in[i].path, path))
-			return r->in_ok[i] ? &r->in[i] : NULL;
-	f = &r->in[r->nin];
+	for (i = 0; i < st->nin; i++)
+		if (same_file(st->in[i].path, path))
+			return st->in_ok[i] ? &st->in[i] : NULL;
+	f = &st->in[st->nin];
 	file_init(f);
-	r->in_ok[r->nin++] = file_open(f, path, 0) == 0 &&
+	st->in_ok[st->nin++] = file_open(f, path, 0) == 0 &&
 	    file_read(f, &buf, &len) == 0 &&
-	    pem_load(f->path, buf, len, &r->pool, &r->key, want_key) == 0;
+	    pem_load(f->path, buf, len, &st->pool, &st->key, want_key) == 0;
 	freezero(buf, len);
-	return r->in_ok[r->nin - 1] ? f : NULL;
+	return st->in_ok[st->nin - 1] ? f : NULL;
 }
 
 /*
@@ -317,7 +392,7 @@ load_one(struct run *r, const char *path, int want_key)
  * chain is built from whatever was readable.
  */
 static int
-check_inputs(struct run *r)
+check_inputs(struct run *r, struct set *st)
 {
 	const char	*srcs[MAX_INPUTS + 2];
 	struct file	*leaf;
@@ -325,25 +400,25 @@ check_inputs(struct run *r)
 	int		 rc = 0;
 
 	/* The key first: if it shares a file with the leaf, read it as one. */
-	if ((r->keyf = load_one(r, r->keypath, 1)) == NULL)
+	if ((st->keyf = load_one(st, st->keypath, 1)) == NULL)
 		rc = -1;	/* logged */
-	if ((leaf = load_one(r, r->leafsrc, 0)) == NULL)
+	if ((leaf = load_one(st, st->leafsrc, 0)) == NULL)
 		rc = -1;	/* logged */
-	for (i = 0; i < r->s.nchain; i++)
-		if (load_one(r, r->s.chain[i], 0) == NULL)
+	for (i = 0; i < st->conf->nchain; i++)
+		if (load_one(st, st->conf->chain[i], 0) == NULL)
 			rc = -1;	/* logged */
 	if (leaf == NULL)
 		return -1;	/* logged */
-	for (i = 0; i < r->nin; i++)
-		srcs[i] = r->in[i].path;
-	if (chain_build(&r->pool, &r->key, leaf->path, srcs, r->nin,
-	    r->s.include_root, &r->chain) == -1)
+	for (i = 0; i < st->nin; i++)
+		srcs[i] = st->in[i].path;
+	if (chain_build(&st->pool, &st->key, leaf->path, srcs, st->nin,
+	    r->s.include_root, &st->chain) == -1)
 		return -1;	/* logged */
-	r->chain_ok = 1;
-	if (r->keyf != NULL &&	/* else its problem is reported */
-	    verify_key(&r->chain, &r->key, r->keypath, r->leafsrc) == -1)
+	st->chain_ok = 1;
+	if (st->keyf != NULL &&	/* else its problem is reported */
+	    verify_key(&st->chain, &st->key, st->keypath, st->leafsrc) == -1)
 		rc = -1;	/* logged */
-	if (verify_chain(&r->chain, r->s.cafile, r->s.capath, r->leafsrc) ==
+	if (verify_chain(&st->chain, r->s.cafile, r->s.capath, st->leafsrc) ==
 	    -1)
 		rc = -1;	/* logged */
 	return rc;
@@ -355,17 +430,23 @@ check_inputs(struct run *r)
  * our own work), and what it finds is said in its turn, after postconf's
  * and the package database's findings.
  */
-static int
+static void
 check_inputs_early(struct run *r)
 {
-	if (r->s.key == NULL || r->s.cert == NULL)
-		return 0;
-	r->keypath = r->s.key;	/* as choose_files will find them */
-	r->leafsrc = r->s.cert;
+	struct set	*st;
+	size_t		 i;
+
 	log_hold();
-	r->inputs_rc = check_inputs(r);
+	for (i = 0; i < r->nsets; i++) {
+		st = r->set[i];
+		if (st->conf->key == NULL || st->conf->cert == NULL)
+			continue;
+		st->keypath = st->conf->key;	/* as choose_files will find */
+		st->leafsrc = st->conf->cert;
+		st->inputs_rc = check_inputs(r, st);
+		st->early = 1;
+	}
 	log_unhold();
-	return 1;
 }
 
 /*
@@ -382,83 +463,259 @@ stage_failed(const char *stage)
 	return -1;
 }
 
+/* One set's own checks; its new bundle, when they passed. */
 static int
-run_checks(struct run *r, int checked_early)
+check_set(struct run *r, struct set *st)
 {
-	struct target	t = { r->bundle, r->keypath, r->key_in_bundle, 1,
-			    NULL, 0 };
-	const char	*inputs[MAX_INPUTS + 2];
+	int	rc = 0;
+
+	if (!st->early)
+		st->inputs_rc = check_inputs(r, st);
+	if (st->inputs_rc == -1)
+		rc = stage_failed("checking the input files");
+	if (file_open(&st->bundlef, st->bundle, 1) == -1)
+		rc = stage_failed("opening the bundle");
+	if (st->chain_ok)
+		verify_warn(&st->chain, st->leafsrc, r->pf.v[PF_MYHOSTNAME],
+		    "myhostname", r->s.warn_days);
+	if (rc == 0 && chain_pem(&st->chain, st->key_in_bundle ? &st->key :
+	    NULL, &st->pem, &st->pemlen) == -1)
+		rc = stage_failed("assembling the bundle");
+	return rc;
+}
+
+/*
+ * NAME leads to FILE, a file of a set: when it is spelt otherwise, it is
+ * walked as smtpd will reach it, so that a name leading through a
+ * directory another user owns is refused even though it ends at a file
+ * this run checked (same_file compares what names lead to today, not
+ * who can change that).
+ */
+static int
+same_and_safe(const char *name, const char *file, int *unsafe)
+{
+	struct file	f;
+
+	if (!same_file(name, file))
+		return 0;
+	if (strcmp(name, file)) {
+		file_init(&f);
+		if (file_open(&f, name, 1) == -1)
+			*unsafe = 1;	/* logged */
+		file_close(&f);
+	}
+	return 1;
+}
+
+/*
+ * Which sets an identity's files are (a mask), when all of them are:
+ * then the sets' own checks judged it, and it is not read again.  A
+ * legacy pair that is a set is dropped from *id; 0 when some other file
+ * is left to check.
+ */
+static unsigned
+covered(const struct run *r, struct identity *id, int *all, int *unsafe)
+{
+	char		 word[PATH_MAX];
+	const char	*key;
+	unsigned	 mask = 0, hit;
 	size_t		 i;
-	int		 rc = 0;
+	int		 k, n;
+
+	*all = 1;
+	if (id->chain_files != NULL && *id->chain_files != '\0') {
+		for (n = 1;; n++) {
+			nth_file(id->chain_files, n, word, sizeof(word));
+			if (*word == '\0')
+				break;
+			for (hit = 0, i = 0; i < r->nsets; i++)
+				if (r->set[i]->key_in_bundle &&
+				    same_and_safe(word, r->set[i]->bundle,
+				    unsafe))
+					hit = 1u << i;
+			if (hit == 0)
+				*all = 0;
+			mask |= hit;
+		}
+		return *all ? mask : 0;
+	}
+	for (k = 0; k < 3; k++) {
+		if (id->cert[k] == NULL || *id->cert[k] == '\0')
+			continue;
+		key = *id->key[k] != '\0' ? id->key[k] : id->cert[k];
+		for (hit = 0, i = 0; i < r->nsets; i++)
+			if (same_and_safe(id->cert[k], r->set[i]->bundle,
+			    unsafe) && same_and_safe(key,
+			    r->set[i]->key_in_bundle ? r->set[i]->bundle :
+			    r->set[i]->keypath, unsafe))
+				hit = 1u << i;
+		if (hit != 0)
+			id->cert[k] = NULL;	/* judged with its set */
+		else
+			*all = 0;
+		mask |= hit;
+	}
+	return mask;
+}
+
+/*
+ * Every identity Postfix will present, each checked as smtpd loads it:
+ * main.cf's and master.cf's (identity.c), then the SNI domains.  What a
+ * set deployed is read from its new bundle.
+ */
+static int
+check_identities(struct run *r)
+{
+	struct identity	 one;
+	struct served	*sv = &r->sv;
+	size_t		 i, j;
+	unsigned	 mask;
+	int		 all, unsafe = 0, rc = 0;
+
+	for (i = 0; i < r->nsets; i++) {
+		sv->bundle[i] = r->set[i]->bundle;
+		sv->pem[i] = r->set[i]->pem;
+		sv->len[i] = r->set[i]->pemlen;
+	}
+	sv->n = r->nsets;
+	sv->cafile = r->s.cafile;
+	sv->capath = r->s.capath;
+	sv->warn_days = r->s.warn_days;
+	sv->apply = r->apply;
+	sv->list = !r->apply;
+	if (identities_find(&r->pf, &r->ids) == -1)
+		return -1;	/* logged */
+	for (i = 0; i < r->ids.n; i++) {
+		one = r->ids.v[i];
+		mask = covered(r, &one, &all, &unsafe);
+		for (j = 0; j < r->nsets; j++)
+			if (mask & (1u << j) && r->set[j]->chain_ok)
+				serve_list(sv, one.name, &r->set[j]->chain,
+				    r->set[j]->bundle);
+		if (!all && serve_check(&one, sv) == -1)
+			rc = -1;	/* logged */
+	}
+	return unsafe ? -1 : rc;
+}
+
+static int
+run_checks(struct run *r)
+{
+	struct target	t[MAX_SETS];
+	size_t		i;
+	int		rc = 0;
 
 	if (vdb_check_ssl(r->root) == -1)
 		rc = stage_failed("reading the package database");
 	log_release();		/* what check_inputs_early found */
-	if (!checked_early)
-		r->inputs_rc = check_inputs(r);
-	if (r->inputs_rc == -1)
-		rc = stage_failed("checking the input files");
-	if (file_open(&r->bundlef, r->bundle, 1) == -1)
-		rc = stage_failed("opening the bundle");
-	if (r->chain_ok)
-		verify_warn(&r->chain, r->leafsrc, r->pf.v[PF_MYHOSTNAME],
-		    r->s.warn_days);
-	for (i = 0; i < r->nin; i++)
-		inputs[i] = r->in[i].path;
-	t.inputs = inputs;
-	t.ninputs = r->nin;
-	if (maincf_check(&r->pf, &t) == -1)
+	for (i = 0; i < r->nsets; i++) {
+		if (check_set(r, r->set[i]) == -1)
+			rc = -1;	/* logged */
+		t[i].bundle = r->set[i]->bundle;
+		t[i].key = r->set[i]->keypath;
+		t[i].key_in_bundle = r->set[i]->key_in_bundle;
+	}
+	if (maincf_check(&r->pf, t, r->nsets) == -1)
 		rc = stage_failed("checking main.cf");
+	if (check_identities(r) == -1)
+		rc = stage_failed("checking what Postfix serves");
 	return rc;
 }
 
 /* Everything passed: write the bundle if it changed, then secure files. */
 static int
-install(struct run *r)
+install_set(struct run *r, struct set *st)
 {
-	unsigned char	*new = NULL, *old = NULL;
-	size_t		 newlen = 0, oldlen = 0;
+	unsigned char	*old = NULL;
+	size_t		 oldlen = 0;
 	int		 changed, rc = -1;
 
-	if (chain_pem(&r->chain, r->key_in_bundle ? &r->key : NULL, &new,
-	    &newlen) == -1 || write_cleanup(&r->bundlef, r->apply) == -1)
+	if (write_cleanup(&st->bundlef, r->apply) == -1)
 		goto out;
-	if (r->bundlef.fd != -1 && file_read(&r->bundlef, &old, &oldlen) ==
+	if (st->bundlef.fd != -1 && file_read(&st->bundlef, &old, &oldlen) ==
 	    -1)
 		goto out;
-	changed = old == NULL || oldlen != newlen || memcmp(old, new, newlen);
+	changed = old == NULL || oldlen != st->pemlen || memcmp(old, st->pem,
+	    st->pemlen);
 	if (changed && !r->apply)
-		report("would write %s (%zu certificate%s%s)", r->bundle,
-		    r->chain.n, r->chain.n == 1 ? "" : "s",
-		    r->key_in_bundle ? " after the private key" : "");
+		report("would write %s (%zu certificate%s%s)", st->bundle,
+		    st->chain.n, st->chain.n == 1 ? "" : "s",
+		    st->key_in_bundle ? " after the private key" : "");
 	else if (changed) {
-		if (write_atomic(&r->bundlef, new, newlen) == -1)
+		if (write_atomic(&st->bundlef, st->pem, st->pemlen) == -1)
 			goto out;
-		report("wrote %s (%zu certificate%s%s)", r->bundle, r->chain.n,
-		    r->chain.n == 1 ? "" : "s",
-		    r->key_in_bundle ? " after the private key" : "");
-	} else if (file_secure(&r->bundlef, r->apply) == -1)
+		report("wrote %s (%zu certificate%s%s)", st->bundle,
+		    st->chain.n, st->chain.n == 1 ? "" : "s",
+		    st->key_in_bundle ? " after the private key" : "");
+	} else if (file_secure(&st->bundlef, r->apply) == -1)
 		goto out;
-	if (!same_file(r->keyf->path, r->bundle) &&
-	    file_secure(r->keyf, r->apply) == -1)
+	if (!same_file(st->keyf->path, st->bundle) &&
+	    file_secure(st->keyf, r->apply) == -1)
 		goto out;
 	rc = 0;
 out:
-	freezero(new, newlen);
 	freezero(old, oldlen);
 	return rc;
+}
+
+static int
+install(struct run *r)
+{
+	size_t	i;
+	int	rc = 0;
+
+	for (i = 0; i < r->nsets; i++)
+		if (install_set(r, r->set[i]) == -1)
+			rc = -1;	/* logged */
+	if (r->apply && serve_secure(&r->sv) == -1)
+		rc = -1;	/* logged */
+	return rc;
+}
+
+/* Set 1 always; set N when any POSTFIX_TLS_*_N is given. */
+static int
+make_sets(struct run *r)
+{
+	struct setconf	*c;
+	size_t		 i;
+
+	for (i = 0; i < MAX_SETS; i++) {
+		c = &r->s.set[i];
+		if (i > 0 && c->cert == NULL && c->key == NULL &&
+		    c->bundle == NULL && c->nchain == 0)
+			continue;
+		if ((r->set[r->nsets] = calloc(1, sizeof(struct set))) ==
+		    NULL) {
+			problem(EX_OSERR, NULL, "out of memory");
+			return -1;
+		}
+		r->set[r->nsets]->n = i + 1;
+		r->set[r->nsets]->conf = c;
+		file_init(&r->set[r->nsets]->bundlef);
+		r->nsets++;
+	}
+	return 0;
 }
 
 static void
 cleanup(struct run *r)
 {
-	size_t	i;
+	struct set	*st;
+	size_t		 i, j;
 
-	for (i = 0; i < r->nin; i++)
-		file_close(&r->in[i]);
-	file_close(&r->bundlef);
-	pool_free(&r->pool);
-	key_free(&r->key);
+	for (i = 0; i < r->nsets; i++) {
+		st = r->set[i];
+		for (j = 0; j < st->nin; j++)
+			file_close(&st->in[j]);
+		file_close(&st->bundlef);
+		pool_free(&st->pool);
+		key_free(&st->key);
+		freezero(st->pem, st->pemlen);
+		free(st);
+	}
+	identities_free(&r->ids);
+	served_free(&r->sv);
+	verify_done();
 	postconf_free(&r->pf);
 	conf_free(&r->s);
 }
@@ -470,13 +727,13 @@ main(int argc, char *argv[])
 	struct settings	 cli = { .include_root = -1, .warn_days = -1,
 	    .hook = -1 };
 	const char	*conffile = DEFAULT_CONF;
-	int		 conf_required = 0, early;
+	size_t		 i;
+	int		 conf_required = 0;
 
 	memset(&r, 0, sizeof(r));
 	r.confdir = DEFAULT_CONFDIR;
 	r.root = "/";
 	r.s.include_root = r.s.warn_days = r.s.hook = -1;
-	file_init(&r.bundlef);
 	if (parse_args(argc, argv, &r, &cli, &conffile, &conf_required) == -1) {
 		stage_failed("reading the command line");
 		goto out;
@@ -490,27 +747,31 @@ main(int argc, char *argv[])
 	merge(&r.s, &cli);
 	if (r.hook && conf_hook_off(&r.s))
 		goto out;
+	if (make_sets(&r) == -1)
+		goto out;
 	postconf_start(r.confdir, r.s.cache, &r.pf);
-	early = check_inputs_early(&r);
+	check_inputs_early(&r);
 	if (postconf_finish(&r.pf) == -1) {
 		stage_failed("asking postconf");
 		goto out;
 	}
-	if (choose_files(&r) == -1) {
-		stage_failed("choosing the files");
-		goto out;
-	}
+	for (i = 0; i < r.nsets; i++)
+		if (choose_files(&r, r.set[i]) == -1) {
+			stage_failed("choosing the files");
+			goto out;
+		}
 	/* Deploy only when every stage passed and nothing was said against. */
-	if (run_checks(&r, early) == -1 || problems() != 0)
+	if (run_checks(&r) == -1 || problems() != 0)
 		goto out;
 	if (install(&r) == -1) {
 		stage_failed(r.apply ? "installing the bundle" :
 		    "comparing the bundle");
 		goto out;
 	}
-	if (r.apply == 0)
+	for (i = 0; r.apply == 0 && i < r.nsets; i++)
 		report("ok: %s would be served with %zu certificate%s",
-		    r.bundle, r.chain.n, r.chain.n == 1 ? "" : "s");
+		    r.set[i]->bundle, r.set[i]->chain.n, r.set[i]->chain.n ==
+		    1 ? "" : "s");
 	if (problems() == 0)
 		postconf_keep(&r.pf);
 out:

@@ -1,7 +1,7 @@
 /*
- * main.cf against what this run checked: TLS must be on, Postfix must
- * serve the bundle we wrote with the key we checked, and every TLS file
- * it names must be there.  The values are Postfix's own (postconf -x),
+ * main.cf against what this run checked: TLS must be on, and Postfix must
+ * serve each bundle we write with the key we checked.  (The other files
+ * it names are read and judged with the identity they serve: serve.c.)  The values are Postfix's own (postconf -x),
  * so legacy parameters and $name references are already resolved.
  */
 #include <stdio.h>
@@ -138,81 +138,6 @@ maincf_file_names(const struct postfix *pf)
 	return a.found ? -1 : 0;	/* logged */
 }
 
-struct exists_arg {
-	const struct postfix	*pf;
-	const struct target	*t;
-	const char		*param;
-	int			*rc;	/* set to -1 on a problem */
-};
-
-/* An input of this run: its own problem, if any, was said already. */
-static int
-is_input(const struct target *t, const char *file)
-{
-	size_t	i;
-
-	for (i = 0; i < t->ninputs; i++)
-		if (same_file(file, t->inputs[i]))
-			return 1;
-	return 0;
-}
-
-/*
- * Every file main.cf names is reached as smtpd will reach it: through the
- * safe walk, so that a name leading through a directory another user owns
- * is refused even when it ends at a file this run checked (same_file
- * compares what the names lead to today, not who can change that).
- */
-static int
-check_exists(const char *file, const void *argp)
-{
-	const struct exists_arg	*a = argp;
-	struct file		 f;
-	int			 absent;
-
-	if (*file == '\0')
-		return 0;
-	file_init(&f);
-	if (file_open(&f, file, 1) == -1) {
-		file_close(&f);
-		*a->rc = -1;	/* logged */
-		return 0;
-	}
-	absent = f.fd == -1;
-	file_close(&f);
-	if ((a->t->bundle_will_exist && same_file(file, a->t->bundle)) ||
-	    is_input(a->t, file))
-		return 0;
-	if (absent) {
-		problem(EX_CONFIG, file, "named by %s in %s/main.cf, but it "
-		    "does not exist or cannot be read (create it, or correct "
-		    "the setting)", a->param, a->pf->dir);
-		*a->rc = -1;
-	}
-	return 0;
-}
-
-static int
-check_files_exist(const struct postfix *pf, const struct target *t)
-{
-	static const enum pf_param files[] = {
-		PF_CERT, PF_KEY, PF_ECCERT, PF_ECKEY, PF_DCERT, PF_DKEY
-	};
-	struct exists_arg	a = { pf, t, NULL, NULL };
-	size_t			i;
-	int			rc = 0;
-
-	a.rc = &rc;
-
-	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		a.param = pf_names[files[i]];
-		check_exists(pf->v[files[i]], &a);
-	}
-	a.param = pf_names[PF_CHAIN_FILES];
-	each_chain_file(pf, check_exists, &a);
-	return rc;
-}
-
 /* Does Postfix serve our bundle with our key? */
 static int
 check_serves_bundle(const struct postfix *pf, const struct target *t,
@@ -248,10 +173,11 @@ check_serves_bundle(const struct postfix *pf, const struct target *t,
 }
 
 int
-maincf_check(const struct postfix *pf, const struct target *t)
+maincf_check(const struct postfix *pf, const struct target *t, size_t n)
 {
 	char		 maincf[PATH_MAX];
 	const char	*level = server_level(pf);
+	size_t		 i;
 	int		 rc = 0;
 
 	snprintf(maincf, sizeof(maincf), "%s/main.cf", pf->dir);
@@ -266,10 +192,9 @@ maincf_check(const struct postfix *pf, const struct target *t)
 		    "would not offer STARTTLS (fix: postconf -c %s -e "
 		    "smtpd_tls_security_level=may)", pf->dir);
 	}
-	if (check_serves_bundle(pf, t, maincf) == -1)
-		rc = -1;	/* logged */
-	if (check_files_exist(pf, t) == -1)
-		rc = -1;	/* logged */
+	for (i = 0; i < n; i++)
+		if (check_serves_bundle(pf, &t[i], maincf) == -1)
+			rc = -1;	/* logged */
 
 	if (level != NULL && !strcasecmp(level, "may") &&
 	    is_yes(pf->v[PF_SASL]) && !is_yes(pf->v[PF_AUTH_ONLY]))

@@ -41,6 +41,34 @@ is_key_block(const char *name)
 	return len >= 11 && !strcmp(name + len - 11, "PRIVATE KEY");
 }
 
+/*
+ * Where the next private key block begins, at or after FROM (LEN when
+ * none does): the cut between key-and-chain groups of a file read as
+ * smtpd_tls_chain_files are read, where every key starts a new group.
+ */
+size_t
+pem_next_key(const unsigned char *buf, size_t len, size_t from)
+{
+	const unsigned char	*p = buf + from, *end = buf + len, *hit, *eol;
+	char			 label[80];
+	size_t			 n, mark = strlen(BEGIN_MARK);
+
+	while (p < end && (hit = memmem(p, end - p, BEGIN_MARK, mark))) {
+		p = hit + mark;
+		if (hit != buf && hit[-1] != '\n')
+			continue;	/* not at a line's start */
+		if ((eol = memmem(p, end - p, "-----", 5)) == NULL)
+			break;
+		if ((n = eol - p) < sizeof(label)) {
+			memcpy(label, p, n);
+			label[n] = '\0';
+			if (is_key_block(label))
+				return hit - buf;
+		}
+	}
+	return len;
+}
+
 static int
 pool_add(struct pool *pool, X509 *x, const char *path)
 {

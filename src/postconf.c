@@ -36,15 +36,19 @@ const char *const pf_names[PF_NPARAMS] = {
 	[PF_AUTH_ONLY] = "smtpd_tls_auth_only",
 	[PF_SASL] = "smtpd_sasl_auth_enable",
 	[PF_MYHOSTNAME] = "myhostname",
+	[PF_SNI_MAPS] = "tls_server_sni_maps",
 };
 
 /*
  * posix_spawn: no copy of our address space, and a failed exec comes
  * back as its errno.  Both outputs go to memory files, so postconf never
- * waits for us while we do our own work.
+ * waits for us while we do our own work.  The three questions run side
+ * by side: main.cf's values (-xh), master.cf's services (-F, for which
+ * run smtpd) and their -o overrides (-Px, $name expanded as Postfix
+ * does).
  */
 static int
-spawn(struct postfix *pf)
+spawn(struct postfix *pf, enum pf_ask ask)
 {
 	const char			*argv[5 + PF_NPARAMS];
 	posix_spawn_file_actions_t	 fa;
@@ -54,21 +58,27 @@ spawn(struct postfix *pf)
 	argv[n++] = POSTCONF_PATH;
 	argv[n++] = "-c";
 	argv[n++] = pf->dir;
-	argv[n++] = "-xh";
-	for (i = 0; i < PF_NPARAMS; i++)
-		argv[n++] = pf_names[i];
+	if (ask == ASK_VALUES) {
+		argv[n++] = "-xh";
+		for (i = 0; i < PF_NPARAMS; i++)
+			argv[n++] = pf_names[i];
+	} else if (ask == ASK_SERVICES) {
+		argv[n++] = "-F";
+		argv[n++] = "*/*/command";
+	} else
+		argv[n++] = "-Px";
 	argv[n] = NULL;
 
 	if ((rc = posix_spawn_file_actions_init(&fa)) != 0)
 		return rc;
-	if ((rc = posix_spawn_file_actions_adddup2(&fa, pf->outfd,
+	if ((rc = posix_spawn_file_actions_adddup2(&fa, pf->outfd[ask],
 	    STDOUT_FILENO)) == 0 && (rc = posix_spawn_file_actions_adddup2(&fa,
-	    pf->errfd, STDERR_FILENO)) == 0)
+	    pf->errfd[ask], STDERR_FILENO)) == 0)
 		rc = posix_spawn(&pid, POSTCONF_PATH, &fa, NULL,
 		    (char *const *)argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	if (rc == 0)
-		pf->pid = pid;	/* unspecified after a failure */
+		pf->pid[ask] = pid;	/* unspecified after a failure */
 	return rc;
 }
 
@@ -136,6 +146,83 @@ postconf_parse(char *text, struct postfix *pf)
 }
 
 /*
+ * The cache's copy of all three answers: each as its byte count on a
+ * line of its own, then its bytes.
+ */
+char *
+postconf_cache_text(const struct postfix *pf, size_t *len)
+{
+	char	*text = NULL, *values = NULL;
+	size_t	 vlen = 0;
+	FILE	*f;
+	int	 i;
+
+	if ((f = open_memstream(&values, &vlen)) == NULL)
+		return NULL;
+	for (i = 0; i < PF_NPARAMS; i++)
+		fprintf(f, "%s\n", pf->v[i]);
+	if (fclose(f) != 0 || (f = open_memstream(&text, len)) == NULL) {
+		free(values);
+		return NULL;
+	}
+	fprintf(f, "%zu\n%s%zu\n%s%zu\n%s", vlen, values,
+	    strlen(pf->services), pf->services, strlen(pf->overrides),
+	    pf->overrides);
+	free(values);
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* One section of the cache's copy: *out is a copy, *p moves past it. */
+static int
+cache_section(char **p, char **out)
+{
+	const char	*errstr;
+	char		*nl;
+	long long	 n;
+
+	if ((nl = strchr(*p, '\n')) == NULL)
+		return -1;
+	*nl = '\0';
+	n = strtonum(*p, 0, MAX_OUTPUT, &errstr);
+	if (errstr != NULL || strlen(nl + 1) < (size_t)n)
+		return -1;
+	if ((*out = strndup(nl + 1, n)) == NULL)
+		return -1;
+	*p = nl + 1 + n;
+	return 0;
+}
+
+int
+postconf_parse_cache(char *text, struct postfix *pf)
+{
+	char	*values = NULL;
+	int	 rc = -1;
+
+	if (cache_section(&text, &values) == 0 &&
+	    postconf_parse(values, pf) == 0 &&
+	    cache_section(&text, &pf->services) == 0 &&
+	    cache_section(&text, &pf->overrides) == 0 && *text == '\0')
+		rc = 0;
+	free(values);
+	return rc;
+}
+
+static int
+master_exists(const char *confdir)
+{
+	char	path[PATH_MAX];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/master.cf", confdir) >=
+	    sizeof(path))
+		return 1;	/* let postconf say what is wrong */
+	return access(path, F_OK) == 0 || errno != ENOENT;
+}
+
+/*
  * Start postconf now and collect its answer later, so that it runs while
  * we read the input files (it costs more than all our own work).
  * Nothing is said here: problems wait for postconf_finish, in order.
@@ -143,10 +230,14 @@ postconf_parse(char *text, struct postfix *pf)
 void
 postconf_start(const char *confdir, const char *cache, struct postfix *pf)
 {
+	int	i;
+
 	memset(pf, 0, sizeof(*pf));
 	pf->dir = confdir;
-	pf->pid = -1;
-	pf->outfd = pf->errfd = -1;
+	for (i = 0; i < ASK_N; i++) {
+		pf->pid[i] = -1;
+		pf->outfd[i] = pf->errfd[i] = -1;
+	}
 	pf->cache = cache;
 	if (cache != NULL && geteuid() != 0) {
 		debug("postconf cache %s: used only when run as root", cache);
@@ -161,39 +252,67 @@ postconf_start(const char *confdir, const char *cache, struct postfix *pf)
 		pf->cached = 1;
 		return;
 	}
-	if ((pf->outfd = memfd_create("postconf-stdout", MFD_CLOEXEC)) == -1 ||
-	    (pf->errfd = memfd_create("postconf-stderr", MFD_CLOEXEC)) == -1)
-		pf->spawn_errno = errno;
-	else
-		pf->spawn_errno = spawn(pf);
+	/* No master.cf, no services: postconf -F and -P would only fail. */
+	pf->no_master = faccessat(AT_FDCWD, confdir, F_OK, 0) == 0 &&
+	    !master_exists(confdir);
+	for (i = 0; i < ASK_N && pf->spawn_errno == 0; i++) {
+		if (i != ASK_VALUES && pf->no_master)
+			continue;
+		if ((pf->outfd[i] = memfd_create("postconf-stdout",
+		    MFD_CLOEXEC)) == -1 || (pf->errfd[i] =
+		    memfd_create("postconf-stderr", MFD_CLOEXEC)) == -1) {
+			pf->spawn_errno = errno;
+			pf->no_memfd = 1;
+		}
+		else
+			pf->spawn_errno = spawn(pf, i);
+	}
 }
 
 /* Wait for postconf; its status, or -1 when it could not be waited for. */
 static int
-reap(struct postfix *pf)
+reap(pid_t *pid)
 {
 	int	status;
 
-	if (pf->pid == -1)
+	if (*pid == -1)
 		return -1;
-	while (waitpid(pf->pid, &status, 0) == -1)
+	while (waitpid(*pid, &status, 0) == -1)
 		if (errno != EINTR) {
-			pf->pid = -1;
+			*pid = -1;
 			return -1;
 		}
-	pf->pid = -1;
+	*pid = -1;
 	return status;
+}
+
+/* One question's answer, whole, in *text; -1 when reported. */
+static int
+answer(struct postfix *pf, enum pf_ask ask, char **text)
+{
+	int	status = reap(&pf->pid[ask]);
+
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		postconf_failed(pf->errfd[ask], pf->dir, "postconf failed");
+		return -1;
+	}
+	if (read_all(pf->outfd[ask], text) == -1) {
+		problem(EX_IOERR, NULL, "reading postconf's output: %s",
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 int
 postconf_finish(struct postfix *pf)
 {
 	char	*text = NULL, key[65];
-	int	 status, rc = -1;
+	int	 rc = -1;
 
 	if (pf->cached)
 		return maincf_file_names(pf);
-	if (pf->errfd == -1) {
+	if (pf->no_memfd) {
 		problem(EX_OSERR, NULL, "cannot create a memory file for "
 		    "postconf's output: %s", strerror(pf->spawn_errno));
 		goto out;
@@ -204,21 +323,21 @@ postconf_finish(struct postfix *pf)
 		    "installed)", POSTCONF_PATH, strerror(pf->spawn_errno));
 		goto out;
 	}
-	status = reap(pf);
-	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		postconf_failed(pf->errfd, pf->dir, "postconf failed");
+	if (answer(pf, ASK_VALUES, &text) == -1)
 		goto out;
-	}
-	if (read_all(pf->outfd, &text) == -1) {
-		problem(EX_IOERR, NULL, "reading postconf's output: %s",
-		    strerror(errno));
-		goto out;
-	}
 	if (postconf_parse(text, pf) == -1) {
-		postconf_failed(pf->errfd, pf->dir, "postconf printed fewer "
-		    "values than asked (Postfix older than 3.4?)");
+		postconf_failed(pf->errfd[ASK_VALUES], pf->dir, "postconf "
+		    "printed fewer values than asked (Postfix older than 3.4?)");
 		goto out;
 	}
+	if (pf->no_master && ((pf->services = strdup("")) == NULL ||
+	    (pf->overrides = strdup("")) == NULL)) {
+		problem(EX_OSERR, NULL, "out of memory");
+		goto out;
+	}
+	if (!pf->no_master && (answer(pf, ASK_SERVICES, &pf->services) == -1 ||
+	    answer(pf, ASK_OVERRIDES, &pf->overrides) == -1))
+		goto out;
 	rc = maincf_file_names(pf);
 	/* Kept only if nothing changed while postconf was reading. */
 	pf->keep = pf->key[0] != '\0' && cache_key(pf->dir, key) == 0 &&
@@ -242,14 +361,18 @@ postconf_keep(const struct postfix *pf)
 void
 postconf_free(struct postfix *pf)
 {
+	int	i;
+
 	if (pf->dir == NULL)	/* never started */
 		return;
-	reap(pf);	/* when we stopped before asking for its answer */
-	if (pf->outfd != -1)
-		close(pf->outfd);
-	if (pf->errfd != -1)
-		close(pf->errfd);
-	pf->outfd = pf->errfd = -1;
+	for (i = 0; i < ASK_N; i++) {
+		reap(&pf->pid[i]);	/* when we stopped before asking */
+		if (pf->outfd[i] != -1)
+			close(pf->outfd[i]);
+		if (pf->errfd[i] != -1)
+			close(pf->errfd[i]);
+		pf->outfd[i] = pf->errfd[i] = -1;
+	}
 	postconf_free_values(pf);
 }
 
@@ -262,4 +385,7 @@ postconf_free_values(struct postfix *pf)
 		free(pf->v[i]);
 		pf->v[i] = NULL;
 	}
+	free(pf->services);
+	free(pf->overrides);
+	pf->services = pf->overrides = NULL;
 }

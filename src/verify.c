@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
@@ -441,28 +442,83 @@ check_strength(const struct chain *c, const char *leafsrc)
 	return rc;
 }
 
+/*
+ * The trust store, set up once per run and shared by every identity
+ * checked (ten thousand SNI domains need one store, not ten thousand):
+ * its anchors are looked up lazily, and a refused anchor is said once.
+ */
+static struct {
+	X509_STORE		*store;
+	X509_LOOKUP_METHOD	*meth;
+	struct anchors		 a;
+	int			 tried, ok;
+} trust;
+
+static X509_STORE *
+trust_store(const char *cafile, const char *capath, const char *leafsrc)
+{
+	if (!trust.tried) {
+		trust.tried = 1;
+		if ((trust.store = X509_STORE_new()) == NULL)
+			crypto_problem(EX_SOFTWARE, leafsrc, "cannot set up "
+			    "verification");
+		else
+			trust.ok = load_anchors(trust.store, &trust.meth,
+			    &trust.a, cafile, capath) == 0;
+	}
+	return trust.ok ? trust.store : NULL;
+}
+
+/* Does the leaf cover HOST ("." first: any name under it)? */
+static int
+names_host(X509 *x, const char *host)
+{
+	GENERAL_NAMES	*names;
+	const char	*dns;
+	size_t		 hlen = strlen(host), len;
+	int		 i, hit = 0;
+
+	if (*host != '.')
+		return X509_check_host(x, host, 0, 0, NULL) == 1;
+	names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	for (i = 0; !hit && i < sk_GENERAL_NAME_num(names); i++) {
+		GENERAL_NAME	*g = sk_GENERAL_NAME_value(names, i);
+
+		if (g->type != GEN_DNS)
+			continue;
+		dns = (const char *)ASN1_STRING_get0_data(g->d.dNSName);
+		len = ASN1_STRING_length(g->d.dNSName);
+		hit = len > hlen && !strncasecmp(dns + len - hlen, host, hlen);
+	}
+	GENERAL_NAMES_free(names);
+	return hit;
+}
+
+void
+verify_done(void)
+{
+	X509_STORE_free(trust.store);
+	X509_LOOKUP_meth_free(trust.meth);
+	memset(&trust, 0, sizeof(trust));
+}
+
 int
 verify_chain(const struct chain *c, const char *cafile, const char *capath,
     const char *leafsrc)
 {
-	X509_STORE		*store;
-	X509_LOOKUP_METHOD	*meth = NULL;
-	struct anchors		 a = { NULL, NULL, 0 };
-	char			 subject[256];
-	int			 rc = -1, weak;
+	X509_STORE	*store;
+	char		 subject[256];
+	int		 rc = -1, weak;
 
 	/* First what is weak in the bundle: named with its fix, once. */
 	weak = check_strength(c, leafsrc) == -1;
-	if ((store = X509_STORE_new()) == NULL)
-		crypto_problem(EX_SOFTWARE, leafsrc, "cannot set up "
-		    "verification");
-	else if (load_anchors(store, &meth, &a, cafile, capath) == 0) {
-		rc = run_verify(store, c, leafsrc, &a, weak);
-		if (a.failed)	/* an anchor was refused: logged */
+	if ((store = trust_store(cafile, capath, leafsrc)) != NULL) {
+		rc = run_verify(store, c, leafsrc, &trust.a, weak);
+		if (trust.a.failed)	/* an anchor was refused: logged */
 			rc = -1;
-	}
-	X509_STORE_free(store);
-	X509_LOOKUP_meth_free(meth);
+	} else if (problems() == 0)	/* never silently */
+		problem(EX_SOFTWARE, leafsrc, "no trust anchors to verify "
+		    "against");
 	if (X509_check_ca(c->x509[0]) != 0) {
 		subject_of(c->x509[0], subject, sizeof(subject));
 		problem(EX_DATAERR, leafsrc, "the first certificate, %s, is a "
@@ -534,9 +590,15 @@ verify_key(const struct chain *c, const struct key *key, const char *keypath,
 	return 0;
 }
 
+/*
+ * Warnings about a chain that works today: it expires soon, or does not
+ * name HOST, the name peers ask for (myhostname, or an SNI domain; a
+ * ".example.org" SNI key stands for every name under example.org, so
+ * then any DNS name under it will do).
+ */
 void
-verify_warn(const struct chain *c, const char *leafsrc,
-    const char *myhostname, int warn_days)
+verify_warn(const struct chain *c, const char *leafsrc, const char *host,
+    const char *host_what, int warn_days)
 {
 	char	 subject[256], date[64];
 	int	 days, secs;
@@ -549,12 +611,11 @@ verify_warn(const struct chain *c, const char *leafsrc,
 		    "(renew it soon; POSTFIX_TLS_WARN_DAYS=%d)", days,
 		    days == 1 ? "" : "s", date, warn_days);
 	}
-	if (myhostname != NULL && *myhostname != '\0' &&
-	    X509_check_host(c->x509[0], myhostname, 0, 0, NULL) != 1)
-		warning(leafsrc, "myhostname %s is not among the "
-		    "certificate's names; peers that check the name will "
-		    "refuse it (add it to the certificate, or set "
-		    "myhostname)", myhostname);
+	if (host != NULL && *host != '\0' && !names_host(c->x509[0], host))
+		warning(leafsrc, "%s %s is not among the certificate's names; "
+		    "peers that check the name will refuse it (add it to the "
+		    "certificate%s)", host_what, host, strcmp(host_what,
+		    "myhostname") ? "" : ", or set myhostname");
 	if (c->root != NULL) {
 		subject_of(c->root, subject, sizeof(subject));
 		warning(c->root_src, "the root CA %s was given and left out "

@@ -46,7 +46,7 @@ setup() {
 	echo "amd64 pam" >"$DB/.postfix-3.9.0/USE"
 	run deploy_inputs check
 	assert_success
-	assert_output "ok: $BUNDLE would be served with 3 certificates"
+	assert_line "ok: $BUNDLE would be served with 3 certificates"
 	# Alone, they are no installed Postfix.
 	rm -r "$DB/postfix-3.8.4"
 	refuses 69 "Postfix is not installed" deploy_inputs deploy

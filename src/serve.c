@@ -1,0 +1,437 @@
+/*
+ * What Postfix will serve for one identity (main.cf's, a master.cf
+ * service's, an SNI domain's), read as smtpd reads it (tls_certkey.c)
+ * and checked as thoroughly as the bundle this helper writes: every key
+ * with its chain, in the order Postfix takes them.
+ *
+ * smtpd_tls_chain_files and SNI entries are one stream over their files:
+ * each private key starts a group, the certificate after it is its leaf,
+ * the ones after that its chain, and one key per algorithm.  The legacy
+ * pairs (cert_file and key_file, ...) hold a chain, leaf first, and a
+ * key.  A file this run is about to write is read as it will be, from
+ * the new bundle, so what is judged is what smtpd will load.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+#include "extern.h"
+
+#define SEPARATORS	" \t,"
+#define MAX_GROUPS	8	/* keys per identity: one per algorithm */
+
+/* One key-and-chain group being read, whose bytes may span files. */
+struct group {
+	char		 keysrc[PATH_MAX];	/* the file of its key */
+	unsigned char	*buf;
+	size_t		 len, cap;
+};
+
+/* The key algorithms already loaded for this identity (Postfix's slots). */
+struct slots {
+	int	id[MAX_GROUPS];
+	size_t	n;
+};
+
+static const char *
+slot_name(int id)
+{
+	switch (id) {
+	case EVP_PKEY_RSA:
+	case EVP_PKEY_RSA_PSS:
+		return "RSA";
+	case EVP_PKEY_EC:
+		return "ECDSA";
+	case EVP_PKEY_DSA:
+		return "DSA";
+	default:
+		return OBJ_nid2sn(id);
+	}
+}
+
+/* A second key of one algorithm: Postfix then refuses the whole list. */
+static int
+take_slot(struct slots *sl, const struct key *key, const char *param)
+{
+	const char	*name;
+	size_t		 i;
+	int		 id;
+
+	if (key->pkey == NULL)
+		return 0;
+	id = EVP_PKEY_get_base_id(key->pkey);
+	name = slot_name(id);
+	for (i = 0; i < sl->n; i++)
+		if (!strcmp(slot_name(sl->id[i]), name)) {
+			problem(EX_DATAERR, key->src, "a second %s key in %s: "
+			    "Postfix takes one key per algorithm and refuses "
+			    "the whole list, so TLS would be off (keep one %s "
+			    "key with its chain)", name, param, name);
+			return -1;
+		}
+	if (sl->n < MAX_GROUPS)
+		sl->id[sl->n++] = id;
+	return 0;
+}
+
+void
+serve_list(const struct served *sv, const char *who, const struct chain *c,
+    const char *src)
+{
+	EVP_PKEY	*pk = X509_get0_pubkey(c->x509[0]);
+	char		 subject[256];
+	struct tm	 tm;
+
+	if (!sv->list && !verbose())
+		return;
+	X509_NAME_oneline(X509_get_subject_name(c->x509[0]), subject,
+	    sizeof(subject));
+	memset(&tm, 0, sizeof(tm));
+	ASN1_TIME_to_tm(X509_get0_notAfter(c->x509[0]), &tm);
+	report("identity %s: %s: %s, %s-%d key, %zu certificate%s, expires "
+	    "%04d-%02d-%02d", who, src, subject, pk ?
+	    slot_name(EVP_PKEY_get_base_id(pk)) : "no", pk ?
+	    EVP_PKEY_get_bits(pk) : 0, c->n, c->n == 1 ? "" : "s",
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+}
+
+/* The pool's certificates in the order they came: leaf, then its chain. */
+static int
+chain_as_given(const struct pool *pool, const char *src, struct chain *c)
+{
+	size_t	i;
+
+	memset(c, 0, sizeof(*c));
+	if (pool->n > MAX_CHAIN_LEN) {
+		problem(EX_DATAERR, src, "%zu certificates follow the key, more "
+		    "than the %d a chain may have here (serve the leaf and "
+		    "its intermediates only)", pool->n, MAX_CHAIN_LEN);
+		return -1;
+	}
+	for (i = 0; i < pool->n; i++)
+		c->x509[i] = pool->certs[i].x509;
+	c->n = pool->n;
+	return 0;
+}
+
+/* Key, chain, trust, strength; then the warnings of a working chain. */
+static int
+check_group(const struct identity *id, const struct served *sv,
+    const struct pool *pool, const struct key *key, const char *leafsrc)
+{
+	struct chain	c;
+	int		rc = 0;
+
+	if (pool->n == 0) {
+		problem(EX_DATAERR, key->src, "the private key is not followed "
+		    "by its certificate; Postfix cannot use it (put the "
+		    "certificate chain after the key, leaf first)");
+		return -1;
+	}
+	if (chain_as_given(pool, leafsrc, &c) == -1)
+		return -1;
+	if (verify_key(&c, key, key->src, leafsrc) == -1)
+		rc = -1;	/* logged */
+	if (verify_chain(&c, sv->cafile, sv->capath, leafsrc) == -1)
+		rc = -1;	/* logged */
+	if (rc == 0)
+		verify_warn(&c, leafsrc, id->host, id->host_what,
+		    sv->warn_days);
+	serve_list(sv, id->name, &c, leafsrc);
+	return rc;
+}
+
+/*
+ * A file holding a key, not yet root:root 0600: check says what deploy
+ * would change; deploy notes it, to change it once every check passed.
+ */
+static int
+keep_secure(struct served *sv, struct file *f)
+{
+	char	**v;
+
+	if (!sv->apply)
+		return file_secure(f, 0);
+	if (f->st.st_uid == 0 && f->st.st_gid == 0 &&
+	    (f->st.st_mode & 07777) == 0600)
+		return 0;
+	if ((v = reallocarray(sv->secure, sv->nsecure + 1, sizeof(*v))) ==
+	    NULL || (v[sv->nsecure] = strdup(f->path)) == NULL) {
+		if (v != NULL)
+			sv->secure = v;
+		problem(EX_OSERR, NULL, "out of memory");
+		return -1;
+	}
+	sv->secure = v;
+	sv->nsecure++;
+	return 0;
+}
+
+/* Deploy, every check passed: the key files noted become root's alone. */
+int
+serve_secure(struct served *sv)
+{
+	struct file	f;
+	size_t		i;
+	int		rc = 0;
+
+	for (i = 0; i < sv->nsecure; i++) {
+		file_init(&f);
+		if (file_open(&f, sv->secure[i], 0) == -1 ||
+		    file_secure(&f, 1) == -1)
+			rc = -1;	/* logged */
+		file_close(&f);
+	}
+	return rc;
+}
+
+void
+served_free(struct served *sv)
+{
+	while (sv->nsecure > 0)
+		free(sv->secure[--sv->nsecure]);
+	free(sv->secure);
+	sv->secure = NULL;
+}
+
+/*
+ * The bytes smtpd will read from PATH: the new bundle when this run
+ * writes it, else the file, reached through the safe walk.  A file that
+ * holds a key must be root's alone: check says what deploy would change,
+ * deploy changes it once every check passed (serve_secure).  1 when it
+ * is a bundle whose own checks failed (said already), -1 on a problem.
+ */
+static int
+fetch(const struct identity *id, struct served *sv, const char *path,
+    const char *param, unsigned char **buf, size_t *len, int *owned)
+{
+	struct file	f;
+	size_t		i;
+	int		rc = -1;
+
+	*owned = 0;
+	for (i = 0; i < sv->n; i++)
+		if (same_file(path, sv->bundle[i])) {
+			if (sv->pem[i] == NULL)
+				return 1;
+			*buf = (unsigned char *)sv->pem[i];
+			*len = sv->len[i];
+			return 0;
+		}
+	file_init(&f);
+	if (file_open(&f, path, 1) == -1)
+		goto out;	/* logged */
+	if (f.fd == -1) {
+		problem(EX_CONFIG, path, "named by %s in %s, but it does not "
+		    "exist or cannot be read (create it, or correct the "
+		    "setting)", param, id->where);
+		goto out;
+	}
+	if (file_read(&f, buf, len) == -1)
+		goto out;	/* logged */
+	*owned = 1;
+	rc = 0;
+	if (pem_next_key(*buf, *len, 0) < *len)
+		rc = keep_secure(sv, &f);
+out:
+	file_close(&f);
+	return rc;
+}
+
+static void
+release(unsigned char *buf, size_t len, int owned)
+{
+	if (owned)
+		freezero(buf, len);
+}
+
+static int
+group_add(struct group *g, const unsigned char *p, size_t n)
+{
+	unsigned char	*b;
+	size_t		 cap;
+
+	if (g->len + n + 1 > g->cap) {
+		cap = (g->len + n + 1) * 2;
+		if ((b = malloc(cap)) == NULL) {
+			problem(EX_OSERR, NULL, "out of memory");
+			return -1;
+		}
+		if (g->buf != NULL)
+			memcpy(b, g->buf, g->len);
+		freezero(g->buf, g->cap);
+		g->buf = b;
+		g->cap = cap;
+	}
+	memcpy(g->buf + g->len, p, n);
+	g->len += n;
+	g->buf[g->len++] = '\n';	/* a file's last line may lack one */
+	return 0;
+}
+
+/* The group read so far, checked; emptied for the next one. */
+static int
+group_finish(const struct identity *id, const struct served *sv,
+    struct group *g, struct slots *sl, const char *param)
+{
+	struct pool	pool = { NULL, 0, 0 };
+	struct key	key;
+	int		rc = -1;
+
+	memset(&key, 0, sizeof(key));
+	if (g->len == 0)
+		return 0;
+	if (pem_load(g->keysrc, g->buf, g->len, &pool, &key, 1) == 0 &&
+	    take_slot(sl, &key, param) == 0 &&
+	    check_group(id, sv, &pool, &key, pool.n ? pool.certs[0].src :
+	    g->keysrc) == 0)
+		rc = 0;
+	pool_free(&pool);
+	key_free(&key);
+	explicit_bzero(g->buf, g->len);
+	g->len = 0;
+	return rc;
+}
+
+/* One file of the stream: cut at each key, the part before it continues
+ * the group before. */
+static int
+stream_file(const struct identity *id, const struct served *sv,
+    struct group *g, struct slots *sl, const char *path,
+    const unsigned char *buf, size_t len, const char *param, int *keys)
+{
+	size_t	at = pem_next_key(buf, len, 0), next;
+	int	rc = 0;
+
+	if (at > 0 && g->keysrc[0] != '\0' && group_add(g, buf, at) == -1)
+		return -1;
+	if (at > 0 && g->keysrc[0] == '\0' && memmem(buf, at, "-----BEGIN ",
+	    11) != NULL) {
+		problem(EX_DATAERR, path, "a certificate comes before any "
+		    "private key; in %s each key must come first, followed by "
+		    "its certificate chain, and Postfix refuses the whole list "
+		    "(put the key first: cat KEY CHAIN > %s)", param, path);
+		rc = -1;
+	}
+	for (; at < len; at = next) {
+		if (group_finish(id, sv, g, sl, param) == -1)
+			rc = -1;	/* logged */
+		next = pem_next_key(buf, len, at + 1);
+		strlcpy(g->keysrc, path, sizeof(g->keysrc));
+		if (group_add(g, buf + at, next - at) == -1)
+			return -1;
+		(*keys)++;
+	}
+	return rc;
+}
+
+static int
+check_stream(const struct identity *id, struct served *sv)
+{
+	struct group	 g;
+	struct slots	 sl = { { 0 }, 0 };
+	unsigned char	*buf = NULL;
+	size_t		 len = 0;
+	char		*copy, *p, *word;
+	int		 rc = 0, owned, keys = 0, skipped = 0, r;
+
+	memset(&g, 0, sizeof(g));
+	if ((p = copy = strdup(id->chain_files)) == NULL) {
+		problem(EX_OSERR, NULL, "out of memory");
+		return -1;
+	}
+	while ((word = strsep(&p, SEPARATORS)) != NULL) {
+		if (*word == '\0')
+			continue;
+		if ((r = fetch(id, sv, word, id->chain_param, &buf, &len,
+		    &owned)) != 0) {
+			rc = r == -1 ? -1 : rc;
+			skipped = 1;
+			continue;
+		}
+		if (stream_file(id, sv, &g, &sl, word, buf, len,
+		    id->chain_param, &keys) == -1)
+			rc = -1;	/* logged */
+		release(buf, len, owned);
+	}
+	if (group_finish(id, sv, &g, &sl, id->chain_param) == -1)
+		rc = -1;	/* logged */
+	if (keys == 0 && rc == 0 && !skipped) {
+		problem(EX_DATAERR, id->where, "%s holds no private key, so "
+		    "Postfix would serve no certificate (each file must hold a "
+		    "key followed by its certificate chain)", id->chain_param);
+		rc = -1;
+	}
+	freezero(g.buf, g.cap);
+	free(copy);
+	return rc;
+}
+
+/* A legacy pair: the chain file (leaf first) and its key file. */
+static int
+check_pair(const struct identity *id, struct served *sv, int k)
+{
+	static const char *const params[][2] = {
+		{ "smtpd_tls_cert_file", "smtpd_tls_key_file" },
+		{ "smtpd_tls_eccert_file", "smtpd_tls_eckey_file" },
+		{ "smtpd_tls_dcert_file", "smtpd_tls_dkey_file" },
+	};
+	const char	*cert = id->cert[k], *keyf = id->key[k];
+	struct pool	 pool = { NULL, 0, 0 }, kpool = { NULL, 0, 0 };
+	struct key	 key;
+	unsigned char	*buf = NULL, *kbuf = NULL;
+	size_t		 len = 0, klen = 0;
+	int		 owned = 0, kowned = 0, one, r, rc = -1;
+
+	memset(&key, 0, sizeof(key));
+	if (*keyf == '\0')
+		keyf = cert;	/* Postfix's default: $smtpd_tls_cert_file */
+	one = same_file(cert, keyf);
+	/* Both files are fetched: two missing files are two lines. */
+	rc = fetch(id, sv, cert, params[k][0], &buf, &len, &owned);
+	if (!one && (r = fetch(id, sv, keyf, params[k][1], &kbuf, &klen,
+	    &kowned)) != 0 && rc != -1)
+		rc = r;
+	if (rc != 0)
+		goto out;	/* logged, or a refused bundle's */
+	rc = -1;
+	if (pem_load(cert, buf, len, &pool, &key, one) == -1)
+		goto out;	/* logged */
+	if (!one && pem_load(keyf, kbuf, klen, &kpool, &key, 1) == -1)
+		goto out;	/* logged */
+	if (key.count == 0) {
+		problem(EX_DATAERR, keyf, "no private key found for %s %s "
+		    "(expected a PEM \"PRIVATE KEY\" block)", params[k][0],
+		    cert);
+		goto out;
+	}
+	rc = check_group(id, sv, &pool, &key, cert);
+out:
+	release(buf, len, owned);
+	release(kbuf, klen, kowned);
+	pool_free(&pool);
+	pool_free(&kpool);
+	key_free(&key);
+	return rc == 1 ? 0 : rc;
+}
+
+int
+serve_check(const struct identity *id, struct served *sv)
+{
+	int	k, rc = 0;
+
+	log_context(id->name);
+	if (id->chain_files != NULL && *id->chain_files != '\0')
+		rc = check_stream(id, sv);
+	else
+		for (k = 0; k < 3; k++)
+			if (id->cert[k] != NULL && *id->cert[k] != '\0' &&
+			    check_pair(id, sv, k) == -1)
+				rc = -1;	/* logged */
+	log_context(NULL);
+	return rc;
+}
