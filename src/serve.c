@@ -53,17 +53,23 @@ slot_name(int id)
 	}
 }
 
-/* A second key of one algorithm: Postfix then refuses the whole list. */
+/*
+ * A second chain of one algorithm (OpenSSL's slot is the leaf's key
+ * type): Postfix then refuses the whole list.
+ */
 static int
-take_slot(struct slots *sl, const struct key *key, const char *param)
+take_slot(struct slots *sl, const struct pool *pool, const struct key *key,
+    const char *param)
 {
+	EVP_PKEY	*pk;
 	const char	*name;
 	size_t		 i;
 	int		 id;
 
-	if (key->pkey == NULL)
+	if (pool->n == 0 || (pk = X509_get0_pubkey(pool->certs[0].x509)) ==
+	    NULL)
 		return 0;
-	id = EVP_PKEY_get_base_id(key->pkey);
+	id = EVP_PKEY_get_base_id(pk);
 	name = slot_name(id);
 	for (i = 0; i < sl->n; i++)
 		if (!strcmp(slot_name(sl->id[i]), name)) {
@@ -286,9 +292,8 @@ group_finish(const struct identity *id, const struct served *sv,
 	if (g->len == 0)
 		return 0;
 	if (pem_load(g->keysrc, g->buf, g->len, &pool, &key, 1) == 0 &&
-	    take_slot(sl, &key, param) == 0 &&
 	    check_group(id, sv, &pool, &key, pool.n ? pool.certs[0].src :
-	    g->keysrc) == 0)
+	    g->keysrc) == 0 && take_slot(sl, &pool, &key, param) == 0)
 		rc = 0;
 	pool_free(&pool);
 	key_free(&key);
