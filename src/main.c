@@ -54,6 +54,8 @@ struct run {
 	size_t		 nsets;
 	struct identities ids;
 	struct served	 sv;
+	struct sni_map	*maps;		/* tls_server_sni_maps, each list's */
+	size_t		 nmaps;
 };
 
 static void __attribute__((noreturn))
@@ -598,6 +600,71 @@ check_identities(struct run *r)
 	return unsafe ? -1 : rc;
 }
 
+/* One SNI entry: its domain's files, one stream as smtpd_tls_chain_files. */
+struct sni_arg {
+	struct run		*r;
+	const struct sni_map	*map;
+	int			 rc;
+};
+
+static int
+check_sni_entry(const char *domain, const char *files, const char *where,
+    void *argp)
+{
+	struct sni_arg	*a = argp;
+	struct identity	 id;
+	char		*name = NULL;
+
+	memset(&id, 0, sizeof(id));
+	if (asprintf(&name, "SNI %s (%s)", domain, a->map->source ?
+	    a->map->source : a->map->spec) == -1) {
+		problem(EX_OSERR, NULL, "out of memory");
+		return -1;
+	}
+	id.name = name;
+	id.where = where;
+	id.host = domain;
+	id.host_what = "the SNI name";
+	id.chain_files = files;
+	id.chain_param = "the SNI entry";
+	if (serve_check(&id, &a->r->sv) == -1)
+		a->rc = -1;	/* logged; the other entries still checked */
+	free(name);
+	return 0;
+}
+
+/* Every SNI map of every list: each entry an identity of its own. */
+static int
+check_sni(struct run *r)
+{
+	struct sni_map	*maps, *all;
+	struct sni_arg	 a = { r, NULL, 0 };
+	size_t		 i, j, n;
+
+	for (i = 0; i < r->ids.nsni; i++) {
+		if (sni_maps(r->ids.sni[i], &maps, &n) == -1) {
+			a.rc = -1;	/* logged */
+			continue;
+		}
+		if ((all = reallocarray(r->maps, r->nmaps + n,
+		    sizeof(*all))) == NULL) {
+			sni_maps_free(maps, n);
+			problem(EX_OSERR, NULL, "out of memory");
+			return -1;
+		}
+		r->maps = all;
+		for (j = 0; j < n; j++)
+			r->maps[r->nmaps++] = maps[j];
+		free(maps);	/* its maps now live in r->maps */
+	}
+	for (i = 0; i < r->nmaps; i++) {
+		a.map = &r->maps[i];
+		if (sni_each(a.map, check_sni_entry, &a) == -1)
+			a.rc = -1;	/* logged */
+	}
+	return a.rc;
+}
+
 static int
 run_checks(struct run *r)
 {
@@ -619,6 +686,8 @@ run_checks(struct run *r)
 		rc = stage_failed("checking main.cf");
 	if (check_identities(r) == -1)
 		rc = stage_failed("checking what Postfix serves");
+	else if (check_sni(r) == -1)
+		rc = stage_failed("checking the SNI maps");
 	return rc;
 }
 
@@ -669,6 +738,9 @@ install(struct run *r)
 			rc = -1;	/* logged */
 	if (r->apply && serve_secure(&r->sv) == -1)
 		rc = -1;	/* logged */
+	for (i = 0; i < r->nmaps; i++)
+		if (sni_rebuild(&r->maps[i], r->confdir, r->apply) == -1)
+			rc = -1;	/* logged */
 	return rc;
 }
 
@@ -715,6 +787,7 @@ cleanup(struct run *r)
 	}
 	identities_free(&r->ids);
 	served_free(&r->sv);
+	sni_maps_free(r->maps, r->nmaps);
 	verify_done();
 	postconf_free(&r->pf);
 	conf_free(&r->s);
