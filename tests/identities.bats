@@ -190,6 +190,25 @@ chain_files_second() {
 		deploy_inputs deploy
 }
 
+@test "smtpd_tls_chain_files with two keys of one algorithm is refused, as smtpd refuses the whole list" {
+	# OpenSSL has one slot per algorithm; tls_certkey.c loads with
+	# override 0, so a second ECDSA chain fails and TLS is switched off.
+	cat "$PKI/other.example.org.key" "$PKI/other.example.org.pem" "$PKI/chain.pem" >"$T/ssl/ec2.pem"
+	chmod 0600 "$T/ssl/ec2.pem"
+	chain_files_second "$T/ssl/ec2.pem"
+	refuses 65 "postfix-tls-setup: main.cf: $T/ssl/ec2.pem: a second ECDSA key in smtpd_tls_chain_files: Postfix takes one key per algorithm" \
+		deploy_inputs deploy
+}
+
+@test "a chain file whose certificate comes before its key is refused, as smtpd does (key not first)" {
+	cat "$PKI/rsa.pem" "$PKI/rsa.key" "$PKI/chain.pem" >"$T/ssl/rsa.pem"
+	chmod 0600 "$T/ssl/rsa.pem"
+	write_maincf "smtpd_tls_cert_file =" "smtpd_tls_key_file =" \
+		"smtpd_tls_chain_files = $T/ssl/rsa.pem, $BUNDLE"
+	refuses 65 "postfix-tls-setup: main.cf: $T/ssl/rsa.pem: a certificate comes before any private key" \
+		deploy_inputs --bundle "$BUNDLE" deploy
+}
+
 # sni_map TYPE LINES...: $T/postfix/sni holds LINES; main.cf names it as
 # TYPE:$T/postfix/sni; for hash, postmap -F builds the map.
 sni_map() {
