@@ -136,18 +136,26 @@ build/valgrind/$(PROG): $(PROG)
 
 # Benchmark (bench/run.sh; see BENCHMARKS.md). The floor is a minimal C
 # program, built with the same flags.
-bench: $(PROG) bench/floor
+bench: $(PROG) bench/floor bench/sni-pki
 	bash bench/run.sh
+
+# The SNI part alone (bench/run.sh runs it too).
+bench-sni: $(PROG) bench/floor bench/sni-pki
+	bash bench/sni.sh
 
 bench/floor: bench/floor.c
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ bench/floor.c \
+		$(LIBS_LDLIBS)
+
+bench/sni-pki: bench/sni-pki.c
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ bench/sni-pki.c \
 		$(LIBS_LDLIBS)
 
 version:
 	@echo $(VERSION)
 
 clean:
-	rm -rf $(PROG) $(OBJS) dist build bench/floor bench/out
+	rm -rf $(PROG) $(OBJS) dist build bench/floor bench/sni-pki bench/out
 
-.PHONY: all install install-openrc check mutants demo bench dist manifest \
+.PHONY: all install install-openrc check mutants demo bench bench-sni dist manifest \
 	overlay fuzzers asan valgrind-wrapper version clean
