@@ -25,10 +25,16 @@
 #define MAX_GROUPS	8	/* keys per identity: one per algorithm */
 
 /* One key-and-chain group being read, whose bytes may span files. */
+#define MAX_PIECES	MAX_INPUTS
 struct group {
 	char		 keysrc[PATH_MAX];	/* the file of its key */
 	unsigned char	*buf;
 	size_t		 len, cap;
+	struct {
+		const char	*src;	/* the file, for messages */
+		size_t		 off, len;
+	}		 piece[MAX_PIECES];	/* the key's first */
+	size_t		 npieces;
 };
 
 /* The key algorithms already loaded for this identity (Postfix's slots). */
@@ -255,12 +261,20 @@ release(unsigned char *buf, size_t len, int owned)
 		freezero(buf, len);
 }
 
+/* The bytes of one file that belong to the group (SRC must outlive it). */
 static int
-group_add(struct group *g, const unsigned char *p, size_t n)
+group_add(struct group *g, const char *src, const unsigned char *p,
+    size_t n)
 {
 	unsigned char	*b;
 	size_t		 cap;
 
+	if (g->npieces == MAX_PIECES) {
+		problem(EX_CONFIG, src, "a key's chain spans more than %d "
+		    "files (put the key and its chain into one file)",
+		    MAX_PIECES);
+		return -1;
+	}
 	if (g->len + n + 1 > g->cap) {
 		cap = (g->len + n + 1) * 2;
 		if ((b = malloc(cap)) == NULL) {
@@ -273,32 +287,43 @@ group_add(struct group *g, const unsigned char *p, size_t n)
 		g->buf = b;
 		g->cap = cap;
 	}
+	g->piece[g->npieces].src = src;
+	g->piece[g->npieces].off = g->len;
+	g->piece[g->npieces++].len = n;
 	memcpy(g->buf + g->len, p, n);
 	g->len += n;
-	g->buf[g->len++] = '\n';	/* a file's last line may lack one */
 	return 0;
 }
 
-/* The group read so far, checked; emptied for the next one. */
+/*
+ * The group read so far, checked; emptied for the next one.  Each piece
+ * is read under its own file's name: the key's, then each file that
+ * continues its chain.
+ */
 static int
 group_finish(const struct identity *id, const struct served *sv,
     struct group *g, struct slots *sl, const char *param)
 {
 	struct pool	pool = { NULL, 0, 0 };
 	struct key	key;
+	size_t		i;
 	int		rc = -1;
 
 	memset(&key, 0, sizeof(key));
-	if (g->len == 0)
+	if (g->npieces == 0)
 		return 0;
-	if (pem_load(g->keysrc, g->buf, g->len, &pool, &key, 1) == 0 &&
-	    check_group(id, sv, &pool, &key, pool.n ? pool.certs[0].src :
+	for (i = 0; i < g->npieces; i++)
+		if (pem_load(g->piece[i].src, g->buf + g->piece[i].off,
+		    g->piece[i].len, &pool, &key, i == 0) == -1)
+			goto out;	/* logged */
+	if (check_group(id, sv, &pool, &key, pool.n ? pool.certs[0].src :
 	    g->keysrc) == 0 && take_slot(sl, &pool, &key, param) == 0)
 		rc = 0;
+out:
 	pool_free(&pool);
 	key_free(&key);
 	explicit_bzero(g->buf, g->len);
-	g->len = 0;
+	g->len = g->npieces = 0;
 	return rc;
 }
 
@@ -312,7 +337,9 @@ stream_file(const struct identity *id, const struct served *sv,
 	size_t	at = pem_next_key(buf, len, 0), next;
 	int	rc = 0;
 
-	if (at > 0 && g->keysrc[0] != '\0' && group_add(g, buf, at) == -1)
+	/* Only what holds PEM continues the chain (not a blank line). */
+	if (at > 0 && g->keysrc[0] != '\0' && memmem(buf, at, "-----BEGIN ",
+	    11) != NULL && group_add(g, path, buf, at) == -1)
 		return -1;
 	if (at > 0 && g->keysrc[0] == '\0' && memmem(buf, at, "-----BEGIN ",
 	    11) != NULL) {
@@ -327,7 +354,7 @@ stream_file(const struct identity *id, const struct served *sv,
 			rc = -1;	/* logged */
 		next = pem_next_key(buf, len, at + 1);
 		strlcpy(g->keysrc, path, sizeof(g->keysrc));
-		if (group_add(g, buf + at, next - at) == -1)
+		if (group_add(g, path, buf + at, next - at) == -1)
 			return -1;
 		(*keys)++;
 	}
