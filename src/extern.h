@@ -170,6 +170,7 @@ struct key {
 int	pem_load(const char *path, const unsigned char *buf, size_t len,
 	    struct pool *, struct key *, int want_key);
 size_t	pem_next_key(const unsigned char *buf, size_t len, size_t from);
+void	pem_done(void);
 void	pool_free(struct pool *);
 void	key_free(struct key *);
 

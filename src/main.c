@@ -789,6 +789,7 @@ cleanup(struct run *r)
 	served_free(&r->sv);
 	sni_maps_free(r->maps, r->nmaps);
 	verify_done();
+	pem_done();
 	postconf_free(&r->pf);
 	conf_free(&r->s);
 }

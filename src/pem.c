@@ -106,14 +106,62 @@ pool_add(struct pool *pool, X509 *x, const char *path)
 	return 0;
 }
 
+/*
+ * Certificates seen this run, by their DER: SNI domains and services
+ * mostly share their intermediates, and OpenSSL 3.0's d2i_X509 decodes
+ * the public key through its decoders (a third of the work of a domain).
+ * The same bytes are the same certificate: parsed once, referenced after.
+ */
+#define SEEN_CERTS	16
+static struct {
+	unsigned char	*der;
+	long		 len;
+	X509		*x509;
+}			seen[SEEN_CERTS];
+static size_t		nseen_next;
+
+static X509 *
+seen_cert(const unsigned char *data, long len)
+{
+	size_t	i;
+
+	for (i = 0; i < SEEN_CERTS; i++)
+		if (seen[i].x509 != NULL && seen[i].len == len &&
+		    !memcmp(seen[i].der, data, len) &&
+		    X509_up_ref(seen[i].x509))
+			return seen[i].x509;
+	return NULL;
+}
+
+static void
+remember_cert(const unsigned char *data, long len, X509 *x)
+{
+	size_t	i = nseen_next++ % SEEN_CERTS;
+
+	X509_free(seen[i].x509);
+	free(seen[i].der);
+	seen[i].x509 = NULL;
+	if ((seen[i].der = malloc(len)) == NULL || !X509_up_ref(x)) {
+		free(seen[i].der);
+		seen[i].der = NULL;
+		return;
+	}
+	memcpy(seen[i].der, data, len);
+	seen[i].len = len;
+	seen[i].x509 = x;
+}
+
 static int
 add_cert(struct pool *pool, const char *name, const unsigned char *data,
     long len, const char *path, int block)
 {
 	const unsigned char	*p = data;
 	X509			*x;
+	int			 aux = !strcmp(name, PEM_STRING_X509_TRUSTED);
 
-	if (!strcmp(name, PEM_STRING_X509_TRUSTED))
+	if (!aux && (x = seen_cert(data, len)) != NULL)
+		return pool_add(pool, x, path) == 0 ? 0 : (X509_free(x), -1);
+	if (aux)
 		x = d2i_X509_AUX(NULL, &p, len);
 	else
 		x = d2i_X509(NULL, &p, len);
@@ -134,6 +182,8 @@ add_cert(struct pool *pool, const char *name, const unsigned char *data,
 		X509_free(x);
 		return -1;
 	}
+	if (!aux)
+		remember_cert(data, len, x);
 	return 0;
 }
 
@@ -188,6 +238,42 @@ key_type(const char *name, const unsigned char *data, long len,
 }
 
 /*
+ * A decoder context per key type and structure, set up once a run:
+ * OSSL_DECODER_CTX_new_for_pkey costs three times the decoding itself,
+ * paid once per key of ten thousand SNI domains otherwise.  The context
+ * puts each key it decodes into its pkey.
+ */
+#define MAX_DECODERS	8
+static struct decoder {
+	char			 structure[24], type[80];
+	OSSL_DECODER_CTX	*ctx;
+	EVP_PKEY		*pkey;
+}			decoders[MAX_DECODERS];
+static size_t		ndecoders;
+
+static struct decoder *
+decoder_for(const char *structure, const char *type)
+{
+	struct decoder	*d;
+	size_t		 i;
+
+	for (i = 0; i < ndecoders; i++)
+		if (!strcmp(decoders[i].structure, structure) &&
+		    !strcmp(decoders[i].type, type))
+			return &decoders[i];
+	if (ndecoders == MAX_DECODERS)
+		return NULL;	/* read_key decides, the slow way */
+	d = &decoders[ndecoders];
+	strlcpy(d->structure, structure, sizeof(d->structure));
+	strlcpy(d->type, type, sizeof(d->type));
+	if ((d->ctx = OSSL_DECODER_CTX_new_for_pkey(&d->pkey, "DER",
+	    structure, type, EVP_PKEY_KEYPAIR, NULL, NULL)) == NULL)
+		return NULL;
+	ndecoders++;
+	return d;
+}
+
+/*
  * The fast way to the key, taken only where it is the way OpenSSL's PEM
  * reader goes too: the first block after none or only certificates
  * (which it passes over), no header, a name its PEM decoder maps to one
@@ -201,7 +287,7 @@ static EVP_PKEY *
 decode_key(const char *name, const char *header, const unsigned char *data,
     long len)
 {
-	OSSL_DECODER_CTX	*dctx;
+	struct decoder		*d;
 	const unsigned char	*p = data;
 	const char		*structure;
 	EVP_PKEY		*pkey = NULL;
@@ -213,16 +299,32 @@ decode_key(const char *name, const char *header, const unsigned char *data,
 	    PEM_STRING_ECPRIVATEKEY) && strcmp(name, PEM_STRING_DSA)))
 		return NULL;
 	if (key_type(name, data, len, type, sizeof(type), &structure) &&
-	    (dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, "DER", structure,
-	    type, EVP_PKEY_KEYPAIR, NULL, NULL)) != NULL) {
-		if (!OSSL_DECODER_from_data(dctx, &p, &left)) {
-			EVP_PKEY_free(pkey);
-			pkey = NULL;
+	    (d = decoder_for(structure, type)) != NULL) {
+		d->pkey = NULL;
+		if (!OSSL_DECODER_from_data(d->ctx, &p, &left)) {
+			EVP_PKEY_free(d->pkey);
+			d->pkey = NULL;
 		}
-		OSSL_DECODER_CTX_free(dctx);
+		pkey = d->pkey;
+		d->pkey = NULL;
 	}
 	ERR_clear_error();
 	return pkey;
+}
+
+void
+pem_done(void)
+{
+	size_t	i;
+
+	for (i = 0; i < SEEN_CERTS; i++) {
+		X509_free(seen[i].x509);
+		free(seen[i].der);
+	}
+	memset(seen, 0, sizeof(seen));
+	for (i = 0; i < ndecoders; i++)
+		OSSL_DECODER_CTX_free(decoders[i].ctx);
+	ndecoders = 0;
 }
 
 /* Asked for a passphrase: the key is encrypted; never give one. */
