@@ -11,6 +11,7 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -42,6 +43,8 @@ void	log_hold(void);
 void	log_unhold(void);
 void	log_release(void);
 void	log_context(const char *who);
+int	log_export(FILE *);
+int	log_import(const char *text);
 void	problem(int ex, const char *path, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	crypto_problem(int ex, const char *path, const char *what);
@@ -256,6 +259,7 @@ struct served {
 };
 int	serve_check(const struct identity *, struct served *);
 int	serve_secure(struct served *);
+int	served_note(struct served *, const char *path);
 void	serve_list(const struct served *, const char *who,
 	    const struct chain *, const char *src);
 void	served_free(struct served *);
@@ -270,5 +274,14 @@ struct identities {
 };
 int	identities_find(const struct postfix *, struct identities *);
 void	identities_free(struct identities *);
+
+/* workers.c: the entries of a long SNI map checked on every CPU. */
+struct sni_entry {
+	char			*domain, *files, *where;
+	const struct sni_map	*map;
+};
+typedef void (*entry_fn)(const struct sni_entry *, void *arg);
+int	workers_run(struct sni_entry *, size_t n, entry_fn, void *arg,
+	    struct served *);
 
 #endif /* EXTERN_H */

@@ -162,6 +162,63 @@ log_release(void)
 	nheld = 0;
 }
 
+/*
+ * A worker's lines (workers.c): a worker process holds all it says and
+ * hands it over, with how many problems it counted, to be said by the
+ * parent in its turn, as if the parent had found it.  One record per
+ * line: "KIND PRIO EX LENGTH\nLINE".
+ */
+int
+log_export(FILE *f)
+{
+	size_t	i;
+
+	fprintf(f, "N %d %d\n", nproblems, first_called);
+	for (i = 0; i < nheld; i++)
+		fprintf(f, "%c %d %d %zu\n%s", held[i].to_stdout ? 'R' :
+		    held[i].ex != 0 ? 'P' : 'W', held[i].prio, held[i].ex,
+		    strlen(held[i].line), held[i].line);
+	return ferror(f) ? -1 : 0;
+}
+
+/*
+ * Say a worker's lines, counted and filtered as our own: how many
+ * problems it had, or -1 if its text is garbled.
+ */
+int
+log_import(const char *text)
+{
+	struct held	 h;
+	char		 kind, *line;
+	size_t		 len;
+	int		 n, first, prio, ex, used;
+
+	if (sscanf(text, "N %d %d\n%n", &n, &first, &used) != 2)
+		return -1;
+	if (n < 0)
+		return -1;
+	nproblems += n;
+	if (first_called == 0)
+		first_called = first;
+	for (text += used; *text != '\0'; text += used + len) {
+		if (sscanf(text, "%c %d %d %zu\n%n", &kind, &prio, &ex, &len,
+		    &used) != 4 || strlen(text + used) < len ||
+		    (line = strndup(text + used, len)) == NULL)
+			return -1;
+		memset(&h, 0, sizeof(h));
+		h.prio = prio;
+		h.ex = ex;
+		h.to_stdout = kind == 'R';
+		h.to_stderr = kind == 'P' || (kind == 'W' && !quiet);
+		h.line = line;
+		if (kind == 'R' || !said_before(kind == 'P' ? &said_problems :
+		    &said_warnings, line))
+			emit(&h);
+		free(line);
+	}
+	return n;
+}
+
 /* Stop holding; what was held waits for log_release. */
 void
 log_unhold(void)

@@ -601,49 +601,74 @@ check_identities(struct run *r)
 }
 
 /* One SNI entry: its domain's files, one stream as smtpd_tls_chain_files. */
-struct sni_arg {
-	struct run		*r;
-	const struct sni_map	*map;
-	int			 rc;
-};
-
-static int
-check_sni_entry(const char *domain, const char *files, const char *where,
-    void *argp)
+static void
+check_sni_entry(const struct sni_entry *e, void *argp)
 {
-	struct sni_arg	*a = argp;
+	struct run	*r = argp;
 	struct identity	 id;
 	char		*name = NULL;
 
 	memset(&id, 0, sizeof(id));
-	if (asprintf(&name, "SNI %s (%s)", domain, a->map->source ?
-	    a->map->source : a->map->spec) == -1) {
+	if (asprintf(&name, "SNI %s (%s)", e->domain, e->map->source ?
+	    e->map->source : e->map->spec) == -1) {
 		problem(EX_OSERR, NULL, "out of memory");
-		return -1;
+		return;
 	}
 	id.name = name;
-	id.where = where;
-	id.host = domain;
+	id.where = e->where;
+	id.host = e->domain;
 	id.host_what = "the SNI name";
-	id.chain_files = files;
+	id.chain_files = e->files;
 	id.chain_param = "the SNI entry";
-	if (serve_check(&id, &a->r->sv) == -1)
-		a->rc = -1;	/* logged; the other entries still checked */
+	serve_check(&id, &r->sv);	/* logged; the other entries still */
 	free(name);
-	return 0;
 }
 
-/* Every SNI map of every list: each entry an identity of its own. */
+/* The entries of every map, in order, to be shared out (workers.c). */
+struct entries {
+	struct sni_entry	*v;
+	size_t			 n;
+	const struct sni_map	*map;
+};
+
 static int
-check_sni(struct run *r)
+collect_entry(const char *domain, const char *files, const char *where,
+    void *argp)
+{
+	struct entries		*es = argp;
+	struct sni_entry	*v, *e;
+
+	if ((v = reallocarray(es->v, es->n + 1, sizeof(*v))) == NULL)
+		goto oom;
+	es->v = v;
+	e = &v[es->n];
+	e->map = es->map;
+	if ((e->domain = strdup(domain)) == NULL)
+		goto oom;
+	if ((e->files = strdup(files)) == NULL ||
+	    (e->where = strdup(where)) == NULL) {
+		free(e->domain);
+		free(e->files);
+		goto oom;
+	}
+	es->n++;
+	return 0;
+oom:
+	problem(EX_OSERR, NULL, "out of memory");
+	return -1;
+}
+
+/* Every SNI map of every list, read; their maps kept in r->maps. */
+static int
+read_sni_maps(struct run *r, struct entries *es)
 {
 	struct sni_map	*maps, *all;
-	struct sni_arg	 a = { r, NULL, 0 };
 	size_t		 i, j, n;
+	int		 rc = 0;
 
 	for (i = 0; i < r->ids.nsni; i++) {
 		if (sni_maps(r->ids.sni[i], &maps, &n) == -1) {
-			a.rc = -1;	/* logged */
+			rc = -1;	/* logged */
 			continue;
 		}
 		if ((all = reallocarray(r->maps, r->nmaps + n,
@@ -658,11 +683,31 @@ check_sni(struct run *r)
 		free(maps);	/* its maps now live in r->maps */
 	}
 	for (i = 0; i < r->nmaps; i++) {
-		a.map = &r->maps[i];
-		if (sni_each(a.map, check_sni_entry, &a) == -1)
-			a.rc = -1;	/* logged */
+		es->map = &r->maps[i];
+		if (sni_each(es->map, collect_entry, es) == -1)
+			rc = -1;	/* logged */
 	}
-	return a.rc;
+	return rc;
+}
+
+/* Each SNI domain an identity of its own, checked on every CPU. */
+static int
+check_sni(struct run *r)
+{
+	struct entries	es = { NULL, 0, NULL };
+	size_t		i;
+	int		rc, before = problems();
+
+	rc = read_sni_maps(r, &es);
+	if (workers_run(es.v, es.n, check_sni_entry, r, &r->sv) == -1)
+		rc = -1;	/* logged */
+	for (i = 0; i < es.n; i++) {
+		free(es.v[i].domain);
+		free(es.v[i].files);
+		free(es.v[i].where);
+	}
+	free(es.v);
+	return problems() > before ? -1 : rc;
 }
 
 static int

@@ -164,15 +164,22 @@ check_group(const struct identity *id, const struct served *sv,
 static int
 keep_secure(struct served *sv, struct file *f)
 {
-	char	**v;
-
 	if (!sv->apply)
 		return file_secure(f, 0);
 	if (f->st.st_uid == 0 && f->st.st_gid == 0 &&
 	    (f->st.st_mode & 07777) == 0600)
 		return 0;
+	return served_note(sv, f->path);
+}
+
+/* A key file to make root's alone once every check passed. */
+int
+served_note(struct served *sv, const char *path)
+{
+	char	**v;
+
 	if ((v = reallocarray(sv->secure, sv->nsecure + 1, sizeof(*v))) ==
-	    NULL || (v[sv->nsecure] = strdup(f->path)) == NULL) {
+	    NULL || (v[sv->nsecure] = strdup(path)) == NULL) {
 		if (v != NULL)
 			sv->secure = v;
 		problem(EX_OSERR, NULL, "out of memory");
