@@ -272,6 +272,40 @@ sni_entry() {
 	assert_line --regexp "warning: .*SNI \.example\.net \($T/postfix/sni\)|SNI \.example\.net \($T/postfix/sni\): .*warning"
 }
 
+@test "a long SNI map is checked on every CPU with its findings in entry order, and nothing of a broken one is changed" {
+	# 1,200 domains: enough for workers.c to share them out (512 each at
+	# least), one key and chain file for all but two.
+	cat "$PKI/*.example.org.key" "$PKI/*.example.org.pem" "$PKI/chain.pem" >"$T/ssl/wild.pem"
+	chmod 0600 "$T/ssl/wild.pem"
+	cat "$PKI/other.example.org.key" "$PKI/*.example.org.pem" "$PKI/chain.pem" >"$T/ssl/wrong.pem"
+	cp "$T/ssl/wild.pem" "$T/ssl/open.pem"
+	chmod 0600 "$T/ssl/wrong.pem"
+	chmod 0644 "$T/ssl/open.pem"
+	for i in $(seq 1 1200); do
+		case $i in
+		1000) echo "d$i.example.org $T/ssl/wrong.pem" ;;
+		1100) echo "d$i.example.org $T/ssl/open.pem" ;;
+		*) echo "d$i.example.org $T/ssl/wild.pem" ;;
+		esac
+	done >"$T/sni.lines"
+	mapfile -t lines <"$T/sni.lines"
+	sni_map hash "${lines[@]}"
+	refuses 65 "postfix-tls-setup: SNI d1000.example.org ($T/postfix/sni): $T/ssl/wrong.pem: private key does not match public key in certificate" \
+		deploy_inputs deploy
+	refute_output --partial "mode of $T/ssl/open.pem"
+	# Without it: every domain listed once, in the map's order.
+	sed -i "s|$T/ssl/wrong.pem|$T/ssl/wild.pem|" "$T/postfix/sni"
+	postmap -c "$T/postfix" -F "hash:$T/postfix/sni"
+	run deploy_inputs check
+	assert_success
+	assert_line "would change the mode of $T/ssl/open.pem from 0644 to 0600"
+	grep -o '^identity SNI d[0-9]*' <<<"$output" | sed 's/^identity SNI //' >"$T/listed"
+	seq 1 1200 | sed 's/^/d/' | diff - "$T/listed"
+	run deploy_inputs deploy
+	assert_success
+	assert_file_permission 600 "$T/ssl/open.pem"
+}
+
 @test "texthash and inline SNI maps are read directly" {
 	sni_map texthash "$(sni_entry a.example.net a.example.net)" \
 		"$(sni_entry b.example.net b.example.net other.example.org)"
