@@ -148,6 +148,8 @@ void	file_close(struct file *);
 
 /* write.c: the one way a file is written. */
 int	write_atomic(struct file *, const unsigned char *buf, size_t len);
+int	write_temp(int dirfd, const char *name, const unsigned char *buf,
+	    size_t len, char tmp[NAME_MAX + 1], const char **step);
 int	write_replace(int dirfd, const char *name, const unsigned char *buf,
 	    size_t len, const char **step);
 int	write_cleanup(struct file *, int apply);

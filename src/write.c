@@ -70,24 +70,25 @@ write_all(int fd, const unsigned char *buf, size_t len)
 }
 
 /*
- * Replace NAME in DIRFD by BUF.  On failure *step says which step failed
- * (errno is its reason) and *kept whether the old file is untouched.
+ * A private copy of BUF beside NAME, complete and on disk: created 0600
+ * under umask 077, made root:root before a byte is written, flushed.  Its
+ * name in TMP; TMP is "" unless the file exists, and then the caller
+ * removes it on failure (it decides what else to do with it: rename it
+ * into place, or hand it to postmap).  On failure *step says which step
+ * failed, errno why.
  */
 int
-write_replace(int dirfd, const char *name, const unsigned char *buf,
-    size_t len, const char **step)
+write_temp(int dirfd, const char *name, const unsigned char *buf,
+    size_t len, char tmp[NAME_MAX + 1], const char **step)
 {
-	char	tmp[NAME_MAX + 1];
-	int	fd = -1, dfd = -1, created = 0, rc = -1, saved;
+	int	fd, rc = -1, saved;
 
-	*step = "cannot open its directory";
-	if ((dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY |
-	    O_CLOEXEC)) == -1)
-		goto out;
+	tmp[0] = '\0';
 	*step = "cannot create a temporary file beside it";
-	if ((fd = create_temp(dirfd, name, tmp, sizeof(tmp))) == -1)
-		goto out;
-	created = 1;
+	if ((fd = create_temp(dirfd, name, tmp, NAME_MAX + 1)) == -1) {
+		tmp[0] = '\0';
+		return -1;
+	}
 	*step = "cannot make the new file root:root 0600";
 	if (fchown(fd, 0, 0) == -1 || fchmod(fd, 0600) == -1)
 		goto out;
@@ -103,19 +104,43 @@ write_replace(int dirfd, const char *name, const unsigned char *buf,
 		goto out;
 	}
 	fd = -1;
+	rc = 0;
+out:
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	errno = saved;
+	return rc;
+}
+
+/*
+ * Replace NAME in DIRFD by BUF.  On failure *step says which step failed
+ * (errno is its reason) and *kept whether the old file is untouched.
+ */
+int
+write_replace(int dirfd, const char *name, const unsigned char *buf,
+    size_t len, const char **step)
+{
+	char	tmp[NAME_MAX + 1] = "";
+	int	dfd = -1, rc = -1, saved;
+
+	*step = "cannot open its directory";
+	if ((dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1)
+		goto out;
+	if (write_temp(dirfd, name, buf, len, tmp, step) == -1)
+		goto out;
 	*step = "cannot rename the new file into place";
 	if (renameat(dirfd, tmp, dirfd, name) == -1)
 		goto out;
-	created = 0;
+	tmp[0] = '\0';
 	*step = "cannot flush its directory to disk";
 	if (fsync(dfd) == -1)
 		goto out;
 	rc = 0;
 out:
 	saved = errno;
-	if (fd != -1)
-		close(fd);
-	if (created)
+	if (tmp[0] != '\0')
 		unlinkat(dirfd, tmp, 0);
 	if (dfd != -1)
 		close(dfd);
@@ -152,6 +177,36 @@ is_our_temp(const char *entry, const char *prefix)
 }
 
 /*
+ * Our temporary, or a file postmap made of one when rebuilding an SNI
+ * map (sni.c): ".NAME.XXXXXXXX.db" (hash, btree), ".lmdb", ".cdb", cdb's
+ * own ".cdb.tmp", and Berkeley DB's "__db." in front of the ".db" one.
+ */
+static int
+is_ours(const char *entry, const char *prefix)
+{
+	static const char *const suffixes[] = {
+		"", ".db", ".lmdb", ".cdb", ".cdb.tmp"
+	};
+	char	base[NAME_MAX + 1];
+	size_t	i, n, s;
+
+	if (!strncmp(entry, "__db.", 5))
+		entry += 5;
+	n = strlen(entry);
+	for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		s = strlen(suffixes[i]);
+		if (n <= s || n - s >= sizeof(base) ||
+		    strcmp(entry + n - s, suffixes[i]))
+			continue;
+		memcpy(base, entry, n - s);
+		base[n - s] = '\0';
+		if (is_our_temp(base, prefix))
+			return 1;
+	}
+	return 0;
+}
+
+/*
  * A run killed between creating its temporary and renaming it leaves the
  * temporary behind: remove ours (exact name pattern, root's, a regular
  * file with one link) before writing again.
@@ -173,7 +228,7 @@ write_cleanup(struct file *f, int apply)
 		return 0;	/* nothing to clean that we could see */
 	}
 	while ((de = readdir(dir)) != NULL) {
-		if (!is_our_temp(de->d_name, prefix) ||
+		if (!is_ours(de->d_name, prefix) ||
 		    fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
 		    !S_ISREG(st.st_mode) || st.st_uid != 0 || st.st_nlink != 1)
 			continue;
