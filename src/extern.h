@@ -230,8 +230,20 @@ typedef int (*sni_fn)(const char *domain, const char *files,
 	    const char *where, void *arg);
 int	sni_maps(const char *value, struct sni_map **maps, size_t *n);
 int	sni_each(const struct sni_map *, sni_fn, void *arg);
-int	sni_stale(const struct sni_map *);
-int	sni_rebuild(const struct sni_map *, const char *confdir, int apply);
+/* A map rebuilt beside the real one (sni_prepare), not yet in place. */
+struct sni_build {
+	const struct sni_map	*map;
+	struct file		 src, db;
+	char			 tmp[NAME_MAX + 1];	/* the source's copy */
+	char			 tmpdb[NAME_MAX + 1];	/* the map made of it */
+	char			 dbname[NAME_MAX + 1];
+	const char		*suffix;	/* ".db", ".lmdb", ... */
+	int			 built;		/* tmpdb waits for sni_commit */
+};
+int	sni_prepare(const struct sni_map *, const char *confdir, int apply,
+	    struct sni_build *);
+int	sni_commit(struct sni_build *, int apply);
+void	sni_build_free(struct sni_build *);
 void	sni_maps_free(struct sni_map *, size_t n);
 
 /*

@@ -56,6 +56,7 @@ struct run {
 	struct served	 sv;
 	struct sni_map	*maps;		/* tls_server_sni_maps, each list's */
 	size_t		 nmaps;
+	struct sni_build *builds;	/* one per map, from prepare_maps */
 };
 
 static void __attribute__((noreturn))
@@ -783,8 +784,31 @@ install(struct run *r)
 			rc = -1;	/* logged */
 	if (r->apply && serve_secure(&r->sv) == -1)
 		rc = -1;	/* logged */
+	for (i = 0; r->builds != NULL && i < r->nmaps; i++)
+		if (sni_commit(&r->builds[i], r->apply) == -1)
+			rc = -1;	/* logged */
+	return rc;
+}
+
+/*
+ * Every SNI map that is out of date built anew beside the old one, before
+ * anything is changed: a map that cannot be rebuilt refuses the run.
+ */
+static int
+prepare_maps(struct run *r)
+{
+	size_t	i;
+	int	rc = 0;
+
+	if (r->nmaps == 0)
+		return 0;
+	if ((r->builds = calloc(r->nmaps, sizeof(*r->builds))) == NULL) {
+		problem(EX_OSERR, NULL, "out of memory");
+		return -1;
+	}
 	for (i = 0; i < r->nmaps; i++)
-		if (sni_rebuild(&r->maps[i], r->confdir, r->apply) == -1)
+		if (sni_prepare(&r->maps[i], r->confdir, r->apply,
+		    &r->builds[i]) == -1)
 			rc = -1;	/* logged */
 	return rc;
 }
@@ -830,6 +854,9 @@ cleanup(struct run *r)
 		freezero(st->pem, st->pemlen);
 		free(st);
 	}
+	for (i = 0; r->builds != NULL && i < r->nmaps; i++)
+		sni_build_free(&r->builds[i]);
+	free(r->builds);
 	identities_free(&r->ids);
 	served_free(&r->sv);
 	sni_maps_free(r->maps, r->nmaps);
@@ -882,6 +909,10 @@ main(int argc, char *argv[])
 	/* Deploy only when every stage passed and nothing was said against. */
 	if (run_checks(&r) == -1 || problems() != 0)
 		goto out;
+	if (prepare_maps(&r) == -1 || problems() != 0) {
+		stage_failed("rebuilding the SNI maps");
+		goto out;
+	}
 	if (install(&r) == -1) {
 		stage_failed(r.apply ? "installing the bundle" :
 		    "comparing the bundle");

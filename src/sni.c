@@ -498,6 +498,19 @@ newer(const struct timespec *a, const struct timespec *b)
 	    a->tv_nsec > b->tv_nsec);
 }
 
+/*
+ * When a file last changed, as far as a map built from it can tell: its
+ * mtime, or its ctime when later.  A key restored with cp -p, rsync -a
+ * or tar keeps an old mtime, but its ctime is the restore's, and no one
+ * but the kernel sets a ctime.
+ */
+static const struct timespec *
+changed(const struct stat *st)
+{
+	return newer(&st->st_ctim, &st->st_mtim) ? &st->st_ctim :
+	    &st->st_mtim;
+}
+
 struct staleness {
 	const struct stat	*db;	/* NULL: the map does not exist */
 	char			 why[WHERE_MAX + PATH_MAX];
@@ -528,7 +541,7 @@ stale_entry(const char *domain, const char *files, const char *w, void *arg)
 			    domain);
 			s->bad = 1;
 		} else if (s->db != NULL && s->why[0] == '\0' &&
-		    newer(&st.st_mtim, &s->db->st_mtim))
+		    newer(changed(&st), &s->db->st_mtim))
 			snprintf(s->why, sizeof(s->why), "%s, named at %s, is "
 			    "newer", name, w);
 	}
@@ -554,7 +567,7 @@ stale_in(const struct sni_map *map, const struct file *src,
 	rc = 1;
 	if (db->fd == -1)
 		strlcpy(why, "it does not exist", size);
-	else if (newer(&src->st.st_mtim, &db->st.st_mtim))
+	else if (newer(changed(&src->st), &db->st.st_mtim))
 		snprintf(why, size, "its source %s is newer", map->source);
 	else if (s.why[0] != '\0')
 		strlcpy(why, s.why, size);
@@ -562,33 +575,6 @@ stale_in(const struct sni_map *map, const struct file *src,
 		rc = 0;
 out:
 	table_free(&t);
-	return rc;
-}
-
-int
-sni_stale(const struct sni_map *map)
-{
-	struct file	 src, db;
-	unsigned char	*raw = NULL;
-	size_t		 len = 0;
-	char		 why[WHERE_MAX + PATH_MAX];
-	int		 rc = -1;
-
-	file_init(&src);
-	file_init(&db);
-	if (map->db == NULL)
-		return 0;	/* read afresh whenever Postfix opens it */
-	if (file_open(&src, map->source, 0) == -1 ||
-	    file_open(&db, map->db, 1) == -1 ||
-	    file_read(&src, &raw, &len) == -1)
-		goto out;	/* logged */
-	if ((rc = stale_in(map, &src, &db, raw, len, why, sizeof(why))) == 1)
-		debug("%s: out of date: %s", map->db, why);
-out:
-	if (raw != NULL)
-		freezero(raw, len + 1);
-	file_close(&src);
-	file_close(&db);
 	return rc;
 }
 
@@ -713,6 +699,14 @@ install_db(const struct sni_map *map, int dirfd, const char *tmpdb,
 	step = "cannot make the new map root:root 0600";
 	if (fchown(fd, 0, 0) == -1 || fchmod(fd, 0600) == -1)
 		goto out;
+	/*
+	 * Stamped now, at its install, after the key files it holds were
+	 * made root's (their ctime moved then): else the next run would
+	 * take it for older than they are and build it again.
+	 */
+	step = "cannot set the new map's time";
+	if (futimens(fd, NULL) == -1)
+		goto out;
 	step = "cannot flush the new map to disk";
 	if (fsync(fd) == -1)
 		goto out;
@@ -740,90 +734,127 @@ out:
 }
 
 /*
- * Rebuild from a private copy of the source, so that postmap writes
- * names no one else can have made or can read (0600, root's: postmap
- * gives a new map its source's group and other bits, and runs as the
- * source's owner), then rename its map over the real one: Postfix opens
- * the old map or the whole new one, never one postmap is writing.
+ * Build the new map from a private copy of the source, so that postmap
+ * writes names no one else can have made or can read (0600, root's:
+ * postmap gives a new map its source's group and other bits, and runs as
+ * the source's owner).  It stays beside the real one until sni_commit
+ * renames it over it: Postfix opens the old map or the whole new one,
+ * never one postmap is writing, and a run refused after this changes
+ * nothing.
  */
 static int
-rebuild(const struct sni_map *map, const struct file *src,
-    const unsigned char *raw, size_t len, const char *confdir)
+build(struct sni_build *b, const unsigned char *raw, size_t len,
+    const char *confdir)
 {
-	const char	*suffix = map->db + strlen(map->source), *step;
-	char		 tmp[NAME_MAX + 1], tmpdb[NAME_MAX + 1];
-	char		 dbname[NAME_MAX + 1];
-	int		 rc = -1;
+	const struct sni_map	*map = b->map;
+	const char		*step;
 
-	tmp[0] = '\0';
+	b->suffix = map->db + strlen(map->source);
 	/* Room for Berkeley DB's "__db." and cdb's ".tmp" beside it. */
-	if (snprintf(dbname, sizeof(dbname), "%s%s", src->name, suffix) >=
-	    (int)sizeof(dbname) || strlen(src->name) + strlen(suffix) + 9 >
-	    NAME_MAX) {
+	if (snprintf(b->dbname, sizeof(b->dbname), "%s%s", b->src.name,
+	    b->suffix) >= (int)sizeof(b->dbname) || strlen(b->src.name) +
+	    strlen(b->suffix) + 9 > NAME_MAX) {
 		problem(EX_CONFIG, map->db, "not rebuilt: the name is too long "
 		    "for a temporary beside it (fix: a shorter name)");
-		goto out;
+		return -1;
 	}
-	if (write_temp(src->dirfd, src->name, raw, len, tmp, &step) == -1) {
+	if (write_temp(b->src.dirfd, b->src.name, raw, len, b->tmp, &step) ==
+	    -1) {
+		b->tmp[0] = '\0';
 		problem(EX_IOERR, map->source, "cannot rebuild %s: %s: %s (the "
 		    "map is unchanged)", map->db, step, strerror(errno));
-		goto out;
+		return -1;
 	}
-	snprintf(tmpdb, sizeof(tmpdb), "%s%s", tmp, suffix);
-	if (run_postmap(map, src->dirfd, tmp, confdir) == -1 ||
-	    install_db(map, src->dirfd, tmpdb, dbname) == -1)
-		goto out;	/* logged */
-	report("rebuilt %s from %s with postmap -F, root:root 0600", map->db,
-	    map->source);
-	rc = 0;
-out:
-	if (tmp[0] != '\0')
-		remove_temps(src->dirfd, tmp, suffix);
-	return rc;	/* logged */
+	snprintf(b->tmpdb, sizeof(b->tmpdb), "%s%s", b->tmp, b->suffix);
+	if (run_postmap(map, b->src.dirfd, b->tmp, confdir) == -1)
+		return -1;	/* logged */
+	b->built = 1;
+	return 0;
 }
 
+/*
+ * Everything a rebuild of MAP needs before any file is changed: the
+ * source and map reached safely, read, judged stale or not, and in
+ * deploy the new map built beside the old (build).  Check says what it
+ * would rebuild.  -1 after a problem: then nothing is changed.
+ */
 int
-sni_rebuild(const struct sni_map *map, const char *confdir, int apply)
+sni_prepare(const struct sni_map *map, const char *confdir, int apply,
+    struct sni_build *b)
 {
-	struct file	 src, db;
 	unsigned char	*raw = NULL;
 	size_t		 len = 0;
 	char		 why[WHERE_MAX + PATH_MAX];
-	int		 rc = -1, stale = 0;
+	int		 rc = -1, stale;
 
-	file_init(&src);
-	file_init(&db);
+	memset(b, 0, sizeof(*b));
+	b->map = map;
+	file_init(&b->src);
+	file_init(&b->db);
 	if (map->db == NULL)
 		return 0;	/* texthash, inline: nothing compiled */
-	if (file_open(&src, map->source, 0) == -1 ||
-	    file_open(&db, map->db, 1) == -1)
+	if (file_open(&b->src, map->source, 0) == -1 ||
+	    file_open(&b->db, map->db, 1) == -1)
 		goto out;	/* logged */
-	if (src.shared) {
+	if (b->src.shared) {
 		problem(EX_NOPERM, map->source, "is in a directory everyone "
 		    "may write to; postmap would write key material there "
 		    "(fix: move the map to a directory only root can write, "
 		    "such as /etc/postfix)");
 		goto out;
 	}
-	if (write_cleanup(&src, apply) == -1 ||
-	    file_read(&src, &raw, &len) == -1 ||
-	    (stale = stale_in(map, &src, &db, raw, len, why, sizeof(why))) ==
-	    -1 || file_secure(&src, apply) == -1)
+	if (write_cleanup(&b->src, apply) == -1 ||
+	    file_read(&b->src, &raw, &len) == -1 ||
+	    (stale = stale_in(map, &b->src, &b->db, raw, len, why,
+	    sizeof(why))) == -1)
 		goto out;	/* logged */
-	if (!stale)
-		rc = db.fd != -1 ? file_secure(&db, apply) : 0;
-	else if (!apply) {
+	rc = 0;
+	if (stale && !apply)
 		report("would rebuild %s with postmap -F, root:root 0600: %s",
 		    map->db, why);
-		rc = 0;
-	} else
-		rc = rebuild(map, &src, raw, len, confdir);
+	else if (stale)
+		rc = build(b, raw, len, confdir);
 out:
 	if (raw != NULL)
 		freezero(raw, len + 1);
-	file_close(&src);
-	file_close(&db);
 	return rc;	/* logged */
+}
+
+/*
+ * Every check passed: the source made root's alone, then the new map
+ * (if one was built) into place, else the old one made root's alone.
+ * Check says what it would change.
+ */
+int
+sni_commit(struct sni_build *b, int apply)
+{
+	const struct sni_map	*map = b->map;
+	int			 rc = -1;
+
+	if (map == NULL || map->db == NULL)
+		return 0;
+	if (file_secure(&b->src, apply) == -1)
+		return -1;	/* logged */
+	if (!b->built)
+		return b->db.fd != -1 ? file_secure(&b->db, apply) : 0;
+	if (install_db(map, b->src.dirfd, b->tmpdb, b->dbname) == 0) {
+		report("rebuilt %s from %s with postmap -F, root:root 0600",
+		    map->db, map->source);
+		rc = 0;
+	}
+	b->built = 0;	/* in place, or given up: its temporaries go */
+	return rc;	/* logged */
+}
+
+/* A rebuild's temporaries removed, its files closed. */
+void
+sni_build_free(struct sni_build *b)
+{
+	if (b->tmp[0] != '\0' && b->src.dirfd != -1)
+		remove_temps(b->src.dirfd, b->tmp, b->suffix);
+	file_close(&b->src);
+	file_close(&b->db);
+	memset(b, 0, sizeof(*b));
 }
 
 /* A map's name must be absolute, as the other file names Postfix gets. */
