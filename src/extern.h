@@ -274,6 +274,8 @@ struct served {
 int	serve_check(const struct identity *, struct served *);
 int	serve_secure(struct served *);
 int	served_note(struct served *, const char *path);
+int	serve_slots(const struct identity *, X509 *const *leaf,
+	    const char *const *src, size_t n);
 void	serve_list(const struct served *, const char *who,
 	    const struct chain *, const char *src);
 void	served_free(struct served *);

@@ -19,6 +19,8 @@
 
 #include "extern.h"
 
+#define MAX_CHAIN_FILES	64	/* files in a list deployed bundles make */
+
 /* One bundle to deploy (set 1: POSTFIX_TLS_*, set N: POSTFIX_TLS_*_N). */
 struct set {
 	int		 n;		/* 1, 2, ... as in the names */
@@ -516,6 +518,27 @@ same_and_safe(const char *name, const char *file, int *unsafe)
  * legacy pair that is a set is dropped from *id; 0 when some other file
  * is left to check.
  */
+/*
+ * A list made of deployed bundles only is judged with them, but one rule
+ * spans the list: one key per algorithm (two ECDSA bundles, or one named
+ * twice, and smtpd refuses the whole list).
+ */
+static int
+covered_slots(const struct run *r, const struct identity *id,
+    const int *which, size_t n)
+{
+	X509		*leaf[MAX_CHAIN_FILES];
+	const char	*src[MAX_CHAIN_FILES];
+	size_t		 i;
+
+	for (i = 0; i < n; i++) {
+		leaf[i] = r->set[which[i]]->chain_ok ?
+		    r->set[which[i]]->chain.x509[0] : NULL;
+		src[i] = r->set[which[i]]->bundle;
+	}
+	return serve_slots(id, leaf, src, n);
+}
+
 static unsigned
 covered(const struct run *r, struct identity *id, int *all, int *unsafe)
 {
@@ -523,7 +546,7 @@ covered(const struct run *r, struct identity *id, int *all, int *unsafe)
 	const char	*key;
 	unsigned	 mask = 0, hit;
 	size_t		 i;
-	int		 k, n;
+	int		 k, n, which[MAX_CHAIN_FILES];
 
 	*all = 1;
 	if (id->chain_files != NULL && *id->chain_files != '\0') {
@@ -531,15 +554,23 @@ covered(const struct run *r, struct identity *id, int *all, int *unsafe)
 			nth_file(id->chain_files, n, word, sizeof(word));
 			if (*word == '\0')
 				break;
+			if (n > MAX_CHAIN_FILES) {
+				*all = 0;	/* serve.c reads it all */
+				break;
+			}
 			for (hit = 0, i = 0; i < r->nsets; i++)
 				if (r->set[i]->key_in_bundle &&
 				    same_and_safe(word, r->set[i]->bundle,
-				    unsafe))
+				    unsafe)) {
 					hit = 1u << i;
+					which[n - 1] = i;
+				}
 			if (hit == 0)
 				*all = 0;
 			mask |= hit;
 		}
+		if (*all && covered_slots(r, id, which, n - 1) == -1)
+			*unsafe = 1;	/* logged */
 		return *all ? mask : 0;
 	}
 	for (k = 0; k < 3; k++) {

@@ -64,22 +64,20 @@ slot_name(int id)
  * type): Postfix then refuses the whole list.
  */
 static int
-take_slot(struct slots *sl, const struct pool *pool, const struct key *key,
-    const char *param)
+take_slot(struct slots *sl, X509 *leaf, const char *src, const char *param)
 {
 	EVP_PKEY	*pk;
 	const char	*name;
 	size_t		 i;
 	int		 id;
 
-	if (pool->n == 0 || (pk = X509_get0_pubkey(pool->certs[0].x509)) ==
-	    NULL)
+	if (leaf == NULL || (pk = X509_get0_pubkey(leaf)) == NULL)
 		return 0;
 	id = EVP_PKEY_get_base_id(pk);
 	name = slot_name(id);
 	for (i = 0; i < sl->n; i++)
 		if (!strcmp(slot_name(sl->id[i]), name)) {
-			problem(EX_DATAERR, key->src, "a second %s key in %s: "
+			problem(EX_DATAERR, src, "a second %s key in %s: "
 			    "Postfix takes one key per algorithm and refuses "
 			    "the whole list, so TLS would be off (keep one %s "
 			    "key with its chain)", name, param, name);
@@ -88,6 +86,26 @@ take_slot(struct slots *sl, const struct pool *pool, const struct key *key,
 	if (sl->n < MAX_GROUPS)
 		sl->id[sl->n++] = id;
 	return 0;
+}
+
+/*
+ * The one-key-per-algorithm rule over chains judged elsewhere (the
+ * bundles this run deploys, when an identity's list is made of them).
+ */
+int
+serve_slots(const struct identity *id, X509 *const *leaf,
+    const char *const *src, size_t n)
+{
+	struct slots	sl = { { 0 }, 0 };
+	size_t		i;
+	int		rc = 0;
+
+	log_context(id->name);
+	for (i = 0; i < n; i++)
+		if (take_slot(&sl, leaf[i], src[i], id->chain_param) == -1)
+			rc = -1;	/* logged */
+	log_context(NULL);
+	return rc;
 }
 
 void
@@ -324,7 +342,8 @@ group_finish(const struct identity *id, const struct served *sv,
 		    g->piece[i].len, &pool, &key, i == 0) == -1)
 			goto out;	/* logged */
 	if (check_group(id, sv, &pool, &key, pool.n ? pool.certs[0].src :
-	    g->keysrc) == 0 && take_slot(sl, &pool, &key, param) == 0)
+	    g->keysrc) == 0 && take_slot(sl, pool.certs[0].x509,
+	    g->keysrc, param) == 0)
 		rc = 0;
 out:
 	pool_free(&pool);
