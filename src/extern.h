@@ -164,7 +164,11 @@ struct cert {
 struct pool {
 	struct cert	*certs;
 	size_t		 n, cap;
+	int		 served;	/* read as smtpd reads it: POOL_* */
 };
+#define POOL_INPUT	0	/* an input: any certificate block */
+#define POOL_STREAM	1	/* chain files, SNI: no TRUSTED CERTIFICATE */
+#define POOL_PAIR	2	/* a cert file: TRUSTED only as the leaf */
 struct key {
 	EVP_PKEY	*pkey;
 	const char	*src;
@@ -175,6 +179,7 @@ struct key {
 int	pem_load(const char *path, const unsigned char *buf, size_t len,
 	    struct pool *, struct key *, int want_key);
 size_t	pem_next_key(const unsigned char *buf, size_t len, size_t from);
+int	pem_has_cert(const unsigned char *buf, size_t len);
 void	pem_done(void);
 void	pool_free(struct pool *);
 void	key_free(struct key *);
@@ -268,12 +273,13 @@ struct served {
 	int			 warn_days;
 	int			 apply;		/* deploy */
 	int			 list;		/* say each identity (check) */
-	char			**secure;	/* key files to make root's */
+	char			**secure;	/* "SHA256 PATH": key files to
+						   make root's */
 	size_t			 nsecure;
 };
 int	serve_check(const struct identity *, struct served *);
 int	serve_secure(struct served *);
-int	served_note(struct served *, const char *path);
+int	served_note(struct served *, const char *note);
 int	serve_slots(const struct identity *, X509 *const *leaf,
 	    const char *const *src, size_t n);
 void	serve_list(const struct served *, const char *who,

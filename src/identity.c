@@ -112,18 +112,22 @@ runs_smtpd(const char *cmd)
 }
 
 /*
- * Split "svc/type/name = value" in place: svc is "svc/type".  -1 for a
- * line of another shape.
+ * Split "svc/type/name = value" (or "svc/type/name =") in place: svc is
+ * "svc/type".  -1 for a line of another shape.
  */
 static int
 split_line(char *line, struct option *o)
 {
 	char	*eq, *slash;
 
-	if ((eq = strstr(line, " = ")) == NULL)
+	/* postconf prints an empty value as "name =", with no space after. */
+	if ((eq = strstr(line, " = ")) != NULL)
+		o->value = eq + 3;
+	else if ((eq = strstr(line, " =")) != NULL && eq[2] == '\0')
+		o->value = eq + 2;
+	else
 		return -1;
 	*eq = '\0';
-	o->value = eq + 3;
 	if ((slash = strrchr(line, '/')) == NULL || slash == line)
 		return -1;
 	*slash = '\0';
@@ -179,6 +183,39 @@ warn_shadowed(const struct view *w, const char *svc, const char *where)
 			    "set for it too" : "from main.cf");
 }
 
+/*
+ * A relative file name in a service's -o: smtpd reads it in Postfix's
+ * queue directory, this helper would read it in its own.  Refused, as
+ * in main.cf (maincf_file_names).
+ */
+static int
+check_relative(const struct view *w, const char *svc, const char *where)
+{
+	const char	*v;
+	size_t		 i, n;
+	int		 rc = 0;
+
+	for (i = 0; i < NSERVED; i++) {
+		if (!w->set[served_params[i]])
+			continue;
+		for (v = w->v[served_params[i]]; *(v += strspn(v, " \t,")) !=
+		    '\0'; v += n) {
+			n = strcspn(v, " \t,");
+			if (*v == '/')
+				continue;
+			problem(EX_CONFIG, where, "%s sets -o %s with the "
+			    "relative name \"%.*s\": smtpd looks for it in "
+			    "Postfix's queue directory (postconf -h "
+			    "queue_directory), this helper would look in its "
+			    "own working directory (fix: give the file's "
+			    "absolute name)", svc, pf_names[served_params[i]],
+			    (int)n, v);
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
 /* postconf -Px's lines, split in place into ids->text. */
 static int
 read_options(const struct postfix *pf, struct identities *ids,
@@ -225,6 +262,10 @@ add_service(const struct postfix *pf, struct identities *ids,
 		return -1;
 	}
 	warn_shadowed(&w, svc, where);
+	if (check_relative(&w, svc, where) == -1) {
+		free(where);
+		return -1;	/* logged */
+	}
 	if (add_sni(ids, w.v[PF_SNI_MAPS]) == -1 || !w.own) {
 		free(where);
 		return w.own ? -1 : 0;
@@ -252,12 +293,12 @@ find_services(const struct postfix *pf, struct identities *ids)
 	}
 	if (read_options(pf, ids, &opts, &nopts) == -1)
 		goto out;
+	rc = 0;
 	while ((line = strsep(&next, "\n")) != NULL)
 		if (split_line(line, &o) == 0 && !strcmp(o.name, "command") &&
 		    runs_smtpd(o.value) &&
 		    add_service(pf, ids, o.svc, opts, nopts) == -1)
-			goto out;
-	rc = 0;
+			rc = -1;	/* logged; the others still found */
 out:
 	free(opts);
 	free(lines);

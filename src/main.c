@@ -592,6 +592,20 @@ covered(const struct run *r, struct identity *id, int *all, int *unsafe)
 	return mask;
 }
 
+/* Does an identity name any certificate smtpd could offer? */
+static int
+names_certificate(const struct identity *id)
+{
+	int	k;
+
+	if (id->chain_files != NULL && *id->chain_files != '\0')
+		return 1;
+	for (k = 0; k < 3; k++)
+		if (id->cert[k] != NULL && *id->cert[k] != '\0')
+			return 1;
+	return 0;
+}
+
 /*
  * Every identity Postfix will present, each checked as smtpd loads it:
  * main.cf's and master.cf's (identity.c), then the SNI domains.  What a
@@ -621,6 +635,18 @@ check_identities(struct run *r)
 		return -1;	/* logged */
 	for (i = 0; i < r->ids.n; i++) {
 		one = r->ids.v[i];
+		/* main.cf's: choose_files and maincf_check said it already. */
+		if (i > 0 && !names_certificate(&one)) {
+			log_context(one.name);
+			problem(EX_CONFIG, one.where, "TLS is on, but no "
+			    "certificate is named (an empty -o override?), so "
+			    "smtpd has none to offer and every TLS client "
+			    "fails (fix: name the certificate and key files "
+			    "with -o, or drop the empty override)");
+			log_context(NULL);
+			rc = -1;
+			continue;
+		}
 		mask = covered(r, &one, &all, &unsafe);
 		for (j = 0; j < r->nsets; j++)
 			if (mask & (1u << j) && r->set[j]->chain_ok)
@@ -810,11 +836,12 @@ install(struct run *r)
 	size_t	i;
 	int	rc = 0;
 
+	/* Others' key files first: one changed under us stops the run. */
+	if (r->apply && serve_secure(&r->sv) == -1)
+		return -1;	/* logged */
 	for (i = 0; i < r->nsets; i++)
 		if (install_set(r, r->set[i]) == -1)
 			rc = -1;	/* logged */
-	if (r->apply && serve_secure(&r->sv) == -1)
-		rc = -1;	/* logged */
 	for (i = 0; r->builds != NULL && i < r->nmaps; i++)
 		if (sni_commit(&r->builds[i], r->apply) == -1)
 			rc = -1;	/* logged */

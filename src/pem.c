@@ -41,13 +41,21 @@ is_key_block(const char *name)
 	return len >= 11 && !strcmp(name + len - 11, "PRIVATE KEY");
 }
 
+/* Labels smtpd's chain loader takes as certificates (tls_certkey.c). */
+static int
+is_cert_block(const char *name)
+{
+	return !strcmp(name, PEM_STRING_X509) ||
+	    !strcmp(name, PEM_STRING_X509_OLD);
+}
+
 /*
- * Where the next private key block begins, at or after FROM (LEN when
- * none does): the cut between key-and-chain groups of a file read as
- * smtpd_tls_chain_files are read, where every key starts a new group.
+ * Where the next block whose label IS (is_key_block, is_cert_block)
+ * begins, at or after FROM (LEN when none does).
  */
-size_t
-pem_next_key(const unsigned char *buf, size_t len, size_t from)
+static size_t
+next_block(const unsigned char *buf, size_t len, size_t from,
+    int (*is)(const char *))
 {
 	const unsigned char	*p = buf + from, *end = buf + len, *hit, *eol;
 	char			 label[80];
@@ -62,11 +70,29 @@ pem_next_key(const unsigned char *buf, size_t len, size_t from)
 		if ((n = eol - p) < sizeof(label)) {
 			memcpy(label, p, n);
 			label[n] = '\0';
-			if (is_key_block(label))
+			if (is(label))
 				return hit - buf;
 		}
 	}
 	return len;
+}
+
+/*
+ * Where the next private key block begins: the cut between key-and-chain
+ * groups of a file read as smtpd_tls_chain_files are read, where every
+ * key starts a new group.
+ */
+size_t
+pem_next_key(const unsigned char *buf, size_t len, size_t from)
+{
+	return next_block(buf, len, from, is_key_block);
+}
+
+/* Does BUF hold a block smtpd would take as a certificate? */
+int
+pem_has_cert(const unsigned char *buf, size_t len)
+{
+	return next_block(buf, len, 0, is_cert_block) < len;
 }
 
 static int
@@ -569,8 +595,14 @@ pem_load(const char *path, const unsigned char *buf, size_t len,
 	while (rc == 0 && PEM_read_bio_ex(bio, &name, &header, &data, &dlen,
 	    PEM_FLAG_SECURE | PEM_FLAG_EAY_COMPATIBLE) == 1) {
 		blocks++;
-		if (!strcmp(name, PEM_STRING_X509) ||
-		    !strcmp(name, PEM_STRING_X509_OLD) ||
+		if (!strcmp(name, PEM_STRING_X509_TRUSTED) &&
+		    (pool->served == POOL_STREAM || (pool->served ==
+		    POOL_PAIR && pool->n > 0)))
+			warning(path, "PEM block %zu, a TRUSTED CERTIFICATE, "
+			    "is passed over, as smtpd passes it over here "
+			    "(write it as a plain certificate: openssl x509 "
+			    "-in FILE -out FILE.new)", blocks);
+		else if (is_cert_block(name) ||
 		    !strcmp(name, PEM_STRING_X509_TRUSTED)) {
 			rc = add_cert(pool, name, data, dlen, path, blocks);
 			certs++;

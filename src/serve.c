@@ -17,6 +17,7 @@
 #include <sysexits.h>
 
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "extern.h"
@@ -175,29 +176,55 @@ check_group(const struct identity *id, const struct served *sv,
 	return rc;
 }
 
+/* The SHA-256 of BUF in hex: what was checked, to know it again. */
+static int
+digest_hex(const unsigned char *buf, size_t len, char hex[65])
+{
+	unsigned char	d[EVP_MAX_MD_SIZE];
+	unsigned int	n = 0, i;
+
+	if (!EVP_Digest(buf, len, d, &n, EVP_sha256(), NULL) || n != 32)
+		return -1;
+	for (i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	return 0;
+}
+
 /*
  * A file holding a key, not yet root:root 0600: check says what deploy
- * would change; deploy notes it, to change it once every check passed.
+ * would change; deploy notes it with a digest of what was checked, to
+ * change it once every check passed.
  */
 static int
-keep_secure(struct served *sv, struct file *f)
+keep_secure(struct served *sv, struct file *f, const unsigned char *buf,
+    size_t len)
 {
+	char	hex[65], *note = NULL;
+	int	rc;
+
 	if (!sv->apply)
 		return file_secure(f, 0);
 	if (f->st.st_uid == 0 && f->st.st_gid == 0 &&
 	    (f->st.st_mode & 07777) == 0600)
 		return 0;
-	return served_note(sv, f->path);
+	if (digest_hex(buf, len, hex) == -1 ||
+	    asprintf(&note, "%s %s", hex, f->path) == -1) {
+		problem(EX_OSERR, NULL, "out of memory");
+		return -1;
+	}
+	rc = served_note(sv, note);
+	free(note);
+	return rc;
 }
 
-/* A key file to make root's alone once every check passed. */
+/* A key file to make root's alone ("DIGEST PATH"), once all passed. */
 int
-served_note(struct served *sv, const char *path)
+served_note(struct served *sv, const char *note)
 {
 	char	**v;
 
 	if ((v = reallocarray(sv->secure, sv->nsecure + 1, sizeof(*v))) ==
-	    NULL || (v[sv->nsecure] = strdup(path)) == NULL) {
+	    NULL || (v[sv->nsecure] = strdup(note)) == NULL) {
 		if (v != NULL)
 			sv->secure = v;
 		problem(EX_OSERR, NULL, "out of memory");
@@ -208,21 +235,49 @@ served_note(struct served *sv, const char *path)
 	return 0;
 }
 
+/*
+ * One noted key file made root:root 0600 through its descriptor, then
+ * read again through it: its owner could have rewritten it between our
+ * check and the chown, and a file root now guards must hold what was
+ * checked.
+ */
+static int
+secure_one(const char *note)
+{
+	struct file	 f;
+	unsigned char	*buf = NULL;
+	size_t		 len = 0;
+	char		 hex[65];
+	int		 rc = -1;
+
+	file_init(&f);
+	if (strlen(note) < 66 || file_open(&f, note + 65, 0) == -1 ||
+	    file_secure(&f, 1) == -1 || file_read(&f, &buf, &len) == -1)
+		goto out;	/* logged */
+	if (digest_hex(buf, len, hex) == -1 || strncmp(hex, note, 64)) {
+		problem(EX_NOPERM, f.real, "changed while it was being "
+		    "checked (by its previous owner?); it is root's now, but "
+		    "what it holds was not checked (find out who wrote it, "
+		    "then run again)");
+		goto out;
+	}
+	rc = 0;
+out:
+	freezero(buf, len);
+	file_close(&f);
+	return rc;
+}
+
 /* Deploy, every check passed: the key files noted become root's alone. */
 int
 serve_secure(struct served *sv)
 {
-	struct file	f;
-	size_t		i;
-	int		rc = 0;
+	size_t	i;
+	int	rc = 0;
 
-	for (i = 0; i < sv->nsecure; i++) {
-		file_init(&f);
-		if (file_open(&f, sv->secure[i], 0) == -1 ||
-		    file_secure(&f, 1) == -1)
+	for (i = 0; i < sv->nsecure; i++)
+		if (secure_one(sv->secure[i]) == -1)
 			rc = -1;	/* logged */
-		file_close(&f);
-	}
 	return rc;
 }
 
@@ -273,7 +328,7 @@ fetch(const struct identity *id, struct served *sv, const char *path,
 	*owned = 1;
 	rc = 0;
 	if (pem_next_key(*buf, *len, 0) < *len)
-		rc = keep_secure(sv, &f);
+		rc = keep_secure(sv, &f, *buf, *len);
 out:
 	file_close(&f);
 	return rc;
@@ -329,7 +384,7 @@ static int
 group_finish(const struct identity *id, const struct served *sv,
     struct group *g, struct slots *sl, const char *param)
 {
-	struct pool	pool = { NULL, 0, 0 };
+	struct pool	pool = { NULL, 0, 0, POOL_STREAM };
 	struct key	key;
 	size_t		i;
 	int		rc = -1;
@@ -363,12 +418,15 @@ stream_file(const struct identity *id, const struct served *sv,
 	size_t	at = pem_next_key(buf, len, 0), next;
 	int	rc = 0;
 
-	/* Only what holds PEM continues the chain (not a blank line). */
-	if (at > 0 && g->keysrc[0] != '\0' && memmem(buf, at, "-----BEGIN ",
-	    11) != NULL && group_add(g, path, buf, at) == -1)
+	/*
+	 * Only certificates continue the chain; other blocks before a key
+	 * (EC PARAMETERS, as openssl ecparam -genkey writes them) smtpd
+	 * passes over.
+	 */
+	if (at > 0 && g->keysrc[0] != '\0' && pem_has_cert(buf, at) &&
+	    group_add(g, path, buf, at) == -1)
 		return -1;
-	if (at > 0 && g->keysrc[0] == '\0' && memmem(buf, at, "-----BEGIN ",
-	    11) != NULL) {
+	if (at > 0 && g->keysrc[0] == '\0' && pem_has_cert(buf, at)) {
 		problem(EX_DATAERR, path, "a certificate comes before any "
 		    "private key; in %s each key must come first, followed by "
 		    "its certificate chain, and Postfix refuses the whole list "
@@ -439,7 +497,8 @@ check_pair(const struct identity *id, struct served *sv, int k)
 		{ "smtpd_tls_dcert_file", "smtpd_tls_dkey_file" },
 	};
 	const char	*cert = id->cert[k], *keyf = id->key[k];
-	struct pool	 pool = { NULL, 0, 0 }, kpool = { NULL, 0, 0 };
+	struct pool	 pool = { NULL, 0, 0, POOL_PAIR };
+	struct pool	 kpool = { NULL, 0, 0, POOL_PAIR };
 	struct key	 key;
 	unsigned char	*buf = NULL, *kbuf = NULL;
 	size_t		 len = 0, klen = 0;
