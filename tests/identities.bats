@@ -419,3 +419,157 @@ key_first() {
 		helper deploy
 	assert_file_not_exists "$T/postfix/ecdsa.pem"
 }
+
+# Found by the review of this work, each measured against real smtpd 3.7.
+
+# two_sets B1 B2: main.cf serves B1 then B2 as key-then-chain files; the
+# tuning file deploys set 1 from the usual inputs and set 2 from $T/ssl/2.
+two_sets() {
+	write_maincf "smtpd_tls_cert_file =" "smtpd_tls_key_file =" \
+		"smtpd_tls_chain_files = $1, $2"
+	cat >"$T/conf" <<-CONF
+	POSTFIX_TLS_BUNDLE=$T/postfix/b1.pem
+	POSTFIX_TLS_CERT_2=$T/ssl/2.pem
+	POSTFIX_TLS_KEY_2=$T/ssl/2.key
+	POSTFIX_TLS_CHAIN_2=$T/ssl/chain.pem
+	POSTFIX_TLS_BUNDLE_2=$T/postfix/b2.pem
+	CONF
+}
+
+@test "two deployed bundles of one algorithm are refused: smtpd would switch TLS off for both" {
+	# smtpd: "not replacing certificate ... disabling TLS support"; a
+	# certbot lineage made without --key-type rsa is ECDSA too.
+	cp "$PKI/a.example.net.pem" "$T/ssl/2.pem"
+	cp "$PKI/a.example.net.key" "$T/ssl/2.key"
+	two_sets "$T/postfix/b1.pem" "$T/postfix/b2.pem"
+	refuses 65 "postfix-tls-setup: main.cf: $T/postfix/b2.pem: a second ECDSA key in smtpd_tls_chain_files: Postfix takes one key per algorithm" \
+		deploy_inputs deploy
+	assert_file_not_exists "$T/postfix/b1.pem"
+}
+
+@test "one deployed bundle named twice in smtpd_tls_chain_files is refused" {
+	write_maincf "smtpd_tls_cert_file =" "smtpd_tls_key_file =" \
+		"smtpd_tls_chain_files = $BUNDLE, $BUNDLE"
+	refuses 65 "postfix-tls-setup: main.cf: $BUNDLE: a second ECDSA key in smtpd_tls_chain_files" \
+		deploy_inputs --bundle "$BUNDLE" deploy
+}
+
+@test "a service that empties smtpd_tls_chain_files serves its own pair, and its key is checked" {
+	# postconf -Px prints the emptied value as "name =", no space after.
+	write_maincf "smtpd_tls_cert_file =" "smtpd_tls_key_file =" \
+		"smtpd_tls_chain_files = $BUNDLE"
+	deploy_inputs -q --bundle "$BUNDLE" deploy
+	leaf_files submit.example.org other.example.org "$T/ssl" sub
+	write_mastercf \
+		"submission inet  n       -       n       -       -       smtpd" \
+		"  -o smtpd_tls_security_level=encrypt" \
+		"  -o smtpd_tls_chain_files=" \
+		"  -o smtpd_tls_cert_file=$T/ssl/sub.pem" \
+		"  -o smtpd_tls_key_file=$T/ssl/sub.key"
+	refuses 65 "postfix-tls-setup: submission/inet (master.cf): $T/ssl/sub.key: private key does not match public key in certificate $T/ssl/sub.pem" \
+		deploy_inputs --bundle "$BUNDLE" deploy
+	refute_output --partial "never served"
+}
+
+@test "a wrapper-mode service whose certificate is emptied is refused: smtpd drops every connection" {
+	# smtpd: "No server certs available ... Wrapper-mode request dropped".
+	write_mastercf \
+		"submissions inet  n       -       n       -       -       smtpd" \
+		"  -o smtpd_tls_wrappermode=yes" \
+		"  -o smtpd_tls_cert_file="
+	refuses 78 "postfix-tls-setup: submissions/inet (master.cf): $T/postfix/master.cf: TLS is on, but no certificate is named" \
+		deploy_inputs deploy
+}
+
+@test "a relative file name in a -o override is refused with the absolute fix" {
+	leaf_files submit.example.org submit.example.org "$T/ssl" sub
+	submission_service sub.pem "$T/ssl/sub.key"
+	refuses 78 "postfix-tls-setup: $T/postfix/master.cf: submission/inet sets -o smtpd_tls_cert_file with the relative name \"sub.pem\"" \
+		deploy_inputs deploy
+}
+
+@test "an SNI map that cannot be rebuilt refuses the deploy before the bundle is written" {
+	# A map in a directory everyone may write to (sticky, as /tmp).
+	mkdir "$T/shared"
+	chmod 1777 "$T/shared"
+	leaf_files a.example.net a.example.net "$T/ssl" a
+	echo "a.example.net $T/ssl/a.key, $T/ssl/a.pem" >"$T/shared/sni"
+	chmod 0600 "$T/shared/sni"
+	write_maincf "tls_server_sni_maps = hash:$T/shared/sni"
+	use_leaf other.example.org	# a new certificate to deploy
+	refuses 77 "postfix-tls-setup: $T/shared/sni: is in a directory everyone may write to" \
+		deploy_inputs deploy
+	refute_output --partial "wrote"
+}
+
+@test "an SNI key file with EC PARAMETERS first, as openssl ecparam -genkey writes it, is served and passes" {
+	# smtpd 3.7: "ignoring PEM type: EC PARAMETERS", then serves it.
+	openssl ecparam -name prime256v1 >"$T/ssl/c.key"
+	cat "$PKI/a.example.net.key" >>"$T/ssl/c.key"
+	chmod 0600 "$T/ssl/c.key"
+	cat "$PKI/a.example.net.pem" "$PKI/chain.pem" >"$T/ssl/c.pem"
+	sni_map texthash "a.example.net $T/ssl/c.key, $T/ssl/c.pem"
+	run deploy_inputs check
+	assert_success
+	assert_line --regexp "^identity SNI a\.example\.net \($T/postfix/sni\): $T/ssl/c\.pem: "
+}
+
+@test "a TRUSTED CERTIFICATE in a chain file is passed over as smtpd passes it over" {
+	# smtpd takes the next plain certificate as the leaf: "private key
+	# mismatch ... disabling TLS support".
+	{
+		cat "$PKI/rsa.key"
+		openssl x509 -in "$PKI/rsa.pem" -trustout
+		cat "$PKI/chain.pem"
+	} >"$T/ssl/rsa.pem"
+	chmod 0600 "$T/ssl/rsa.pem"
+	chain_files_second "$T/ssl/rsa.pem"
+	refuses 65 "main.cf: $T/ssl/rsa.pem: private key does not match public key in certificate" \
+		deploy_inputs deploy
+	assert_output --partial "warning: main.cf: $T/ssl/rsa.pem: PEM block 2, a TRUSTED CERTIFICATE, is passed over"
+}
+
+@test "an SNI map is rebuilt after a key file is restored with its old time (cp -p)" {
+	sni_map hash "$(sni_entry a.example.net a.example.net)"
+	cp -p "$T/ssl/a.example.net.key" "$T/a.key.backup"
+	touch -d '1 day ago' "$T/a.key.backup"
+	sleep 0.01
+	postmap -c "$T/postfix" -F "hash:$T/postfix/sni"
+	run deploy_inputs check
+	refute_output --partial "would rebuild"
+	cp -p "$T/a.key.backup" "$T/ssl/a.example.net.key"
+	run deploy_inputs check
+	assert_success
+	assert_output --partial "would rebuild $T/postfix/sni.db with postmap -F, root:root 0600: $T/ssl/a.example.net.key, named at $T/postfix/sni:1, is newer"
+}
+
+# A key file's owner rewrites it while the helper makes it root's: strace
+# holds the helper before its fchown while nobody keeps writing the key
+# with a new comment line (one write of one page: never half a file).
+@test "an SNI key file rewritten by its owner between the check and the chown is refused" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	not_under_valgrind
+	chmod 0755 "$T/ssl"
+	leaf_files a.example.net a.example.net "$T/ssl" a
+	chown nobody:nogroup "$T/ssl/a.key"
+	chmod 0644 "$T/ssl/a.key"
+	sni_map texthash "a.example.net $T/ssl/a.key, $T/ssl/a.pem"
+	mkdir "$T/nobody"
+	chown nobody:nogroup "$T/nobody"
+	(cd "$T/ssl" && exec setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		sh -c 'i=0; while :; do i=$((i + 1));
+			{ grep -v "^#" a.key; printf "# %08d\n" "$i"; } >../nobody/next 2>/dev/null &&
+			dd if=../nobody/next of=a.key bs=4096 conv=notrunc status=none 2>/dev/null;
+			sleep 0.02; done') &
+	writer=$!
+	run env ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" \
+		strace -f -qq -o /dev/null -e trace=fchown -e inject=fchown:delay_enter=1000000 \
+		"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
+		--cafile "$PKI/root.pem" --cert "$T/ssl/cert.pem" \
+		--key "$T/ssl/key.pem" --chain "$T/ssl/chain.pem" deploy
+	kill "$writer"
+	wait "$writer" || true
+	assert_failure 77
+	assert_output --partial "$T/ssl/a.key: changed while it was being checked"
+	refute_output --partial "wrote $BUNDLE"
+}
