@@ -97,6 +97,7 @@ struct postfix {
 	char		*v[PF_NPARAMS];
 	char		*services;	/* postconf -F: each service's command */
 	char		*overrides;	/* postconf -Px: "svc/type/name = value" */
+	char		*svcvalues;	/* postconf_service's answers, cached */
 	pid_t		 pid[ASK_N];	/* postconf, until reaped */
 	int		 outfd[ASK_N], errfd[ASK_N];	/* in memory files */
 	int		 spawn_errno;
@@ -110,6 +111,16 @@ struct postfix {
 extern const char *const pf_names[PF_NPARAMS];
 void	postconf_start(const char *confdir, const char *cache,
 	    struct postfix *);
+/* A service's values under its -o settings (postconf_services). */
+struct svcask {
+	const char	 *svc;		/* "submission/inet" */
+	char		**o;		/* "name=value" of each -o */
+	size_t		  no;
+	char		 *v[PF_NPARAMS];	/* the answer */
+	pid_t		  pid;
+	int		  outfd, errfd;
+};
+int	postconf_services(struct postfix *, struct svcask *, size_t n);
 int	postconf_parse(char *text, struct postfix *);
 int	postconf_parse_cache(char *text, struct postfix *);
 char	*postconf_cache_text(const struct postfix *, size_t *len);
@@ -293,8 +304,11 @@ struct identities {
 	const char	**sni;		/* tls_server_sni_maps values, once each */
 	size_t		  nsni;
 	char		 *text;		/* the -o values they point into */
+	char		 *lines;	/* the services' names they point into */
+	struct svcask	 *asks;		/* each smtpd service's own values */
+	size_t		  nasks;
 };
-int	identities_find(const struct postfix *, struct identities *);
+int	identities_find(struct postfix *, struct identities *);
 void	identities_free(struct identities *);
 
 /* workers.c: the entries of a long SNI map checked on every CPU. */

@@ -136,11 +136,14 @@ split_line(char *line, struct option *o)
 	return strchr(line, '/') != NULL ? 0 : -1;
 }
 
-/* A service's -o NAME=VALUE into its view, if it is one that matters. */
+/*
+ * A service's -o NAME=VALUE noted in its view: which parameters it sets
+ * itself, and its wrapper mode.  (Its values are postconf's answer under
+ * all its -o settings: postconf_services.)
+ */
 static void
-override(struct view *w, const struct postfix *pf, const struct option *o)
+override(struct view *w, const struct option *o)
 {
-	size_t	i;
 	int	p;
 
 	if (!strcmp(o->name, "smtpd_tls_wrappermode")) {
@@ -149,14 +152,19 @@ override(struct view *w, const struct postfix *pf, const struct option *o)
 	}
 	for (p = 0; p < PF_NPARAMS; p++)
 		if (!strcmp(o->name, pf_names[p]))
-			break;
-	if (p == PF_NPARAMS)
-		return;
-	w->v[p] = o->value;
-	w->set[p] = 1;
+			w->set[p] = 1;
+}
+
+/* Does the service serve files other than main.cf's? */
+static int
+own_files(const struct view *w, const struct postfix *pf)
+{
+	size_t	i;
+
 	for (i = 0; i < NSERVED; i++)
-		if ((int)served_params[i] == p && strcmp(o->value, pf->v[p]))
-			w->own = 1;
+		if (strcmp(w->v[served_params[i]], pf->v[served_params[i]]))
+			return 1;
+	return 0;
 }
 
 /*
@@ -244,17 +252,19 @@ oom:
 /* A service that runs smtpd: its view, and its identity if it has one. */
 static int
 add_service(const struct postfix *pf, struct identities *ids,
-    const char *svc, const struct option *opts, size_t nopts)
+    const char *svc, const struct option *opts, size_t nopts,
+    const struct svcask *ask)
 {
 	struct view	 w;
 	char		*who = NULL, *where = NULL;
 	size_t		 i;
 
 	memset(&w, 0, sizeof(w));
-	memcpy(w.v, pf->v, sizeof(w.v));
+	memcpy(w.v, ask != NULL ? ask->v : pf->v, sizeof(w.v));
 	for (i = 0; i < nopts; i++)
 		if (!strcmp(opts[i].svc, svc))
-			override(&w, pf, &opts[i]);
+			override(&w, &opts[i]);
+	w.own = own_files(&w, pf);
 	if (!serves_tls(&w))
 		return 0;
 	if (asprintf(&where, "%s/master.cf", pf->dir) == -1) {
@@ -278,35 +288,75 @@ add_service(const struct postfix *pf, struct identities *ids,
 	return add_identity(ids, &w, who, where);
 }
 
-/* The services of master.cf that run smtpd, each with its overrides. */
+/* A service's -o settings as postconf -o arguments: "name=value". */
 static int
-find_services(const struct postfix *pf, struct identities *ids)
+ask_for(struct svcask *a, const char *svc, const struct option *opts,
+    size_t nopts)
+{
+	size_t	i;
+
+	memset(a, 0, sizeof(*a));
+	a->svc = svc;
+	for (i = 0; i < nopts; i++) {
+		if (strcmp(opts[i].svc, svc))
+			continue;
+		if ((a->o = reallocarray(a->o, a->no + 1, sizeof(*a->o))) ==
+		    NULL || asprintf(&a->o[a->no], "%s=%s", opts[i].name,
+		    opts[i].value) == -1) {
+			problem(EX_OSERR, NULL, "out of memory");
+			return -1;
+		}
+		a->no++;
+	}
+	return 0;
+}
+
+/*
+ * The services of master.cf that run smtpd; each one with -o settings
+ * gets its own values from postconf (postconf_services), all asked side
+ * by side, then its view and identity.
+ */
+static int
+find_services(struct postfix *pf, struct identities *ids)
 {
 	struct option	*opts = NULL, o;
-	char		*lines, *line, *next;
-	size_t		 nopts = 0;
+	struct svcask	*a;
+	char		*line, *next;
+	size_t		 nopts = 0, i;
 	int		 rc = -1;
 
-	if ((next = lines = strdup(pf->services)) == NULL) {
+	if ((next = ids->lines = strdup(pf->services)) == NULL) {
 		problem(EX_OSERR, NULL, "out of memory");
 		return -1;
 	}
 	if (read_options(pf, ids, &opts, &nopts) == -1)
 		goto out;
-	rc = 0;
-	while ((line = strsep(&next, "\n")) != NULL)
-		if (split_line(line, &o) == 0 && !strcmp(o.name, "command") &&
-		    runs_smtpd(o.value) &&
-		    add_service(pf, ids, o.svc, opts, nopts) == -1)
+	while ((line = strsep(&next, "\n")) != NULL) {
+		if (split_line(line, &o) == -1 || strcmp(o.name, "command") ||
+		    !runs_smtpd(o.value))
+			continue;
+		if ((a = reallocarray(ids->asks, ids->nasks + 1,
+		    sizeof(*a))) == NULL) {
+			problem(EX_OSERR, NULL, "out of memory");
+			goto out;
+		}
+		ids->asks = a;
+		if (ask_for(&a[ids->nasks++], o.svc, opts, nopts) == -1)
+			goto out;
+	}
+	if ((rc = postconf_services(pf, ids->asks, ids->nasks)) == -1)
+		goto out;	/* logged */
+	for (i = 0; i < ids->nasks; i++)
+		if (add_service(pf, ids, ids->asks[i].svc, opts, nopts,
+		    ids->asks[i].no > 0 ? &ids->asks[i] : NULL) == -1)
 			rc = -1;	/* logged; the others still found */
 out:
 	free(opts);
-	free(lines);
 	return rc;
 }
 
 int
-identities_find(const struct postfix *pf, struct identities *ids)
+identities_find(struct postfix *pf, struct identities *ids)
 {
 	struct view	 w;
 	char		*name, *where = NULL;
@@ -329,7 +379,7 @@ identities_find(const struct postfix *pf, struct identities *ids)
 void
 identities_free(struct identities *ids)
 {
-	size_t	i;
+	size_t	i, k;
 
 	for (i = 0; i < ids->n; i++) {
 		free((char *)ids->v[i].name);
@@ -338,5 +388,14 @@ identities_free(struct identities *ids)
 	free(ids->v);
 	free(ids->sni);
 	free(ids->text);
+	free(ids->lines);
+	for (i = 0; i < ids->nasks; i++) {
+		for (k = 0; k < ids->asks[i].no; k++)
+			free(ids->asks[i].o[k]);
+		free(ids->asks[i].o);
+		for (k = 0; k < PF_NPARAMS; k++)
+			free(ids->asks[i].v[k]);
+	}
+	free(ids->asks);
 	memset(ids, 0, sizeof(*ids));
 }

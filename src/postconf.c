@@ -146,8 +146,9 @@ postconf_parse(char *text, struct postfix *pf)
 }
 
 /*
- * The cache's copy of all three answers: each as its byte count on a
- * line of its own, then its bytes.
+ * The cache's copy of all the answers (main.cf's values, the services,
+ * their -o, the services' own values): each as its byte count on a line
+ * of its own, then its bytes.
  */
 char *
 postconf_cache_text(const struct postfix *pf, size_t *len)
@@ -165,9 +166,10 @@ postconf_cache_text(const struct postfix *pf, size_t *len)
 		free(values);
 		return NULL;
 	}
-	fprintf(f, "%zu\n%s%zu\n%s%zu\n%s", vlen, values,
+	fprintf(f, "%zu\n%s%zu\n%s%zu\n%s%zu\n%s", vlen, values,
 	    strlen(pf->services), pf->services, strlen(pf->overrides),
-	    pf->overrides);
+	    pf->overrides, pf->svcvalues ? strlen(pf->svcvalues) : 0,
+	    pf->svcvalues ? pf->svcvalues : "");
 	free(values);
 	if (fclose(f) != 0) {
 		free(text);
@@ -205,7 +207,8 @@ postconf_parse_cache(char *text, struct postfix *pf)
 	if (cache_section(&text, &values) == 0 &&
 	    postconf_parse(values, pf) == 0 &&
 	    cache_section(&text, &pf->services) == 0 &&
-	    cache_section(&text, &pf->overrides) == 0 && *text == '\0')
+	    cache_section(&text, &pf->overrides) == 0 &&
+	    cache_section(&text, &pf->svcvalues) == 0 && *text == '\0')
 		rc = 0;
 	free(values);
 	return rc;
@@ -387,5 +390,154 @@ postconf_free_values(struct postfix *pf)
 	}
 	free(pf->services);
 	free(pf->overrides);
-	pf->services = pf->overrides = NULL;
+	free(pf->svcvalues);
+	pf->services = pf->overrides = pf->svcvalues = NULL;
+}
+
+/*
+ * A service's own values: main.cf's parameters as smtpd sees them under
+ * the service's -o settings (postconf -xh -o NAME=VALUE ... NAMES).  A
+ * main.cf value that refers to a name the service sets resolves as in
+ * that service: smtpd_tls_key_file's default, $smtpd_tls_cert_file, or
+ * an admin's "$keydir/key.pem" under -o keydir=...  Every such service
+ * is asked side by side; the answers are kept in the cache with the
+ * rest, so an unchanged restart asks nothing.
+ */
+static int
+spawn_service(struct postfix *pf, struct svcask *a)
+{
+	posix_spawn_file_actions_t	 fa;
+	const char			**argv;
+	size_t				 i, n = 0;
+	int				 rc;
+
+	if ((argv = reallocarray(NULL, 5 + 2 * a->no + PF_NPARAMS,
+	    sizeof(*argv))) == NULL)
+		return ENOMEM;
+	argv[n++] = POSTCONF_PATH;
+	argv[n++] = "-c";
+	argv[n++] = pf->dir;
+	argv[n++] = "-xh";
+	for (i = 0; i < a->no; i++) {
+		argv[n++] = "-o";
+		argv[n++] = a->o[i];
+	}
+	for (i = 0; i < PF_NPARAMS; i++)
+		argv[n++] = pf_names[i];
+	argv[n] = NULL;
+	if ((a->outfd = memfd_create("postconf-service", MFD_CLOEXEC)) == -1 ||
+	    (a->errfd = memfd_create("postconf-stderr", MFD_CLOEXEC)) == -1) {
+		free(argv);
+		return errno;
+	}
+	if ((rc = posix_spawn_file_actions_init(&fa)) == 0) {
+		if ((rc = posix_spawn_file_actions_adddup2(&fa, a->outfd,
+		    STDOUT_FILENO)) == 0 && (rc =
+		    posix_spawn_file_actions_adddup2(&fa, a->errfd,
+		    STDERR_FILENO)) == 0)
+			rc = posix_spawn(&a->pid, POSTCONF_PATH, &fa, NULL,
+			    (char *const *)argv, environ);
+		posix_spawn_file_actions_destroy(&fa);
+	}
+	free(argv);
+	return rc;
+}
+
+/* The cached answer for a->svc: "SVC\n" then PF_NPARAMS lines. */
+static int
+cached_service(const struct postfix *pf, struct svcask *a)
+{
+	const char	*p = pf->svcvalues, *nl;
+	size_t		 len = strlen(a->svc);
+	int		 i;
+
+	for (; p != NULL && *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			return -1;
+		if ((size_t)(nl - p) != len || strncmp(p, a->svc, len))
+			continue;
+		for (i = 0; i < PF_NPARAMS; i++) {
+			p = nl + 1;
+			if ((nl = strchr(p, '\n')) == NULL ||
+			    (a->v[i] = strndup(p, nl - p)) == NULL)
+				return -1;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+/* A service's answer, read and added to what the cache will keep. */
+static int
+collect_service(struct postfix *pf, struct svcask *a)
+{
+	struct postfix	 one;
+	char		*text = NULL, *all = NULL;
+	int		 status, i, rc = -1;
+
+	status = reap(&a->pid);
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		postconf_failed(a->errfd, pf->dir, "postconf failed");
+		return -1;
+	}
+	memset(&one, 0, sizeof(one));
+	if (read_all(a->outfd, &text) == -1 || postconf_parse(text, &one) ==
+	    -1) {
+		postconf_failed(a->errfd, pf->dir, "postconf answered for "
+		    "a master.cf service what it could not have");
+		goto out;
+	}
+	for (i = 0; i < PF_NPARAMS; i++) {
+		a->v[i] = one.v[i];
+		one.v[i] = NULL;
+	}
+	if (asprintf(&all, "%s%s\n", pf->svcvalues ? pf->svcvalues : "",
+	    a->svc) == -1)
+		goto oom;
+	free(pf->svcvalues);
+	pf->svcvalues = all;
+	for (i = 0; i < PF_NPARAMS; i++) {
+		if (asprintf(&all, "%s%s\n", pf->svcvalues, a->v[i]) == -1)
+			goto oom;
+		free(pf->svcvalues);
+		pf->svcvalues = all;
+	}
+	rc = 0;
+	goto out;
+oom:
+	problem(EX_OSERR, NULL, "out of memory");
+out:
+	postconf_free_values(&one);
+	free(text);
+	return rc;
+}
+
+int
+postconf_services(struct postfix *pf, struct svcask *a, size_t n)
+{
+	size_t	i;
+	int	err, rc = 0;
+
+	for (i = 0; i < n; i++) {
+		a[i].pid = -1;
+		a[i].outfd = a[i].errfd = -1;
+		if (a[i].no == 0 || cached_service(pf, &a[i]) == 0)
+			continue;	/* main.cf's values, or known */
+		if ((err = spawn_service(pf, &a[i])) != 0) {
+			problem(EX_CONFIG, pf->dir, "cannot read the settings "
+			    "of %s: postconf could not be run: %s: %s", a[i].svc,
+			    POSTCONF_PATH, strerror(err));
+			rc = -1;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if (a[i].pid != -1 && collect_service(pf, &a[i]) == -1)
+			rc = -1;	/* logged */
+		reap(&a[i].pid);
+		if (a[i].outfd != -1)
+			close(a[i].outfd);
+		if (a[i].errfd != -1)
+			close(a[i].errfd);
+	}
+	return rc;
 }

@@ -573,3 +573,29 @@ two_sets() {
 	assert_output --partial "$T/ssl/a.key: changed while it was being checked"
 	refute_output --partial "wrote $BUNDLE"
 }
+
+@test "a main.cf value naming a parameter a service sets resolves as in that service" {
+	# smtpd resolves "$keydir" and smtpd_tls_key_file's default,
+	# $smtpd_tls_cert_file, under the service's own -o settings.
+	mkdir -p "$T/sub"
+	leaf_files submit.example.org other.example.org "$T/sub" sub
+	write_maincf "keydir = $T/ssl" "smtpd_tls_key_file = \$keydir/key.pem"
+	write_mastercf \
+		"submission inet  n       -       n       -       -       smtpd" \
+		"  -o keydir=$T/sub" \
+		"  -o smtpd_tls_cert_file=$T/sub/sub.pem" \
+		"  -o smtpd_tls_key_file=\$keydir/sub.key"
+	refuses 65 "postfix-tls-setup: submission/inet (master.cf): $T/sub/sub.key: private key does not match" \
+		deploy_inputs deploy
+	# A service whose certificate file holds its key too, main.cf leaving
+	# smtpd_tls_key_file at its default: the service's key is in its file.
+	cat "$PKI/submit.example.org.key" "$PKI/submit.example.org.pem" "$PKI/chain.pem" >"$T/sub/both.pem"
+	chmod 0600 "$T/sub/both.pem"
+	write_maincf "smtpd_tls_cert_file = $BUNDLE" "smtpd_tls_key_file = \$smtpd_tls_cert_file"
+	write_mastercf \
+		"submission inet  n       -       n       -       -       smtpd" \
+		"  -o smtpd_tls_cert_file=$T/sub/both.pem"
+	run helper --cert "$T/ssl/cert.pem" --key "$T/ssl/key.pem" --chain "$T/ssl/chain.pem" --bundle "$BUNDLE" check
+	assert_success
+	assert_line --regexp "^identity submission/inet \(master\.cf\): $T/sub/both\.pem: "
+}
