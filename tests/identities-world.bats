@@ -36,11 +36,7 @@ setup_file() {
 	pki_cert submit.example.org inter2 server
 	pki_cert a.example.net inter2 server
 	pki_cert b.example.net inter2 server
-	mkdir -p "$PKI/rsa"
-	cp "$PKI/inter2.pem" "$PKI/inter2.key" "$PKI/rsa/"
-	PKI=$PKI/rsa pki_cert "$HOST" inter2 server rsa:2048
-	cp "$PKI/rsa/$HOST.pem" "$PKI/rsa.pem"
-	cp "$PKI/rsa/$HOST.key" "$PKI/rsa.key"
+	pki_rsa_lineage
 }
 
 setup() {

@@ -17,13 +17,7 @@ setup_file() {
 	pki_cert a.example.net inter2 server
 	pki_cert b.example.net inter2 server
 	pki_cert '*.example.org' inter2 server
-	# certbot's RSA lineage for the same name (its own PKI directory,
-	# since pki_cert names files after the host).
-	mkdir -p "$PKI/rsa"
-	cp "$PKI/inter2.pem" "$PKI/inter2.key" "$PKI/rsa/"
-	PKI=$PKI/rsa pki_cert "$HOST" inter2 server rsa:2048
-	cp "$PKI/rsa/$HOST.pem" "$PKI/rsa.pem"
-	cp "$PKI/rsa/$HOST.key" "$PKI/rsa.key"
+	pki_rsa_lineage
 }
 
 setup() {

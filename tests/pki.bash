@@ -184,3 +184,14 @@ print("-----BEGIN %s-----" % label)
 print("\n".join(b64[k:k + 64] for k in range(0, len(b64), 64)))
 print("-----END %s-----" % label)'
 }
+
+# pki_rsa_lineage: certbot's RSA lineage for $HOST beside its ECDSA one,
+# $PKI/rsa.pem and $PKI/rsa.key (made in a directory of its own, since
+# pki_cert names files after the host).
+pki_rsa_lineage() {
+	mkdir -p "$PKI/rsa"
+	cp "$PKI/inter2.pem" "$PKI/inter2.key" "$PKI/rsa/"
+	PKI=$PKI/rsa pki_cert "$HOST" inter2 server rsa:2048
+	cp "$PKI/rsa/$HOST.pem" "$PKI/rsa.pem"
+	cp "$PKI/rsa/$HOST.key" "$PKI/rsa.key"
+}
