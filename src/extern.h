@@ -152,6 +152,8 @@ int	file_open(struct file *, const char *path, int may_be_absent);
 int	dir_open(const char *path, int create);
 int	file_read(struct file *, unsigned char **buf, size_t *len);
 int	file_secure(struct file *, int apply);
+int	file_digest(const unsigned char *buf, size_t len, char hex[65]);
+int	file_secure_as_checked(struct file *, const char *hex, int apply);
 const char *user_name(uid_t uid);
 const char *path_absolute(const char *path, char buf[PATH_MAX]);
 int	same_file(const char *a, const char *b);

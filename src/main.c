@@ -34,6 +34,7 @@ struct set {
 	int		 in_ok[MAX_INPUTS + 2];	/* read and parsed */
 	size_t		 nin;
 	struct file	*keyf;		/* one of in[] */
+	char		 keyhex[65];	/* file_digest of the key file read */
 	struct file	 bundlef;
 	struct pool	 pool;
 	struct key	 key;
@@ -385,7 +386,8 @@ load_one(struct set *st, const char *path, int want_key)
 	file_init(f);
 	st->in_ok[st->nin++] = file_open(f, path, 0) == 0 &&
 	    file_read(f, &buf, &len) == 0 &&
-	    pem_load(f->path, buf, len, &st->pool, &st->key, want_key) == 0;
+	    pem_load(f->path, buf, len, &st->pool, &st->key, want_key) == 0 &&
+	    (!want_key || file_digest(buf, len, st->keyhex) == 0);
 	freezero(buf, len);
 	return st->in_ok[st->nin - 1] ? f : NULL;
 }
@@ -794,7 +796,7 @@ run_checks(struct run *r)
 	return rc;
 }
 
-/* Everything passed: write the bundle if it changed, then secure files. */
+/* Everything passed: write the bundle if it changed, or secure it. */
 static int
 install_set(struct run *r, struct set *st)
 {
@@ -821,9 +823,6 @@ install_set(struct run *r, struct set *st)
 		    st->key_in_bundle ? " after the private key" : "");
 	} else if (file_secure(&st->bundlef, r->apply) == -1)
 		goto out;
-	if (!same_file(st->keyf->path, st->bundle) &&
-	    file_secure(st->keyf, r->apply) == -1)
-		goto out;
 	rc = 0;
 out:
 	freezero(old, oldlen);
@@ -836,7 +835,16 @@ install(struct run *r)
 	size_t	i;
 	int	rc = 0;
 
-	/* Others' key files first: one changed under us stops the run. */
+	/*
+	 * Key files first, the sets' and the other identities': one that
+	 * changed while it was checked stops the run before a bundle is
+	 * written.
+	 */
+	for (i = 0; i < r->nsets; i++)
+		if (!same_file(r->set[i]->keyf->path, r->set[i]->bundle) &&
+		    file_secure_as_checked(r->set[i]->keyf, r->set[i]->keyhex,
+		    r->apply) == -1)
+			return -1;	/* logged */
 	if (r->apply && serve_secure(&r->sv) == -1)
 		return -1;	/* logged */
 	for (i = 0; i < r->nsets; i++)

@@ -21,6 +21,8 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "extern.h"
 
 #define DIR_FIX	"chown root:root %s && chmod go-w %s"
@@ -522,6 +524,54 @@ file_secure(struct file *f, int apply)
 gone:
 	problem(EX_IOERR, f->real, "cannot stat: %s", strerror(errno));
 	return -1;	/* logged */
+}
+
+/* The SHA-256 of BUF in hex: what was checked, to know it again. */
+int
+file_digest(const unsigned char *buf, size_t len, char hex[65])
+{
+	unsigned char	d[EVP_MAX_MD_SIZE];
+	unsigned int	n = 0, i;
+
+	if (!EVP_Digest(buf, len, d, &n, EVP_sha256(), NULL) || n != 32)
+		return -1;
+	for (i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	return 0;
+}
+
+/*
+ * file_secure, and when that took the file from another owner or mode,
+ * the file read again through the same descriptor: whoever could write
+ * it before could have rewritten it between our check and the chown,
+ * and a file root now guards must hold what was checked (HEX, of
+ * file_digest).
+ */
+int
+file_secure_as_checked(struct file *f, const char *hex, int apply)
+{
+	unsigned char	*buf = NULL;
+	size_t		 len = 0;
+	char		 now[65];
+	int		 was_ours, rc = -1;
+
+	was_ours = f->st.st_uid == 0 && f->st.st_gid == 0 &&
+	    (f->st.st_mode & 07777) == 0600;
+	if (file_secure(f, apply) == -1)
+		return -1;	/* logged */
+	if (!apply || was_ours)
+		return 0;
+	if (file_read(f, &buf, &len) == -1)
+		return -1;	/* logged */
+	if (file_digest(buf, len, now) == 0 && !strncmp(now, hex, 64))
+		rc = 0;
+	else
+		problem(EX_NOPERM, f->real, "changed while it was being "
+		    "checked (by its previous owner?); it is root's now, but "
+		    "what it holds was not checked (find out who wrote it, "
+		    "then run again)");
+	freezero(buf, len);
+	return rc;
 }
 
 /*

@@ -176,20 +176,6 @@ check_group(const struct identity *id, const struct served *sv,
 	return rc;
 }
 
-/* The SHA-256 of BUF in hex: what was checked, to know it again. */
-static int
-digest_hex(const unsigned char *buf, size_t len, char hex[65])
-{
-	unsigned char	d[EVP_MAX_MD_SIZE];
-	unsigned int	n = 0, i;
-
-	if (!EVP_Digest(buf, len, d, &n, EVP_sha256(), NULL) || n != 32)
-		return -1;
-	for (i = 0; i < n; i++)
-		snprintf(hex + 2 * i, 3, "%02x", d[i]);
-	return 0;
-}
-
 /*
  * A file holding a key, not yet root:root 0600: check says what deploy
  * would change; deploy notes it with a digest of what was checked, to
@@ -207,7 +193,7 @@ keep_secure(struct served *sv, struct file *f, const unsigned char *buf,
 	if (f->st.st_uid == 0 && f->st.st_gid == 0 &&
 	    (f->st.st_mode & 07777) == 0600)
 		return 0;
-	if (digest_hex(buf, len, hex) == -1 ||
+	if (file_digest(buf, len, hex) == -1 ||
 	    asprintf(&note, "%s %s", hex, f->path) == -1) {
 		problem(EX_OSERR, NULL, "out of memory");
 		return -1;
@@ -235,37 +221,19 @@ served_note(struct served *sv, const char *note)
 	return 0;
 }
 
-/*
- * One noted key file made root:root 0600 through its descriptor, then
- * read again through it: its owner could have rewritten it between our
- * check and the chown, and a file root now guards must hold what was
- * checked.
- */
+/* One noted key file ("DIGEST PATH") made root's alone, as checked. */
 static int
 secure_one(const char *note)
 {
-	struct file	 f;
-	unsigned char	*buf = NULL;
-	size_t		 len = 0;
-	char		 hex[65];
-	int		 rc = -1;
+	struct file	f;
+	int		rc = -1;
 
 	file_init(&f);
-	if (strlen(note) < 66 || file_open(&f, note + 65, 0) == -1 ||
-	    file_secure(&f, 1) == -1 || file_read(&f, &buf, &len) == -1)
-		goto out;	/* logged */
-	if (digest_hex(buf, len, hex) == -1 || strncmp(hex, note, 64)) {
-		problem(EX_NOPERM, f.real, "changed while it was being "
-		    "checked (by its previous owner?); it is root's now, but "
-		    "what it holds was not checked (find out who wrote it, "
-		    "then run again)");
-		goto out;
-	}
-	rc = 0;
-out:
-	freezero(buf, len);
+	if (strlen(note) >= 66 && file_open(&f, note + 65, 0) == 0 &&
+	    file_secure_as_checked(&f, note, 1) == 0)
+		rc = 0;
 	file_close(&f);
-	return rc;
+	return rc;	/* logged */
 }
 
 /* Deploy, every check passed: the key files noted become root's alone. */
