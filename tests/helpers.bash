@@ -221,3 +221,35 @@ no_key_material() {
 			fail "key material leaked"
 	done
 }
+
+# rewriting_owner NAME: $T/ssl/NAME made nobody's and 0644, then rewritten
+# by nobody every 20 ms with a new comment line (one write of one page:
+# never half a file), as a certificate robot's user could; $writer is the
+# loop's pid, stopped by held_at_fchown.
+rewriting_owner() {
+	chmod 0755 "$T/ssl"
+	chown nobody:nogroup "$T/ssl/$1"
+	chmod 0644 "$T/ssl/$1"
+	mkdir "$T/nobody"
+	chown nobody:nogroup "$T/nobody"
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	(cd "$T/ssl" && F=$1 exec setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		sh -c 'i=0; while :; do i=$((i + 1));
+			{ grep -v "^#" "$F"; printf "# %08d\n" "$i"; } >../nobody/next 2>/dev/null &&
+			dd if=../nobody/next of="$F" bs=4096 conv=notrunc status=none 2>/dev/null;
+			sleep 0.02; done') &
+	writer=$!
+}
+
+# held_at_fchown: deploy of the usual inputs, strace holding the helper a
+# second before each fchown (so the rewriting owner gets in between the
+# check and the chown, every time); then the rewriting stops.
+held_at_fchown() {
+	run env ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" \
+		strace -f -qq -o /dev/null -e trace=fchown -e inject=fchown:delay_enter=1000000 \
+		"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
+		--cafile "$PKI/root.pem" --cert "$T/ssl/cert.pem" \
+		--key "$T/ssl/key.pem" --chain "$T/ssl/chain.pem" deploy
+	kill "$writer"
+	wait "$writer" || true
+}

@@ -539,32 +539,15 @@ two_sets() {
 	assert_output --partial "would rebuild $T/postfix/sni.db with postmap -F, root:root 0600: $T/ssl/a.example.net.key, named at $T/postfix/sni:1, is newer"
 }
 
-# A key file's owner rewrites it while the helper makes it root's: strace
-# holds the helper before its fchown while nobody keeps writing the key
-# with a new comment line (one write of one page: never half a file).
+# A key file's owner rewrites it while the helper makes it root's
+# (rewriting_owner, held_at_fchown in helpers.bash).
 @test "an SNI key file rewritten by its owner between the check and the chown is refused" {
 	command -v strace >/dev/null || skip "strace is not installed"
 	not_under_valgrind
-	chmod 0755 "$T/ssl"
 	leaf_files a.example.net a.example.net "$T/ssl" a
-	chown nobody:nogroup "$T/ssl/a.key"
-	chmod 0644 "$T/ssl/a.key"
+	rewriting_owner a.key
 	sni_map texthash "a.example.net $T/ssl/a.key, $T/ssl/a.pem"
-	mkdir "$T/nobody"
-	chown nobody:nogroup "$T/nobody"
-	(cd "$T/ssl" && exec setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		sh -c 'i=0; while :; do i=$((i + 1));
-			{ grep -v "^#" a.key; printf "# %08d\n" "$i"; } >../nobody/next 2>/dev/null &&
-			dd if=../nobody/next of=a.key bs=4096 conv=notrunc status=none 2>/dev/null;
-			sleep 0.02; done') &
-	writer=$!
-	run env ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" \
-		strace -f -qq -o /dev/null -e trace=fchown -e inject=fchown:delay_enter=1000000 \
-		"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
-		--cafile "$PKI/root.pem" --cert "$T/ssl/cert.pem" \
-		--key "$T/ssl/key.pem" --chain "$T/ssl/chain.pem" deploy
-	kill "$writer"
-	wait "$writer" || true
+	held_at_fchown
 	assert_failure 77
 	assert_output --partial "$T/ssl/a.key: changed while it was being checked"
 	refute_output --partial "wrote $BUNDLE"

@@ -266,30 +266,14 @@ certbot_layout() {
 		--chain "$deep/chain.pem" deploy
 }
 
-# The key's previous owner rewrites it (a new comment line, one write of
-# one page) while strace holds the helper before its fchown.
+# The key's previous owner rewrites it while strace holds the helper
+# before its fchown (rewriting_owner, held_at_fchown in helpers.bash).
 @test "a key rewritten by its previous owner between the check and the chown is refused before the bundle is written" {
 	command -v strace >/dev/null || skip "strace is not installed"
 	not_under_valgrind
-	chmod 0755 "$T/ssl"
-	chown nobody:nogroup "$T/ssl/key.pem"
-	chmod 0644 "$T/ssl/key.pem"
 	rm "$BUNDLE"	# so that a run that goes on writes it
-	mkdir "$T/nobody"
-	chown nobody:nogroup "$T/nobody"
-	(cd "$T/ssl" && exec setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		sh -c 'i=0; while :; do i=$((i + 1));
-			{ grep -v "^#" key.pem; printf "# %08d\n" "$i"; } >../nobody/next 2>/dev/null &&
-			dd if=../nobody/next of=key.pem bs=4096 conv=notrunc status=none 2>/dev/null;
-			sleep 0.02; done') &
-	writer=$!
-	run env ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" \
-		strace -f -qq -o /dev/null -e trace=fchown -e inject=fchown:delay_enter=1000000 \
-		"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
-		--cafile "$PKI/root.pem" --cert "$T/ssl/cert.pem" \
-		--key "$T/ssl/key.pem" --chain "$T/ssl/chain.pem" deploy
-	kill "$writer"
-	wait "$writer" || true
+	rewriting_owner key.pem
+	held_at_fchown
 	assert_failure 77
 	assert_output --partial "$T/ssl/key.pem: changed while it was being checked"
 	assert_file_not_exists "$BUNDLE"
