@@ -139,12 +139,51 @@ conf_set_file(struct settings *s, const char *name, const char *value,
 	return 1;
 }
 
+/* A number from MIN to MAX; empty is unset (-1). */
+static int
+set_number(int *slot, const char *name, const char *value, const char *where,
+    int min, int max, const char *what)
+{
+	const char	*errstr;
+
+	if (*value == '\0') {
+		*slot = -1;
+		return 0;
+	}
+	*slot = strtonum(value, min, max, &errstr);
+	if (errstr != NULL) {
+		problem(EX_CONFIG, where, "%s must be %s from %d to %d, not "
+		    "\"%s\" (%s)", name, what, min, max, value, errstr);
+		return -1;
+	}
+	return 0;
+}
+
+/* What a failed post-start handshake does: warn, stop or off. */
+static int
+set_probe(int *slot, const char *name, const char *value, const char *where)
+{
+	if (*value == '\0')
+		*slot = -1;
+	else if (!strcasecmp(value, "warn"))
+		*slot = PROBE_WARN;
+	else if (!strcasecmp(value, "stop"))
+		*slot = PROBE_STOP;
+	else if (!strcasecmp(value, "off") || !strcasecmp(value, "no"))
+		*slot = PROBE_OFF;
+	else {
+		problem(EX_CONFIG, where, "%s must be warn, stop or off, not "
+		    "\"%s\"", name, value);
+		return -1;
+	}
+	return 0;
+}
+
 int
 conf_set(struct settings *s, const char *name, const char *value,
     const char *where)
 {
-	const char	*errstr;
-	int		 rc;
+	int	rc;
 
 	if ((rc = conf_set_file(s, name, value, where)) != 1)
 		return rc;
@@ -162,20 +201,17 @@ conf_set(struct settings *s, const char *name, const char *value,
 	}
 	if (!strcmp(name, "POSTFIX_TLS_INCLUDE_ROOT"))
 		return set_yesno(&s->include_root, name, value, where);
-	if (!strcmp(name, "POSTFIX_TLS_WARN_DAYS")) {
-		if (*value == '\0') {
-			s->warn_days = -1;
-			return 0;
-		}
-		s->warn_days = strtonum(value, 0, 3650, &errstr);
-		if (errstr != NULL) {
-			problem(EX_CONFIG, where, "%s must be a number of days "
-			    "from 0 to 3650, not \"%s\" (%s)", name, value,
-			    errstr);
-			return -1;
-		}
-		return 0;
-	}
+	if (!strcmp(name, "POSTFIX_TLS_WARN_DAYS"))
+		return set_number(&s->warn_days, name, value, where, 0, 3650,
+		    "a number of days");
+	if (!strcmp(name, "POSTFIX_TLS_CRIT_DAYS"))
+		return set_number(&s->crit_days, name, value, where, 0, 3650,
+		    "a number of days");
+	if (!strcmp(name, "POSTFIX_TLS_PROBE"))
+		return set_probe(&s->probe, name, value, where);
+	if (!strcmp(name, "POSTFIX_TLS_PROBE_TIMEOUT"))
+		return set_number(&s->probe_timeout, name, value, where, 1, 60,
+		    "a number of seconds");
 	/* The OpenRC hook's switch, obeyed with --hook (conf_hook_off). */
 	if (!strcmp(name, "POSTFIX_TLS_HOOK")) {
 		if (set_yesno(&s->hook, name, value, where) == -1)

@@ -37,6 +37,11 @@
 #define MAX_SYMLINKS	32			/* links followed per path */
 #define MAX_SETS	4			/* bundles deployed per run */
 
+/* check's output formats (--json, --nagios): monitor.c. */
+#define OUT_TEXT	0
+#define OUT_JSON	1
+#define OUT_NAGIOS	2
+
 /* log.c: one line per problem to stderr and to syslog (facility mail). */
 void	log_init(int quiet, int verbose);
 void	log_hold(void);
@@ -57,6 +62,9 @@ int	problems(void);
 int	exit_status(void);
 
 /* conf.c: the conf.d tuning file, read without a shell. */
+#define PROBE_WARN	1	/* a failed post-start handshake: eerror only */
+#define PROBE_STOP	2	/* ... and Postfix is stopped again */
+#define PROBE_OFF	0	/* no post-start handshake */
 /* One bundle to deploy: set 0 is POSTFIX_TLS_CERT..., set N-1 _N. */
 struct setconf {
 	char	*cert;		/* POSTFIX_TLS_CERT */
@@ -72,6 +80,9 @@ struct settings {
 	char	*cache;		/* POSTFIX_TLS_CACHE */
 	int	 include_root;	/* POSTFIX_TLS_INCLUDE_ROOT, -1 = unset */
 	int	 warn_days;	/* POSTFIX_TLS_WARN_DAYS, -1 = unset */
+	int	 crit_days;	/* POSTFIX_TLS_CRIT_DAYS, -1 = unset */
+	int	 probe;		/* POSTFIX_TLS_PROBE: PROBE_*, -1 = unset */
+	int	 probe_timeout;	/* POSTFIX_TLS_PROBE_TIMEOUT, seconds */
 	int	 hook;		/* POSTFIX_TLS_HOOK, -1 = unset */
 	char	*hook_from;	/* where it was set, for the message */
 	int	 print;		/* --print-conf: print each NAME=value read */

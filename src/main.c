@@ -48,6 +48,8 @@ struct set {
 
 struct run {
 	int		 apply;		/* deploy: change things */
+	int		 probe;		/* probe: handshake with the running smtpd */
+	int		 format;	/* check's output: OUT_TEXT, _JSON, _NAGIOS */
 	int		 hook;		/* --hook: obey POSTFIX_TLS_HOOK */
 	const char	*confdir;
 	const char	*root;
@@ -66,10 +68,12 @@ static void __attribute__((noreturn))
 usage(int status)
 {
 	fprintf(status ? stderr : stdout,
-	    "usage: %s [options] deploy | check\n"
+	    "usage: %s [options] deploy | check | probe\n"
 	    "       %s [--conf FILE] --print-conf\n"
 	    "  deploy            assemble, verify and install the bundle\n"
 	    "  check             verify only; say what deploy would change\n"
+	    "  probe             handshake with the running Postfix's TLS "
+	    "listeners\n"
 	    "options:\n"
 	    "  -c DIR            Postfix configuration directory "
 	    "(default " DEFAULT_CONFDIR ")\n"
@@ -87,6 +91,12 @@ usage(int status)
 	    "(default /)\n"
 	    "  --warn-days N     warn N days before expiry "
 	    "(POSTFIX_TLS_WARN_DAYS)\n"
+	    "  --crit-days N     critical N days before expiry, for "
+	    "monitoring\n"
+	    "                    (POSTFIX_TLS_CRIT_DAYS)\n"
+	    "  --json            check: one JSON document on stdout\n"
+	    "  --nagios          check: one line and exit 0-3 as monitoring "
+	    "plugins do\n"
 	    "  --hook[=VALUE]    as the OpenRC hook: do nothing when "
 	    "POSTFIX_TLS_HOOK\n"
 	    "                    (VALUE, else the tuning file's) is no\n"
@@ -106,7 +116,8 @@ usage(int status)
 }
 
 enum { O_CONF = 256, O_NO_CONF, O_CERT, O_KEY, O_CHAIN, O_BUNDLE, O_CAFILE, O_CAPATH,
-    O_ROOT, O_WARN, O_INCLUDE_ROOT, O_HOOK, O_PRINT_CONF };
+    O_ROOT, O_WARN, O_INCLUDE_ROOT, O_HOOK, O_PRINT_CONF, O_CRIT, O_JSON,
+    O_NAGIOS };
 
 static const struct option longopts[] = {
 	{ "conf", required_argument, NULL, O_CONF },
@@ -119,6 +130,9 @@ static const struct option longopts[] = {
 	{ "capath", required_argument, NULL, O_CAPATH },
 	{ "root", required_argument, NULL, O_ROOT },
 	{ "warn-days", required_argument, NULL, O_WARN },
+	{ "crit-days", required_argument, NULL, O_CRIT },
+	{ "json", no_argument, NULL, O_JSON },
+	{ "nagios", no_argument, NULL, O_NAGIOS },
 	{ "include-root", no_argument, NULL, O_INCLUDE_ROOT },
 	{ "hook", optional_argument, NULL, O_HOOK },
 	{ "print-conf", no_argument, NULL, O_PRINT_CONF },
@@ -152,6 +166,8 @@ merge(struct settings *s, struct settings *cli)
 		s->include_root = cli->include_root;
 	if (cli->warn_days != -1)
 		s->warn_days = cli->warn_days;
+	if (cli->crit_days != -1)
+		s->crit_days = cli->crit_days;
 	if (cli->hook != -1) {
 		s->hook = cli->hook;
 		free(s->hook_from);
@@ -162,6 +178,12 @@ merge(struct settings *s, struct settings *cli)
 		s->include_root = 0;
 	if (s->warn_days == -1)
 		s->warn_days = 30;
+	if (s->crit_days == -1)
+		s->crit_days = 7;
+	if (s->probe == -1)
+		s->probe = PROBE_WARN;
+	if (s->probe_timeout == -1)
+		s->probe_timeout = 5;
 }
 
 static int
@@ -217,6 +239,20 @@ parse_args(int argc, char *argv[], struct run *r, struct settings *cli,
 			rc |= conf_set(cli, "POSTFIX_TLS_WARN_DAYS", optarg,
 			    "--warn-days");
 			break;
+		case O_CRIT:
+			rc |= conf_set(cli, "POSTFIX_TLS_CRIT_DAYS", optarg,
+			    "--crit-days");
+			break;
+		case O_JSON:
+		case O_NAGIOS:
+			if (r->format != OUT_TEXT && r->format != (c == O_JSON ?
+			    OUT_JSON : OUT_NAGIOS)) {
+				fprintf(stderr, "%s: --json and --nagios exclude "
+				    "each other\n", PROG);
+				usage(EX_USAGE);
+			}
+			r->format = c == O_JSON ? OUT_JSON : OUT_NAGIOS;
+			break;
 		case O_INCLUDE_ROOT:
 			cli->include_root = 1;
 			break;
@@ -251,9 +287,16 @@ parse_args(int argc, char *argv[], struct run *r, struct settings *cli,
 		usage(EX_USAGE);
 	if (!strcmp(argv[optind], "deploy"))
 		r->apply = 1;
+	else if (!strcmp(argv[optind], "probe"))
+		r->probe = 1;
 	else if (strcmp(argv[optind], "check")) {
-		fprintf(stderr, "%s: unknown command \"%s\" (deploy or "
-		    "check)\n", PROG, argv[optind]);
+		fprintf(stderr, "%s: unknown command \"%s\" (deploy, check "
+		    "or probe)\n", PROG, argv[optind]);
+		usage(EX_USAGE);
+	}
+	if (r->format != OUT_TEXT && (r->apply || r->probe)) {
+		fprintf(stderr, "%s: --json and --nagios are for check\n",
+		    PROG);
 		usage(EX_USAGE);
 	}
 	return rc ? -1 : 0;
@@ -937,7 +980,7 @@ main(int argc, char *argv[])
 {
 	struct run	 r;
 	struct settings	 cli = { .include_root = -1, .warn_days = -1,
-	    .hook = -1 };
+	    .crit_days = -1, .probe = -1, .probe_timeout = -1, .hook = -1 };
 	const char	*conffile = DEFAULT_CONF;
 	size_t		 i;
 	int		 conf_required = 0;
@@ -945,7 +988,8 @@ main(int argc, char *argv[])
 	memset(&r, 0, sizeof(r));
 	r.confdir = DEFAULT_CONFDIR;
 	r.root = "/";
-	r.s.include_root = r.s.warn_days = r.s.hook = -1;
+	r.s.include_root = r.s.warn_days = r.s.crit_days = r.s.hook = -1;
+	r.s.probe = r.s.probe_timeout = -1;
 	if (parse_args(argc, argv, &r, &cli, &conffile, &conf_required) == -1) {
 		stage_failed("reading the command line");
 		goto out;

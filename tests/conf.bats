@@ -123,6 +123,13 @@ bad_conf() {
 	bad_conf 'POSTFIX_TLS_INCLUDE_ROOT=maybe' 'POSTFIX_TLS_INCLUDE_ROOT must be yes or no'
 }
 
+@test "bad monitoring and probe settings are refused" {
+	bad_conf 'POSTFIX_TLS_CRIT_DAYS=-1' 'POSTFIX_TLS_CRIT_DAYS must be a number of days from 0 to 3650, not "-1"'
+	bad_conf 'POSTFIX_TLS_PROBE=maybe' 'POSTFIX_TLS_PROBE must be warn, stop or off, not "maybe"'
+	bad_conf 'POSTFIX_TLS_PROBE_TIMEOUT=0' 'POSTFIX_TLS_PROBE_TIMEOUT must be a number of seconds from 1 to 60, not "0"'
+	bad_conf 'POSTFIX_TLS_PROBE_TIMEOUT=61' 'POSTFIX_TLS_PROBE_TIMEOUT must be a number of seconds from 1 to 60'
+}
+
 @test "a very long line is refused" {
 	bad_conf "POSTFIX_TLS_CERT=$(printf 'a%.0s' $(seq 5000))" "line longer than 4095 characters"
 }
