@@ -38,7 +38,11 @@ _pts_run() {
 	_pts_status=$?
 	[ -z "${_pts_out}" ] || _pts_show
 	[ "${_pts_status}" -eq 0 ] && return 0
-	eerror "postfix-tls-setup refused (exit ${_pts_status}) for ${_pts_dir}; Postfix was left as it was"
+	if [ "${_pts_cmd}" = probe ]; then
+		eerror "postfix-tls-setup: TLS failed after the ${RC_CMD:-start} (exit ${_pts_status}); stopping ${RC_SVCNAME} again, as POSTFIX_TLS_PROBE=stop asks"
+	else
+		eerror "postfix-tls-setup refused (exit ${_pts_status}) for ${_pts_dir}; Postfix was left as it was"
+	fi
 	return "${_pts_status}"
 }
 
@@ -55,17 +59,37 @@ _pts_show() {
 	EOF
 }
 
-# deploy for Postfix, unless the hook is switched off.  The helper reads
-# the switch, POSTFIX_TLS_HOOK, from the tuning file (--hook), or takes
-# the one OpenRC's own conf.d for the service sets (/etc/conf.d/postfix,
-# sourced by OpenRC, not by us) with --hook=VALUE; it refuses anything
-# but yes or no.
+# COMMAND (deploy, or probe) for Postfix, unless the hook is switched
+# off.  The helper reads the switch, POSTFIX_TLS_HOOK, from the tuning
+# file (--hook), or takes the one OpenRC's own conf.d for the service sets
+# (/etc/conf.d/postfix, sourced by OpenRC, not by us) with --hook=VALUE;
+# it refuses anything but yes or no.
 _pts_hook() {
 	if [ -n "${POSTFIX_TLS_HOOK:-}" ]; then
-		_pts_run deploy "--hook=${POSTFIX_TLS_HOOK}"
+		_pts_run "${1:-deploy}" "--hook=${POSTFIX_TLS_HOOK}"
 	else
-		_pts_run deploy --hook
+		_pts_run "${1:-deploy}" --hook
 	fi
+}
+
+# After a start, restart or reload: each TLS listener tried as a
+# verifying client would (postfix-tls-setup probe).  What fails is said;
+# the helper exits non-zero only when its tuning says
+# POSTFIX_TLS_PROBE=stop, and then Postfix is stopped again (no mail
+# rather than cleartext mail) and OpenRC marks it stopped.
+_pts_probe() {
+	_pts_hook probe && return 0
+	stop
+	mark_service_stopped "${RC_SVCNAME}"
+	return 1
+}
+
+start_post() {
+	_pts_probe
+}
+
+reload_post() {
+	_pts_probe
 }
 
 # A restart runs stop_pre (RC_CMD=restart) and then, in another shell,

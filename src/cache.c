@@ -29,7 +29,7 @@
 
 #include "extern.h"
 
-#define CACHE_MAGIC	"postfix-tls-setup postconf cache 3\n"
+#define CACHE_MAGIC	"postfix-tls-setup postconf cache 4\n"
 #define MAX_DIGESTED	(8 * 1024 * 1024)	/* larger files: no cache */
 #define MAX_CACHED	(256 * 1024)
 

@@ -48,6 +48,7 @@ void	log_hold(void);
 void	log_unhold(void);
 void	log_release(void);
 void	log_context(const char *who);
+void	log_mute(int);
 int	log_export(FILE *);
 int	log_import(const char *text);
 void	problem(int ex, const char *path, const char *fmt, ...)
@@ -99,7 +100,8 @@ void	conf_free(struct settings *);
 enum pf_param {
 	PF_LEVEL, PF_USE_TLS, PF_ENFORCE_TLS, PF_CERT, PF_KEY, PF_ECCERT,
 	PF_ECKEY, PF_DCERT, PF_DKEY, PF_CHAIN_FILES, PF_AUTH_ONLY, PF_SASL,
-	PF_MYHOSTNAME, PF_SNI_MAPS, PF_NPARAMS
+	PF_MYHOSTNAME, PF_SNI_MAPS, PF_WRAPPER, PF_INET_INTERFACES,
+	PF_INET_PROTOCOLS, PF_NPARAMS
 };
 /* The three questions: main.cf's values, master.cf's services, their -o. */
 enum pf_ask { ASK_VALUES, ASK_SERVICES, ASK_OVERRIDES, ASK_N };
@@ -228,6 +230,9 @@ int	verify_key(const struct chain *, const struct key *,
 	    const char *keypath, const char *leafsrc);
 void	verify_warn(const struct chain *, const char *leafsrc,
 	    const char *host, const char *host_what, int warn_days);
+const char *verify_fix(int err);
+int	verify_names(X509 *, const char *host);
+X509_STORE *verify_store(const char *cafile, const char *capath);
 void	verify_done(void);
 
 /* maincf.c: main.cf's TLS settings against what this run checked. */
@@ -288,6 +293,12 @@ struct identity {
 	const char	*chain_param;	/* what names them, for messages */
 	const char	*cert[3], *key[3];	/* RSA, ECDSA, DSA pairs */
 };
+/* Leaf certificates an identity serves, as read (probe's expectation). */
+struct leaves {
+	X509	**v;
+	size_t	  n;
+};
+void	leaves_free(struct leaves *);
 struct served {
 	const char		*bundle[MAX_SETS];	/* written by this run */
 	const unsigned char	*pem[MAX_SETS];	/* as it will be; NULL: refused */
@@ -300,6 +311,7 @@ struct served {
 	char			**secure;	/* "SHA256 PATH": key files to
 						   make root's */
 	size_t			 nsecure;
+	struct leaves		*leaves;	/* probe: the leaves read, or NULL */
 };
 int	serve_check(const struct identity *, struct served *);
 int	serve_secure(struct served *);
@@ -311,6 +323,15 @@ void	serve_list(const struct served *, const char *who,
 void	served_free(struct served *);
 
 /* identity.c: main.cf's identity and each master.cf service's own. */
+/* An smtpd inet service that serves TLS: where, how, and what. */
+struct listener {
+	const char	*svc;		/* "submission/inet" */
+	int		 wrapper;	/* smtpd_tls_wrappermode */
+	size_t		 id;		/* its identity: identities.v[id] */
+	const char	*sni;		/* its tls_server_sni_maps */
+	const char	*interfaces;	/* inet_interfaces */
+	const char	*protocols;	/* inet_protocols */
+};
 struct identities {
 	struct identity	 *v;		/* main.cf's first */
 	size_t		  n;
@@ -320,6 +341,8 @@ struct identities {
 	char		 *lines;	/* the services' names they point into */
 	struct svcask	 *asks;		/* each smtpd service's own values */
 	size_t		  nasks;
+	struct listener	 *ls;		/* the smtpd inet services with TLS */
+	size_t		  nls;
 };
 int	identities_find(struct postfix *, struct identities *);
 void	identities_free(struct identities *);
@@ -332,5 +355,38 @@ struct sni_entry {
 typedef void (*entry_fn)(const struct sni_entry *, void *arg);
 int	workers_run(struct sni_entry *, size_t n, entry_fn, void *arg,
 	    struct served *);
+
+/*
+ * probe.c: handshakes with the running Postfix's TLS listeners, each as
+ * a verifying client would, all at once under one deadline.
+ */
+#define PV_NOT_TRIED	0
+#define PV_OK		1
+#define PV_FAILED	2	/* served, but not what a verifying peer takes */
+#define PV_MISMATCH	3	/* a leaf that is not on disk */
+#define PV_REFUSED	4	/* nothing listens there */
+#define PV_UNREACHABLE	5
+#define PV_TIMEOUT	6
+struct probe {
+	const char		*label;		/* for messages */
+	char			 host[64];	/* a numeric address */
+	char			 port[8];	/* a number */
+	char			 where[80];	/* "127.0.0.1:587", for messages */
+	int			 wrapper;	/* TLS from the first byte */
+	const char		*ehlo;		/* our name in EHLO */
+	const char		*servername;	/* SNI sent, name checked */
+	const char		*sigalgs;	/* to ask for one algorithm */
+	int			 algo;		/* ... that one, or 0 */
+	X509			**leaves;	/* on disk: one of them is right */
+	size_t			 nleaves;
+	int			 verdict;	/* PV_* */
+	char			*said;		/* what was found */
+	int			 name_ok;	/* the leaf names servername */
+};
+int	probe_run(struct probe *, size_t n, X509_STORE *, int timeout_ms);
+
+/* listen.c: the probe command, over every TLS listener of master.cf. */
+int	listeners_probe(const struct postfix *, const struct identities *,
+	    const struct settings *, int hook);
 
 #endif /* EXTERN_H */

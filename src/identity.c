@@ -249,6 +249,35 @@ oom:
 	return -1;
 }
 
+/*
+ * An inet service is a listener the post-start handshake tries (probe);
+ * unix and pass services are reached through others.  ID: the identity
+ * it serves.
+ */
+static int
+add_listener(struct identities *ids, const char *svc, const struct view *w,
+    size_t id)
+{
+	struct listener	*l;
+	const char	*type = strrchr(svc, '/');
+
+	if (type == NULL || strcmp(type, "/inet"))
+		return 0;
+	if ((l = reallocarray(ids->ls, ids->nls + 1, sizeof(*l))) == NULL) {
+		problem(EX_OSERR, NULL, "out of memory");
+		return -1;
+	}
+	ids->ls = l;
+	l += ids->nls++;
+	l->svc = svc;
+	l->wrapper = is_yes(w->wrapper);
+	l->id = id;
+	l->sni = w->v[PF_SNI_MAPS];
+	l->interfaces = w->v[PF_INET_INTERFACES];
+	l->protocols = w->v[PF_INET_PROTOCOLS];
+	return 0;
+}
+
 /* A service that runs smtpd: its view, and its identity if it has one. */
 static int
 add_service(const struct postfix *pf, struct identities *ids,
@@ -261,6 +290,7 @@ add_service(const struct postfix *pf, struct identities *ids,
 
 	memset(&w, 0, sizeof(w));
 	memcpy(w.v, ask != NULL ? ask->v : pf->v, sizeof(w.v));
+	w.wrapper = w.v[PF_WRAPPER];
 	for (i = 0; i < nopts; i++)
 		if (!strcmp(opts[i].svc, svc))
 			override(&w, &opts[i]);
@@ -276,16 +306,22 @@ add_service(const struct postfix *pf, struct identities *ids,
 		free(where);
 		return -1;	/* logged */
 	}
-	if (add_sni(ids, w.v[PF_SNI_MAPS]) == -1 || !w.own) {
+	if (add_sni(ids, w.v[PF_SNI_MAPS]) == -1) {
 		free(where);
-		return w.own ? -1 : 0;
+		return -1;
+	}
+	if (!w.own) {
+		free(where);
+		return add_listener(ids, svc, &w, 0);
 	}
 	if (asprintf(&who, "%s (master.cf)", svc) == -1) {
 		free(where);
 		problem(EX_OSERR, NULL, "out of memory");
 		return -1;
 	}
-	return add_identity(ids, &w, who, where);
+	if (add_identity(ids, &w, who, where) == -1)
+		return -1;
+	return add_listener(ids, svc, &w, ids->n - 1);
 }
 
 /* A service's -o settings as postconf -o arguments: "name=value". */
@@ -397,5 +433,6 @@ identities_free(struct identities *ids)
 			free(ids->asks[i].v[k]);
 	}
 	free(ids->asks);
+	free(ids->ls);
 	memset(ids, 0, sizeof(*ids));
 }

@@ -14,7 +14,7 @@
 
 #include "extern.h"
 
-static int	quiet, verbose_flag;
+static int	quiet, verbose_flag, muted;
 static int	nproblems, first_status, first_called;
 
 /*
@@ -140,6 +140,17 @@ vsay(struct said *seen, struct held *h, const char *tag, const char *path,
 	free(line);
 }
 
+/*
+ * Muted, nothing is said or counted: the probe reads the files again
+ * only to know their leaves, and what is wrong with them was said by
+ * the deploy before the start.
+ */
+void
+log_mute(int on)
+{
+	muted = on;
+}
+
 void
 log_hold(void)
 {
@@ -237,6 +248,8 @@ problem(int ex, const char *path, const char *fmt, ...)
 	struct held	h = { LOG_ERR, 1, 0, ex != 0 ? ex : EX_SOFTWARE, NULL };
 	va_list		ap;
 
+	if (muted)
+		return;
 	nproblems++;
 	if (first_called == 0)
 		first_called = h.ex;
@@ -265,6 +278,8 @@ warning(const char *path, const char *fmt, ...)
 	struct held	h = { LOG_WARNING, !quiet, 0, 0, NULL };
 	va_list		ap;
 
+	if (muted)
+		return;
 	va_start(ap, fmt);
 	vsay(&said_warnings, &h, "warning: ", path, fmt, ap);
 	va_end(ap);
@@ -280,7 +295,7 @@ report(const char *fmt, ...)
 	struct held	h = { LOG_INFO, 0, 1, 0, NULL };
 	va_list		ap;
 
-	if (quiet)
+	if (quiet || muted)
 		return;
 	va_start(ap, fmt);
 	vsay(NULL, &h, "", NULL, fmt, ap);

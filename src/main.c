@@ -922,6 +922,37 @@ prepare_maps(struct run *r)
 	return rc;
 }
 
+/*
+ * probe: the running Postfix's listeners, each tried as a verifying
+ * client (listen.c).  From the hook after a start or reload, unless
+ * POSTFIX_TLS_PROBE=off; what the files' check said before the start is
+ * not said again.
+ */
+static void
+probe(struct run *r)
+{
+	if (r->hook && r->s.probe == PROBE_OFF)
+		return;
+	postconf_start(r->confdir, r->s.cache, &r->pf);
+	if (postconf_finish(&r->pf) == -1) {
+		stage_failed("asking postconf");
+		return;
+	}
+	log_mute(1);
+	if (identities_find(&r->pf, &r->ids) == -1) {
+		log_mute(0);
+		problem(EX_CONFIG, NULL, "the TLS services of %s/master.cf "
+		    "cannot be read, so none was tried (run postfix-tls-setup "
+		    "check for why)", r->confdir);
+		return;
+	}
+	log_mute(0);
+	if (listeners_probe(&r->pf, &r->ids, &r->s, r->hook) == -1)
+		stage_failed("trying the TLS listeners");
+	else if (problems() == 0)
+		postconf_keep(&r->pf);
+}
+
 /* Set 1 always; set N when any POSTFIX_TLS_*_N is given. */
 static int
 make_sets(struct run *r)
@@ -1003,6 +1034,10 @@ main(int argc, char *argv[])
 	merge(&r.s, &cli);
 	if (r.hook && conf_hook_off(&r.s))
 		goto out;
+	if (r.probe) {
+		probe(&r);
+		goto out;
+	}
 	if (make_sets(&r) == -1)
 		goto out;
 	postconf_start(r.confdir, r.s.cache, &r.pf);
@@ -1038,5 +1073,8 @@ out:
 	log_release();
 	cleanup(&r);
 	conf_free(&cli);
+	/* The hook's probe warns unless tuned to stop Postfix (conf.d). */
+	if (r.probe && r.hook && r.s.probe != PROBE_STOP)
+		return 0;
 	return exit_status();
 }

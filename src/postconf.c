@@ -37,6 +37,9 @@ const char *const pf_names[PF_NPARAMS] = {
 	[PF_SASL] = "smtpd_sasl_auth_enable",
 	[PF_MYHOSTNAME] = "myhostname",
 	[PF_SNI_MAPS] = "tls_server_sni_maps",
+	[PF_WRAPPER] = "smtpd_tls_wrappermode",
+	[PF_INET_INTERFACES] = "inet_interfaces",
+	[PF_INET_PROTOCOLS] = "inet_protocols",
 };
 
 /*

@@ -149,6 +149,31 @@ chain_as_given(const struct pool *pool, const char *src, struct chain *c)
 	return 0;
 }
 
+/* The leaf, for the post-start handshake to expect (probe). */
+static int
+keep_leaf(struct leaves *l, X509 *x)
+{
+	X509	**v;
+
+	if ((v = reallocarray(l->v, l->n + 1, sizeof(*v))) == NULL) {
+		problem(EX_OSERR, NULL, "out of memory");
+		return -1;
+	}
+	l->v = v;
+	X509_up_ref(x);
+	v[l->n++] = x;
+	return 0;
+}
+
+void
+leaves_free(struct leaves *l)
+{
+	while (l->n > 0)
+		X509_free(l->v[--l->n]);
+	free(l->v);
+	l->v = NULL;
+}
+
 /* Key, chain, trust, strength; then the warnings of a working chain. */
 static int
 check_group(const struct identity *id, const struct served *sv,
@@ -164,6 +189,8 @@ check_group(const struct identity *id, const struct served *sv,
 		return -1;
 	}
 	if (chain_as_given(pool, leafsrc, &c) == -1)
+		return -1;
+	if (sv->leaves != NULL && keep_leaf(sv->leaves, c.x509[0]) == -1)
 		return -1;
 	if (verify_key(&c, key, key->src, leafsrc) == -1)
 		rc = -1;	/* logged */

@@ -42,7 +42,7 @@ date_of(const ASN1_TIME *t, char *buf, size_t size)
 }
 
 /* What to do about a verification error, in an admin's words. */
-static const char *
+const char *
 verify_fix(int err)
 {
 	switch (err) {
@@ -470,8 +470,8 @@ trust_store(const char *cafile, const char *capath, const char *leafsrc)
 }
 
 /* Does the leaf cover HOST ("." first: any name under it)? */
-static int
-names_host(X509 *x, const char *host)
+int
+verify_names(X509 *x, const char *host)
 {
 	GENERAL_NAMES	*names;
 	const char	*dns;
@@ -492,6 +492,13 @@ names_host(X509 *x, const char *host)
 	}
 	GENERAL_NAMES_free(names);
 	return hit;
+}
+
+/* The run's trust store, for the post-start handshakes (probe.c). */
+X509_STORE *
+verify_store(const char *cafile, const char *capath)
+{
+	return trust_store(cafile, capath, cafile != NULL ? cafile : capath);
 }
 
 void
@@ -644,7 +651,7 @@ verify_warn(const struct chain *c, const char *leafsrc, const char *host,
 		    "(renew it soon; POSTFIX_TLS_WARN_DAYS=%d)", days,
 		    days == 1 ? "" : "s", date, warn_days);
 	}
-	if (host != NULL && *host != '\0' && !names_host(c->x509[0], host))
+	if (host != NULL && *host != '\0' && !verify_names(c->x509[0], host))
 		warning(leafsrc, "%s %s is not among the certificate's names; "
 		    "peers that check the name will refuse it (add it to the "
 		    "certificate%s)", host_what, host, strcmp(host_what,

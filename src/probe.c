@@ -1,0 +1,563 @@
+/*
+ * The post-start handshake: after Postfix started or reloaded, connect to
+ * each of its TLS listeners as a verifying client would (STARTTLS, or TLS
+ * from the first byte in wrapper mode), at OpenSSL's default client
+ * security level, and judge what is served: the handshake works, the
+ * chain verifies against the run's trust anchors, and the leaf is one of
+ * the certificates on disk for that identity.  What Postfix serves is
+ * decided by the running processes and their protocol and cipher
+ * settings, which no file check sees.
+ *
+ * Every probe runs at once (up to MAX_AT_ONCE) on non-blocking sockets
+ * under one deadline, so the time added to a start is that of the
+ * slowest listener, and a start never hangs.
+ */
+/* First: <sys/socket.h> defines PF_KEY, a name extern.h's enum uses. */
+#include "extern.h"
+
+#include <sys/socket.h>
+
+#include <netdb.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#define MAX_AT_ONCE	16	/* connections open together */
+#define RETRY_MS	100	/* before trying a listener again */
+#define MAX_LINE	1024	/* an SMTP reply line, and more than enough */
+
+enum state { S_IDLE, S_CONNECT, S_GREET, S_EHLO, S_STARTTLS, S_TLS, S_QUIT,
+    S_DONE };
+
+/* One connection's progress: probe.c's own. */
+struct conn {
+	int		 fd;
+	SSL		*ssl;
+	enum state	 state;
+	short		 events;	/* what poll waits for */
+	char		 in[MAX_LINE];
+	size_t		 inlen;
+	int		 code;		/* the reply's code, once complete */
+	char		 last[128];	/* the reply's last line, for messages */
+	int		 starttls;	/* EHLO offered it */
+	long		 retry_at;	/* ms on our clock; 0: none waiting */
+};
+
+static long
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* The verdict, once: the first word said about a probe is the one kept. */
+static void
+verdict(struct probe *p, int v, const char *fmt, ...)
+{
+	va_list	ap;
+
+	free(p->said);
+	p->said = NULL;
+	p->verdict = v;
+	va_start(ap, fmt);
+	if (vasprintf(&p->said, fmt, ap) == -1)
+		p->said = NULL;
+	va_end(ap);
+}
+
+static void
+conn_close(struct conn *c)
+{
+	if (c->ssl != NULL)
+		SSL_free(c->ssl);
+	if (c->fd != -1)
+		close(c->fd);
+	c->ssl = NULL;
+	c->fd = -1;
+	c->inlen = 0;
+	c->events = 0;
+}
+
+static int
+conn_start(struct probe *p, struct conn *c)
+{
+	struct addrinfo	 hints, *ai = NULL;
+	int		 rc;
+
+	c->state = S_CONNECT;
+	c->starttls = 0;
+	c->code = 0;
+	c->last[0] = '\0';
+	c->retry_at = 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+	if ((rc = getaddrinfo(p->host, p->port, &hints, &ai)) != 0) {
+		verdict(p, PV_UNREACHABLE, "not an address (%s)",
+		    gai_strerror(rc));
+		return -1;
+	}
+	if ((c->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0)) == -1)
+		verdict(p, PV_UNREACHABLE, "cannot make a socket (%s)",
+		    strerror(errno));
+	else if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
+	    errno == EINPROGRESS)
+		c->events = POLLOUT;
+	else
+		verdict(p, errno == ECONNREFUSED ? PV_REFUSED : PV_UNREACHABLE,
+		    "cannot connect (%s)", strerror(errno));
+	freeaddrinfo(ai);
+	return c->events == POLLOUT ? 0 : -1;
+}
+
+/* A command, whole: the socket buffer of a new connection holds it. */
+static int
+send_line(struct probe *p, struct conn *c, const char *cmd)
+{
+	char	line[300];
+	int	n;
+
+	n = snprintf(line, sizeof(line), "%s\r\n", cmd);
+	if (n < 0 || (size_t)n >= sizeof(line) ||
+	    send(c->fd, line, n, MSG_NOSIGNAL) != n) {
+		verdict(p, PV_FAILED, "the connection broke while sending %.8s "
+		    "(%s)", cmd, strerror(errno));
+		return -1;
+	}
+	c->events = POLLIN;
+	return 0;
+}
+
+/* A server's line for a message: printable ASCII only, cut to SIZE. */
+static void
+printable(char *dst, const char *src, size_t size)
+{
+	size_t	i;
+
+	for (i = 0; i + 1 < size && src[i] != '\0'; i++)
+		dst[i] = src[i] >= ' ' && src[i] < 0x7f ? src[i] : '?';
+	dst[i] = '\0';
+}
+
+/* The next complete line out of c->in, without its CR LF: 1, or 0. */
+static int
+next_line(struct conn *c, char line[MAX_LINE + 1])
+{
+	char	*nl;
+	size_t	 used, len;
+
+	if ((nl = memchr(c->in, '\n', c->inlen)) == NULL)
+		return 0;
+	used = nl - c->in + 1;
+	len = used - 1;
+	if (len > 0 && c->in[len - 1] == '\r')
+		len--;
+	memcpy(line, c->in, len);
+	line[len] = '\0';
+	memmove(c->in, c->in + used, c->inlen - used);
+	c->inlen -= used;
+	return 1;
+}
+
+/*
+ * Read what came and take each complete line of the reply: 1 when the
+ * reply is complete (its code in c->code), 0 for more, -1 on failure
+ * (said).
+ */
+static int
+read_reply(struct probe *p, struct conn *c)
+{
+	char	line[MAX_LINE + 1];
+	ssize_t	n;
+	size_t	len;
+
+	n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen, 0);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		verdict(p, PV_FAILED, "the server closed the connection (%s)%s%s",
+		    n == 0 ? "end of file" : strerror(errno), c->last[0] ?
+		    " after: " : "", c->last);
+		return -1;
+	}
+	c->inlen += n;
+	while (next_line(c, line)) {
+		len = strlen(line);
+		printable(c->last, line, sizeof(c->last));
+		if (len < 3 || line[0] < '2' || line[0] > '5' ||
+		    (len > 3 && line[3] != ' ' && line[3] != '-')) {
+			verdict(p, PV_FAILED, "not an SMTP reply: %s", c->last);
+			return -1;
+		}
+		if (len > 4 && !strcasecmp(line + 4, "STARTTLS"))
+			c->starttls = 1;
+		if (len == 3 || line[3] == ' ') {
+			c->code = (line[0] - '0') * 100 + (line[1] - '0') * 10 +
+			    (line[2] - '0');
+			return 1;
+		}
+	}
+	if (c->inlen == sizeof(c->in)) {
+		verdict(p, PV_FAILED, "an SMTP reply line longer than %d bytes",
+		    MAX_LINE);
+		return -1;
+	}
+	return 0;
+}
+
+/* OpenSSL's reason for the last failure, or the system's. */
+static const char *
+tls_reason(struct conn *c, int r)
+{
+	unsigned long	 e = ERR_peek_last_error();
+	const char	*reason = e ? ERR_reason_error_string(e) : NULL;
+
+	if (reason != NULL)
+		return reason;
+	if (SSL_get_error(c->ssl, r) == SSL_ERROR_SYSCALL && errno != 0)
+		return strerror(errno);
+	return "the server closed the connection";
+}
+
+static const char *
+algo_name(int id)
+{
+	switch (id) {
+	case EVP_PKEY_RSA:
+		return "RSA";
+	case EVP_PKEY_EC:
+		return "ECDSA";
+	default:
+		return OBJ_nid2sn(id);
+	}
+}
+
+/*
+ * What was served, judged: it verifies (for the name asked, a warning
+ * as the file check says it), and it is a leaf on disk.
+ */
+static void
+judge(struct probe *p, struct conn *c)
+{
+	X509		*leaf = SSL_get0_peer_certificate(c->ssl);
+	char		 subject[256];
+	long		 err = SSL_get_verify_result(c->ssl);
+	size_t		 i;
+
+	if (leaf == NULL) {
+		verdict(p, PV_FAILED, "no certificate was served");
+		return;
+	}
+	X509_NAME_oneline(X509_get_subject_name(leaf), subject,
+	    sizeof(subject));
+	if (err != X509_V_OK) {
+		verdict(p, PV_FAILED, "the chain served for %s does not verify: "
+		    "%s (%s)", subject, X509_verify_cert_error_string(err),
+		    verify_fix(err));
+		return;
+	}
+	for (i = 0; i < p->nleaves; i++)
+		if (X509_cmp(leaf, p->leaves[i]) == 0)
+			break;
+	if (i == p->nleaves) {
+		verdict(p, PV_MISMATCH, "serves %s, which is not the certificate "
+		    "on disk: a process that has not picked up the last change "
+		    "(run \"postfix reload\", or restart Postfix)", subject);
+		return;
+	}
+	p->name_ok = p->servername == NULL || verify_names(leaf,
+	    p->servername);
+	verdict(p, PV_OK, "%s, %s, %s, verified", SSL_get_version(c->ssl),
+	    SSL_get_cipher_name(c->ssl), subject);
+}
+
+/* Say goodbye, so that smtpd logs a quit, not a lost connection. */
+static int
+quit(struct conn *c)
+{
+	ERR_clear_error();
+	if (SSL_write(c->ssl, "QUIT\r\n", 6) != 6)
+		return 1;
+	c->state = S_QUIT;
+	c->events = POLLIN;
+	return 0;
+}
+
+/* Until smtpd closes the connection after its 221: 1 then. */
+static int
+quit_step(struct conn *c)
+{
+	char	buf[512];
+	int	r;
+
+	ERR_clear_error();
+	while ((r = SSL_read(c->ssl, buf, sizeof(buf))) > 0)
+		;
+	if (SSL_get_error(c->ssl, r) == SSL_ERROR_WANT_READ)
+		return 0;
+	return 1;
+}
+
+static int
+tls_step(struct probe *p, struct conn *c)
+{
+	int	r;
+
+	ERR_clear_error();
+	errno = 0;
+	if ((r = SSL_do_handshake(c->ssl)) == 1) {
+		judge(p, c);
+		return p->verdict == PV_OK ? quit(c) : 1;
+	}
+	switch (SSL_get_error(c->ssl, r)) {
+	case SSL_ERROR_WANT_READ:
+		c->events = POLLIN;
+		return 0;
+	case SSL_ERROR_WANT_WRITE:
+		c->events = POLLOUT;
+		return 0;
+	}
+	verdict(p, PV_FAILED, "the TLS handshake%s%s failed (%s)", p->algo ?
+	    " asking for " : "", p->algo ? algo_name(p->algo) : "",
+	    tls_reason(c, r));
+	return 1;
+}
+
+static int
+tls_start(struct probe *p, struct conn *c, SSL_CTX *ctx)
+{
+	ERR_clear_error();
+	if ((c->ssl = SSL_new(ctx)) == NULL || !SSL_set_fd(c->ssl, c->fd) ||
+	    (p->servername != NULL &&
+	    !SSL_set_tlsext_host_name(c->ssl, p->servername)) ||
+	    (p->sigalgs != NULL && !SSL_set1_sigalgs_list(c->ssl,
+	    p->sigalgs))) {
+		verdict(p, PV_FAILED, "cannot set up TLS (%s)",
+		    ERR_reason_error_string(ERR_peek_last_error()));
+		return 1;
+	}
+	SSL_set_connect_state(c->ssl);
+	c->state = S_TLS;
+	return tls_step(p, c);
+}
+
+/* The connection is made, or not. */
+static int
+connected(struct probe *p, struct conn *c, SSL_CTX *ctx)
+{
+	socklen_t	len = sizeof(int);
+	int		err = 0;
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		err = errno;
+	if (err != 0) {
+		verdict(p, err == ECONNREFUSED ? PV_REFUSED : PV_UNREACHABLE,
+		    "cannot connect (%s)", strerror(err));
+		return 1;
+	}
+	if (p->wrapper)
+		return tls_start(p, c, ctx);
+	c->state = S_GREET;
+	c->events = POLLIN;
+	return 0;
+}
+
+/* One step of the SMTP dialogue up to TLS: 1 when the probe is over. */
+static int
+smtp_step(struct probe *p, struct conn *c, SSL_CTX *ctx)
+{
+	char	cmd[300];
+	int	r;
+
+	if ((r = read_reply(p, c)) != 1)
+		return r == -1;
+	switch (c->state) {
+	case S_GREET:
+		if (c->code != 220) {
+			verdict(p, PV_FAILED, "greeted with: %s", c->last);
+			return 1;
+		}
+		snprintf(cmd, sizeof(cmd), "EHLO %s", p->ehlo);
+		c->state = S_EHLO;
+		return send_line(p, c, cmd) == -1;
+	case S_EHLO:
+		if (c->code != 250) {
+			verdict(p, PV_FAILED, "answered EHLO with: %s", c->last);
+			return 1;
+		}
+		if (!c->starttls) {
+			verdict(p, PV_FAILED, "does not offer STARTTLS, so every "
+			    "sender sends in cleartext (is "
+			    "smtpd_tls_security_level none for this service?)");
+			return 1;
+		}
+		c->state = S_STARTTLS;
+		return send_line(p, c, "STARTTLS") == -1;
+	default:
+		if (c->code != 220) {
+			verdict(p, PV_FAILED, "answered STARTTLS with: %s (smtpd "
+			    "could not load its certificate or key: see the "
+			    "Postfix log)", c->last);
+			return 1;
+		}
+		return tls_start(p, c, ctx);
+	}
+}
+
+static int
+step(struct probe *p, struct conn *c, SSL_CTX *ctx)
+{
+	switch (c->state) {
+	case S_CONNECT:
+		return connected(p, c, ctx);
+	case S_TLS:
+		return tls_step(p, c);
+	case S_QUIT:
+		return quit_step(c);
+	default:
+		return smtp_step(p, c, ctx);
+	}
+}
+
+/*
+ * Worth another try: nothing listened yet (a service a reload just
+ * added), or an old smtpd answered (it exits once it sees the reload).
+ */
+static int
+retry(const struct probe *p, long now, long start, long deadline)
+{
+	if (now + RETRY_MS >= deadline)
+		return 0;
+	if (p->verdict == PV_MISMATCH)
+		return 1;
+	return p->verdict == PV_REFUSED && now - start < 1000;
+}
+
+/* The slots still open at the deadline: said as timed out. */
+static void
+time_out(struct probe *p, size_t n, struct conn *c, size_t next,
+    int timeout_ms)
+{
+	static const char *const what[] = {
+		[S_CONNECT] = "connecting", [S_GREET] = "waiting for the greeting",
+		[S_EHLO] = "after EHLO", [S_STARTTLS] = "after STARTTLS",
+		[S_TLS] = "in the TLS handshake",
+	};
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		if (i >= next)
+			verdict(&p[i], PV_TIMEOUT, "not tried: the %d-second "
+			    "timeout was spent on the others "
+			    "(POSTFIX_TLS_PROBE_TIMEOUT)", timeout_ms / 1000);
+		else if (c[i].state > S_IDLE && c[i].state < S_QUIT &&
+		    c[i].fd != -1)
+			verdict(&p[i], PV_TIMEOUT, "no answer %s within %d "
+			    "seconds (POSTFIX_TLS_PROBE_TIMEOUT)",
+			    what[c[i].state], timeout_ms / 1000);
+		conn_close(&c[i]);
+	}
+}
+
+/* Take every open slot that is ready a step further; 1 when any ended. */
+static void
+turn(struct probe *p, struct conn *c, size_t *slot, size_t *nslots,
+    const struct pollfd *pfd, SSL_CTX *ctx, long start, long deadline)
+{
+	size_t	k, i, kept = 0;
+	long	now = now_ms();
+	int	over;
+
+	for (k = 0; k < *nslots; k++) {
+		i = slot[k];
+		over = 0;
+		if (c[i].fd == -1 && now >= c[i].retry_at)
+			over = conn_start(&p[i], &c[i]) == -1;
+		else if (c[i].fd != -1 && pfd[k].revents != 0)
+			over = step(&p[i], &c[i], ctx);
+		if (over) {
+			conn_close(&c[i]);
+			if (retry(&p[i], now, start, deadline))
+				c[i].retry_at = now + RETRY_MS;
+			else
+				c[i].state = S_DONE;
+		}
+		if (c[i].state != S_DONE)
+			slot[kept++] = i;
+	}
+	*nslots = kept;
+}
+
+int
+probe_run(struct probe *p, size_t n, X509_STORE *store, int timeout_ms)
+{
+	struct pollfd	 pfd[MAX_AT_ONCE];
+	struct conn	*c;
+	SSL_CTX		*ctx;
+	size_t		 slot[MAX_AT_ONCE], nslots = 0, next = 0, k, i;
+	long		 start = now_ms(), deadline = start + timeout_ms, now,
+			 wait;
+
+	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+		crypto_problem(EX_SOFTWARE, NULL, "cannot set up TLS");
+		return -1;
+	}
+	if (store != NULL)
+		SSL_CTX_set1_cert_store(ctx, store);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	if ((c = calloc(n ? n : 1, sizeof(*c))) == NULL) {
+		SSL_CTX_free(ctx);
+		problem(EX_OSERR, NULL, "out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		c[i].fd = -1;
+	while ((now = now_ms()) < deadline) {
+		for (; nslots < MAX_AT_ONCE && next < n; next++) {
+			i = next;
+			if (conn_start(&p[i], &c[i]) == 0)
+				slot[nslots++] = i;
+			else if (retry(&p[i], now, start, deadline)) {
+				c[i].retry_at = now + RETRY_MS;
+				slot[nslots++] = i;
+			} else
+				c[i].state = S_DONE;
+		}
+		if (nslots == 0)
+			break;
+		wait = deadline - now;
+		for (k = 0; k < nslots; k++) {
+			i = slot[k];
+			pfd[k].fd = c[i].fd;
+			pfd[k].events = c[i].events;
+			pfd[k].revents = 0;
+			if (c[i].fd == -1 && c[i].retry_at - now < wait)
+				wait = c[i].retry_at > now ? c[i].retry_at - now :
+				    0;
+		}
+		if (poll(pfd, nslots, (int)wait) == -1 && errno != EINTR) {
+			problem(EX_OSERR, NULL, "poll: %s", strerror(errno));
+			break;
+		}
+		turn(p, c, slot, &nslots, pfd, ctx, start, deadline);
+	}
+	time_out(p, n, c, next, timeout_ms);
+	free(c);
+	SSL_CTX_free(ctx);
+	return 0;
+}
