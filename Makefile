@@ -143,6 +143,10 @@ bench: $(PROG) bench/floor bench/sni-pki
 bench-sni: $(PROG) bench/floor bench/sni-pki
 	bash bench/sni.sh
 
+# The post-start handshake alone (bench/run.sh runs it too).
+bench-probe: $(PROG)
+	bash bench/probe.sh
+
 bench/floor: bench/floor.c
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ bench/floor.c \
 		$(LIBS_LDLIBS)
@@ -157,5 +161,5 @@ version:
 clean:
 	rm -rf $(PROG) $(OBJS) dist build bench/floor bench/sni-pki bench/out
 
-.PHONY: all install install-openrc check mutants demo bench bench-sni dist manifest \
+.PHONY: all install install-openrc check mutants demo bench bench-sni bench-probe dist manifest \
 	overlay fuzzers asan valgrind-wrapper version clean

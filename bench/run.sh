@@ -14,7 +14,8 @@
 # certificates, 1..10 intermediates); last bench/sni.sh (f and g: every
 # identity, SNI maps; make bench-sni runs it alone), whose exit status
 # make bench passes on (1: a target missed), except 2 (not checked by this
-# build: said in its report).  BENCH_RUNS sets the repetitions.
+# build: said in its report); then bench/probe.sh (h: the post-start
+# handshake; make bench-probe runs it alone).  BENCH_RUNS sets the repetitions.
 # Timings are printed, never asserted: see BENCHMARKS.md.
 set -eu
 cd "$(dirname "$0")/.."
@@ -227,8 +228,10 @@ mkdir -p "$TOP/bench/out"
 cp "$B"/csv/*.csv "$TOP/bench/out/"
 echo "CSV files: bench/out/"
 
-# f and g (issue 11): every identity, SNI maps.
+# f and g (issue 11): every identity, SNI maps; h (issue 12): the
+# post-start handshake.
 rc=0
 bash "$TOP/bench/sni.sh" || rc=$?
 [ "$rc" -eq 2 ] && rc=0
+bash "$TOP/bench/probe.sh" || rc=1
 exit "$rc"

@@ -36,6 +36,7 @@
 
 #define MAX_AT_ONCE	16	/* connections open together */
 #define RETRY_MS	100	/* before trying a listener again */
+#define SETTLE_MS	1000	/* ... while Postfix may still be settling */
 #define MAX_LINE	1024	/* an SMTP reply line, and more than enough */
 
 enum state { S_IDLE, S_CONNECT, S_GREET, S_EHLO, S_STARTTLS, S_TLS, S_QUIT,
@@ -322,7 +323,7 @@ tls_step(struct probe *p, struct conn *c)
 	errno = 0;
 	if ((r = SSL_do_handshake(c->ssl)) == 1) {
 		judge(p, c);
-		return p->verdict == PV_OK ? quit(c) : 1;
+		return quit(c);
 	}
 	switch (SSL_get_error(c->ssl, r)) {
 	case SSL_ERROR_WANT_READ:
@@ -435,17 +436,17 @@ step(struct probe *p, struct conn *c, SSL_CTX *ctx)
 }
 
 /*
- * Worth another try: nothing listened yet (a service a reload just
- * added), or an old smtpd answered (it exits once it sees the reload).
+ * Worth another try, in the first SETTLE_MS: nothing listened yet (a
+ * service a reload just added), or an old smtpd answered (it exits once
+ * master has seen the reload).  Not longer: a process that keeps
+ * serving an old certificate is what the probe is there to find.
  */
 static int
 retry(const struct probe *p, long now, long start, long deadline)
 {
-	if (now + RETRY_MS >= deadline)
+	if (now + RETRY_MS >= deadline || now - start >= SETTLE_MS)
 		return 0;
-	if (p->verdict == PV_MISMATCH)
-		return 1;
-	return p->verdict == PV_REFUSED && now - start < 1000;
+	return p->verdict == PV_MISMATCH || p->verdict == PV_REFUSED;
 }
 
 /* The slots still open at the deadline: said as timed out. */
