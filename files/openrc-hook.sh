@@ -1,7 +1,9 @@
 # postfix-tls-setup's OpenRC hook: sourced by /etc/rc.conf.d/postfix-tls-setup.conf
 # for the services postfix and postfix.NAME, and by the postfix-tls
-# service.  Gentoo's /etc/init.d/postfix defines no _pre functions, so
-# OpenRC runs these before its start, stop and reload.
+# service.  Gentoo's /etc/init.d/postfix defines no _pre or _post
+# functions, so OpenRC runs these before its start, stop and reload (the
+# files' check, deploy) and after its start and reload (the handshakes,
+# probe).
 # It runs at every start: no subshell, pipe or extra program on the way
 # when all is well (ebegin and friends are programs of their own).
 # It never reads the tuning file: the helper is that file's only reader

@@ -110,8 +110,8 @@ usage(int status)
 	    "Exit status: 0 ok; 64 usage; 65 bad certificate or key; "
 	    "66 missing input;\n"
 	    "69 Postfix without TLS; 70 internal; 71 system; 74 I/O; "
-	    "77 unsafe file or\ndirectory; 78 bad configuration. "
-	    "See postfix-tls-setup(8).\n", PROG, PROG);
+	    "76 probe: served TLS\nrefused; 77 unsafe file or directory; "
+	    "78 bad configuration.\nSee postfix-tls-setup(8).\n", PROG, PROG);
 	exit(status);
 }
 
