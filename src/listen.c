@@ -20,6 +20,7 @@
 #include <openssl/evp.h>
 
 #define SEPARATORS	" \t,"
+#define MAX_SNI_PROBES	100	/* SNI names tried per run: the first ones */
 
 /* The probes of one run and what they point into. */
 struct plan {
@@ -29,6 +30,7 @@ struct plan {
 	size_t		 nleaves;
 	char		**text;		/* labels and names to free */
 	size_t		 ntext;
+	size_t		 nsni, sni_left;	/* SNI names tried, left out */
 	const char	*ehlo;
 };
 
@@ -272,6 +274,11 @@ plan_sni_entry(const char *domain, const char *files, const char *where,
 	/* ".example.org" stands for names under it: no one name to ask. */
 	if (*domain == '.')
 		return 0;
+	if (pl->nsni == MAX_SNI_PROBES) {
+		pl->sni_left++;
+		return 0;
+	}
+	pl->nsni++;
 	if ((v = reallocarray(pl->leaves, pl->nleaves + 1, sizeof(*v))) ==
 	    NULL) {
 		problem(EX_OSERR, NULL, "out of memory");
@@ -327,10 +334,14 @@ static void
 say(const struct plan *pl, int hook)
 {
 	const struct probe	*p;
-	size_t			 i;
+	size_t			 i, untried = 0;
 
 	for (i = 0; i < pl->n; i++) {
 		p = &pl->p[i];
+		if (p->verdict == PV_NOT_TRIED) {
+			untried++;
+			continue;
+		}
 		log_context(p->label);
 		switch (p->verdict) {
 		case PV_OK:
@@ -359,6 +370,14 @@ say(const struct plan *pl, int hook)
 		}
 		log_context(NULL);
 	}
+	if (untried > 0)
+		warning(NULL, "%zu handshake%s not tried: the time was spent on "
+		    "the others (POSTFIX_TLS_PROBE_TIMEOUT)", untried,
+		    untried == 1 ? " was" : "s were");
+	if (pl->sni_left > 0 && !hook)
+		report("note: %zu more SNI name%s not tried: a run tries the "
+		    "first %d", pl->sni_left, pl->sni_left == 1 ? " was" :
+		    "s were", MAX_SNI_PROBES);
 }
 
 static void

@@ -1032,6 +1032,9 @@ main(int argc, char *argv[])
 	if (r.s.print)
 		goto out;
 	merge(&r.s, &cli);
+	/* Switched off: the probe after the start need not say so again. */
+	if (r.hook && r.probe && r.s.hook == 0)
+		goto out;
 	if (r.hook && conf_hook_off(&r.s))
 		goto out;
 	if (r.probe) {

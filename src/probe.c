@@ -256,9 +256,11 @@ static void
 judge(struct probe *p, struct conn *c)
 {
 	X509		*leaf = SSL_get0_peer_certificate(c->ssl);
+	EVP_PKEY	*pk;
 	char		 subject[256];
 	long		 err = SSL_get_verify_result(c->ssl);
 	size_t		 i;
+	int		 id;
 
 	if (leaf == NULL) {
 		verdict(p, PV_FAILED, "no certificate was served");
@@ -281,10 +283,19 @@ judge(struct probe *p, struct conn *c)
 		    "(run \"postfix reload\", or restart Postfix)", subject);
 		return;
 	}
+	pk = X509_get0_pubkey(leaf);
+	id = pk != NULL ? EVP_PKEY_get_base_id(pk) : 0;
+	if (p->algo != 0 && (id == EVP_PKEY_RSA_PSS ? EVP_PKEY_RSA : id) !=
+	    p->algo) {
+		verdict(p, PV_FAILED, "asked for its %s certificate, served %s "
+		    "(%s)", algo_name(p->algo), subject, algo_name(id));
+		return;
+	}
 	p->name_ok = p->servername == NULL || verify_names(leaf,
 	    p->servername);
-	verdict(p, PV_OK, "%s, %s, %s, verified", SSL_get_version(c->ssl),
-	    SSL_get_cipher_name(c->ssl), subject);
+	verdict(p, PV_OK, "%s, %s, %s, %s-%d, verified",
+	    SSL_get_version(c->ssl), SSL_get_cipher_name(c->ssl), subject,
+	    algo_name(id), pk != NULL ? EVP_PKEY_get_bits(pk) : 0);
 }
 
 /* Say goodbye, so that smtpd logs a quit, not a lost connection. */
@@ -299,17 +310,21 @@ quit(struct conn *c)
 	return 0;
 }
 
-/* Until smtpd closes the connection after its 221: 1 then. */
+/*
+ * Until smtpd closes the connection after its 221: 1 then.  The verdict
+ * is in; a server that sends more than a greeting and a goodbye (16
+ * reads) is left at once.
+ */
 static int
 quit_step(struct conn *c)
 {
-	char	buf[512];
-	int	r;
+	int	r = 0, i;
 
 	ERR_clear_error();
-	while ((r = SSL_read(c->ssl, buf, sizeof(buf))) > 0)
-		;
-	if (SSL_get_error(c->ssl, r) == SSL_ERROR_WANT_READ)
+	for (i = 0; i < 16; i++)
+		if ((r = SSL_read(c->ssl, c->in, sizeof(c->in))) <= 0)
+			break;
+	if (i < 16 && SSL_get_error(c->ssl, r) == SSL_ERROR_WANT_READ)
 		return 0;
 	return 1;
 }
@@ -411,6 +426,7 @@ smtp_step(struct probe *p, struct conn *c, SSL_CTX *ctx)
 		return send_line(p, c, "STARTTLS") == -1;
 	default:
 		if (c->code != 220) {
+			/* The headline fault: the files did not load. */
 			verdict(p, PV_FAILED, "answered STARTTLS with: %s (smtpd "
 			    "could not load its certificate or key: see the "
 			    "Postfix log)", c->last);
@@ -463,9 +479,7 @@ time_out(struct probe *p, size_t n, struct conn *c, size_t next,
 
 	for (i = 0; i < n; i++) {
 		if (i >= next)
-			verdict(&p[i], PV_TIMEOUT, "not tried: the %d-second "
-			    "timeout was spent on the others "
-			    "(POSTFIX_TLS_PROBE_TIMEOUT)", timeout_ms / 1000);
+			p[i].verdict = PV_NOT_TRIED;
 		else if (c[i].state > S_IDLE && c[i].state < S_QUIT &&
 		    c[i].fd != -1)
 			verdict(&p[i], PV_TIMEOUT, "no answer %s within %d "

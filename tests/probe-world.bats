@@ -157,10 +157,10 @@ probes_seen() {
 	SCENARIO
 	assert_success
 	assert_output --partial "@@ start=0"
-	assert_output --regexp "ok: smtp/inet, RSA certificate: 127.0.0.1:25: STARTTLS, TLSv1.3, [A-Z0-9_]+, /O=Test/CN=$HOST, verified"
-	assert_output --regexp "ok: smtp/inet, ECDSA certificate: 127.0.0.1:25: STARTTLS, TLSv1.3, [A-Z0-9_]+, /O=Test/CN=$HOST, verified"
-	assert_output --regexp "ok: SNI a.example.net on smtp/inet: 127.0.0.1:25: STARTTLS, TLSv1.3, [A-Z0-9_]+, /O=Test/CN=a.example.net, verified"
-	assert_output --regexp "ok: SNI b.example.net on smtp/inet: 127.0.0.1:25: STARTTLS, TLSv1.3, [A-Z0-9_]+, /O=Test/CN=b.example.net, verified"
+	assert_output --regexp "ok: smtp/inet, RSA certificate: 127.0.0.1:25: STARTTLS, TLSv1.3, [A-Z0-9_]+, /O=Test/CN=$HOST, RSA-2048, verified"
+	assert_output --regexp "ok: smtp/inet, ECDSA certificate: 127.0.0.1:25: STARTTLS, TLSv1.3, [A-Z0-9_]+, /O=Test/CN=$HOST, ECDSA-256, verified"
+	assert_output --regexp "ok: SNI a.example.net on smtp/inet: 127.0.0.1:25: STARTTLS, TLSv1.3, [A-Z0-9_]+, /O=Test/CN=a.example.net, ECDSA-256, verified"
+	assert_output --regexp "ok: SNI b.example.net on smtp/inet: 127.0.0.1:25: STARTTLS, TLSv1.3, [A-Z0-9_]+, /O=Test/CN=b.example.net, ECDSA-256, verified"
 	assert_output --partial "@@ probe=0"
 	assert_output --partial "@@ anchors: postfix-tls-setup: smtp/inet, RSA certificate: 127.0.0.1:25: STARTTLS: the chain served for /O=Test/CN=$HOST does not verify: unable to get issuer certificate (an intermediate CA certificate is missing or wrong"
 	assert_output --partial "@@ anchors: postfix-tls-setup: SNI b.example.net on smtp/inet: 127.0.0.1:25: STARTTLS: the chain served for /O=Test/CN=b.example.net does not verify"
@@ -211,4 +211,28 @@ probes_seen() {
 	# The reload's own probe found the new leaf served: nothing said.
 	assert_output --partial "@@ reload=0"
 	refute_output --partial " * postfix-tls-setup:"
+}
+
+@test "by hand, probe names listeners that do not offer STARTTLS, and ones that answer it with 454 after a key was swapped behind a plain postfix reload" {
+	run world <<-SCENARIO
+	$THREE
+	three_listeners
+	rc-service postfix start; say "start=\$?"
+	postconf -e 'smtpd_discard_ehlo_keywords = silent-discard, starttls'
+	postfix reload >/dev/null 2>&1; sleep 1
+	postfix-tls-setup probe 2>&1 | sed 's/^/@@ discard: /'
+	postconf -X smtpd_discard_ehlo_keywords
+	cp "\$PKI/a.example.net.key" /etc/ssl/mail/key.pem
+	postfix reload >/dev/null 2>&1; sleep 1
+	postfix-tls-setup probe; say "probe=\$?"
+	SCENARIO
+	assert_success
+	assert_output --partial "@@ start=0"
+	assert_output --partial "@@ discard: postfix-tls-setup: smtp/inet: 127.0.0.1:25: STARTTLS: does not offer STARTTLS, so every sender sends in cleartext"
+	assert_output --partial "@@ discard: postfix-tls-setup: submission/inet: 127.0.0.1:587: STARTTLS: does not offer STARTTLS"
+	assert_output --regexp "@@ discard: ok: submissions/inet: 127.0.0.1:465: TLS, "
+	assert_output --partial "postfix-tls-setup: smtp/inet: 127.0.0.1:25: STARTTLS: answered STARTTLS with: 454 4.7.0 TLS not available due to local problem (smtpd could not load its certificate or key: see the Postfix log)"
+	assert_output --partial "postfix-tls-setup: submission/inet: 127.0.0.1:587: STARTTLS: answered STARTTLS with: 454 4.7.0 TLS not available due to local problem"
+	assert_output --partial "postfix-tls-setup: submissions/inet: 127.0.0.1:465: the TLS handshake failed"
+	assert_output --partial "@@ probe=76"
 }
