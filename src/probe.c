@@ -23,6 +23,7 @@
 #include <stdarg.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -528,6 +529,12 @@ probe_run(struct probe *p, size_t n, X509_STORE *store, int timeout_ms)
 	long		 start = now_ms(), deadline = start + timeout_ms, now,
 			 wait;
 
+	/*
+	 * OpenSSL writes to the socket with write(): a server that closed
+	 * the connection (as smtpd does after a failed handshake) must not
+	 * kill us with SIGPIPE.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
 		crypto_problem(EX_SOFTWARE, NULL, "cannot set up TLS");
 		return -1;
