@@ -108,8 +108,10 @@ probes_seen() {
 	assert_success
 	assert_output --partial "@@ warn-start=0"
 	assert_output --partial "@@ warn: running"
-	assert_output --partial " * postfix-tls-setup: smtp/inet: 127.0.0.1:25: STARTTLS: the TLS handshake failed (tlsv1 alert protocol version)"
-	assert_output --partial " * postfix-tls-setup: submission/inet: 127.0.0.1:587: STARTTLS: the TLS handshake failed (tlsv1 alert protocol version)"
+	# smtpd's alert, or (the helper slowed down by valgrind) its close.
+	local why='\((tlsv1 alert protocol version|unexpected eof while reading)\)'
+	assert_output --regexp " \* postfix-tls-setup: smtp/inet: 127\.0\.0\.1:25: STARTTLS: the TLS handshake failed $why"
+	assert_output --regexp " \* postfix-tls-setup: submission/inet: 127\.0\.0\.1:587: STARTTLS: the TLS handshake failed $why"
 	refute_output --partial "submissions/inet: 127.0.0.1:465"
 	assert_output --regexp "@@ stop-start=[1-9]"
 	assert_output --partial " * postfix-tls-setup: TLS failed after the start (exit 76); stopping postfix again, as POSTFIX_TLS_PROBE=stop asks"
