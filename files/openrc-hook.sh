@@ -81,7 +81,7 @@ _pts_hook() {
 # rather than cleartext mail) and OpenRC marks it stopped.
 _pts_probe() {
 	_pts_hook probe && return 0
-	stop
+	stop	# the service's own: Postfix down again
 	mark_service_stopped "${RC_SVCNAME}"
 	return 1
 }

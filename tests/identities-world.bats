@@ -99,22 +99,7 @@ probe() {
 	$PROBE
 	make_postfix /etc/postfix 127.0.0.1
 	use_tls "\$HOST" inter1 inter2
-	mkdir -p /etc/ssl/rsa
-	cp "\$PKI/rsa.pem" /etc/ssl/rsa/cert.pem
-	cp "\$PKI/rsa.key" /etc/ssl/rsa/key.pem
-	cat >/etc/conf.d/postfix-tls-setup <<-CONF
-	POSTFIX_TLS_CERT=/etc/ssl/rsa/cert.pem
-	POSTFIX_TLS_KEY=/etc/ssl/rsa/key.pem
-	POSTFIX_TLS_CHAIN=/etc/ssl/mail/chain.pem
-	POSTFIX_TLS_BUNDLE=/etc/postfix/rsa.pem
-	POSTFIX_TLS_CERT_2=/etc/ssl/mail/cert.pem
-	POSTFIX_TLS_KEY_2=/etc/ssl/mail/key.pem
-	POSTFIX_TLS_CHAIN_2=/etc/ssl/mail/chain.pem
-	POSTFIX_TLS_BUNDLE_2=/etc/postfix/ecdsa.pem
-	POSTFIX_TLS_CAFILE=\$PKI/root.pem
-	CONF
-	postconf -X smtpd_tls_cert_file smtpd_tls_key_file
-	postconf -e "smtpd_tls_chain_files = /etc/postfix/rsa.pem, /etc/postfix/ecdsa.pem"
+	dual_bundles
 	touch -d '1 hour ago' /etc/postfix/main.cf
 	rc-service postfix start; say "start=\$?"
 	say "ecdsa: \$(probe "\$HOST" 25 -sigalgs ECDSA+SHA256)"
@@ -150,17 +135,8 @@ probe() {
 	make_postfix /etc/postfix 127.0.0.1
 	use_tls "\$HOST" inter1 inter2
 	tune /etc/conf.d/postfix-tls-setup
-	mkdir -p /etc/ssl/sni
-	for d in a.example.net b.example.net; do
-		cp "\$PKI/\$d.key" "/etc/ssl/sni/\$d.key"
-		cat "\$PKI/\$d.pem" "\$PKI/chain.pem" >"/etc/ssl/sni/\$d.pem"
-	done
-	printf '%s\n' "a.example.net /etc/ssl/sni/a.example.net.key, /etc/ssl/sni/a.example.net.pem" \
-		"b.example.net /etc/ssl/sni/b.example.net.key /etc/ssl/sni/b.example.net.pem" >/etc/postfix/sni
-	chmod 0644 /etc/postfix/sni
-	postmap -F hash:/etc/postfix/sni
+	sni_two
 	stat -c '@@ as postmap left it: %n %a' /etc/postfix/sni.db
-	postconf -e "tls_server_sni_maps = hash:/etc/postfix/sni"
 	touch -d '1 hour ago' /etc/postfix/main.cf
 	rc-service postfix start; say "start=\$?"
 	stat -c '@@ after the start: %n %U:%G %a' /etc/postfix/sni /etc/postfix/sni.db

@@ -128,30 +128,8 @@ probes_seen() {
 	run world <<-SCENARIO
 	make_postfix /etc/postfix 127.0.0.1
 	use_tls "\$HOST" inter1 inter2
-	mkdir -p /etc/ssl/rsa /etc/ssl/sni
-	cp "\$PKI/rsa.pem" /etc/ssl/rsa/cert.pem
-	cp "\$PKI/rsa.key" /etc/ssl/rsa/key.pem
-	cat >/etc/conf.d/postfix-tls-setup <<-CONF
-	POSTFIX_TLS_CERT=/etc/ssl/rsa/cert.pem
-	POSTFIX_TLS_KEY=/etc/ssl/rsa/key.pem
-	POSTFIX_TLS_CHAIN=/etc/ssl/mail/chain.pem
-	POSTFIX_TLS_BUNDLE=/etc/postfix/rsa.pem
-	POSTFIX_TLS_CERT_2=/etc/ssl/mail/cert.pem
-	POSTFIX_TLS_KEY_2=/etc/ssl/mail/key.pem
-	POSTFIX_TLS_CHAIN_2=/etc/ssl/mail/chain.pem
-	POSTFIX_TLS_BUNDLE_2=/etc/postfix/ecdsa.pem
-	POSTFIX_TLS_CAFILE=\$PKI/root.pem
-	CONF
-	postconf -X smtpd_tls_cert_file smtpd_tls_key_file
-	postconf -e "smtpd_tls_chain_files = /etc/postfix/rsa.pem, /etc/postfix/ecdsa.pem"
-	for d in a.example.net b.example.net; do
-		cp "\$PKI/\$d.key" "/etc/ssl/sni/\$d.key"
-		cat "\$PKI/\$d.pem" "\$PKI/chain.pem" >"/etc/ssl/sni/\$d.pem"
-	done
-	printf '%s\n' "a.example.net /etc/ssl/sni/a.example.net.key, /etc/ssl/sni/a.example.net.pem" \
-		"b.example.net /etc/ssl/sni/b.example.net.key /etc/ssl/sni/b.example.net.pem" >/etc/postfix/sni
-	postmap -F hash:/etc/postfix/sni
-	postconf -e "tls_server_sni_maps = hash:/etc/postfix/sni"
+	dual_bundles
+	sni_two
 	touch -d '1 hour ago' /etc/postfix/main.cf
 	rc-service postfix start; say "start=\$?"
 	postfix-tls-setup probe; say "probe=\$?"

@@ -61,6 +61,46 @@ use_tls() {
 	for c in "$@"; do cat "$PKI/$c.pem" >>/etc/ssl/mail/chain.pem; done
 }
 
+# dual_bundles: certbot's RSA lineage ($PKI/rsa.*) in /etc/ssl/rsa beside
+# the ECDSA one use_tls set up, each deployed as a bundle of its own
+# (rsa.pem, ecdsa.pem) that smtpd_tls_chain_files names, RSA first.
+dual_bundles() {
+	mkdir -p /etc/ssl/rsa
+	cp "$PKI/rsa.pem" /etc/ssl/rsa/cert.pem
+	cp "$PKI/rsa.key" /etc/ssl/rsa/key.pem
+	cat >/etc/conf.d/postfix-tls-setup <<-CONF
+	POSTFIX_TLS_CERT=/etc/ssl/rsa/cert.pem
+	POSTFIX_TLS_KEY=/etc/ssl/rsa/key.pem
+	POSTFIX_TLS_CHAIN=/etc/ssl/mail/chain.pem
+	POSTFIX_TLS_BUNDLE=/etc/postfix/rsa.pem
+	POSTFIX_TLS_CERT_2=/etc/ssl/mail/cert.pem
+	POSTFIX_TLS_KEY_2=/etc/ssl/mail/key.pem
+	POSTFIX_TLS_CHAIN_2=/etc/ssl/mail/chain.pem
+	POSTFIX_TLS_BUNDLE_2=/etc/postfix/ecdsa.pem
+	POSTFIX_TLS_CAFILE=$PKI/root.pem
+	CONF
+	postconf -X smtpd_tls_cert_file smtpd_tls_key_file
+	postconf -e "smtpd_tls_chain_files = /etc/postfix/rsa.pem, /etc/postfix/ecdsa.pem"
+}
+
+# sni_two: a.example.net and b.example.net, each with its key and chain
+# in /etc/ssl/sni, in the source /etc/postfix/sni (0644, its two lines
+# written the two ways Postfix allows: comma and space) and its map
+# hash:/etc/postfix/sni, which main.cf names.
+sni_two() {
+	local d
+	mkdir -p /etc/ssl/sni
+	for d in a.example.net b.example.net; do
+		cp "$PKI/$d.key" "/etc/ssl/sni/$d.key"
+		cat "$PKI/$d.pem" "$PKI/chain.pem" >"/etc/ssl/sni/$d.pem"
+	done
+	printf '%s\n' "a.example.net /etc/ssl/sni/a.example.net.key, /etc/ssl/sni/a.example.net.pem" \
+		"b.example.net /etc/ssl/sni/b.example.net.key /etc/ssl/sni/b.example.net.pem" >/etc/postfix/sni
+	chmod 0644 /etc/postfix/sni
+	postmap -F hash:/etc/postfix/sni
+	postconf -e "tls_server_sni_maps = hash:/etc/postfix/sni"
+}
+
 # tune FILE: the helper's settings for this world (trusting the test root).
 tune() {
 	cat >"$1" <<-CONF
