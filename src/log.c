@@ -201,8 +201,11 @@ log_import(const char *text)
 	if (first_called == 0)
 		first_called = first;
 	for (text += used; *text != '\0'; text += used + len) {
-		if (sscanf(text, "%c %d %d %zu\n%n", &kind, &prio, &ex, &len,
-		    &used) != 4 || strlen(text + used) < len ||
+		/* The newline by hand: "\n" in a format skips a line's
+		 * leading blanks too. */
+		if (sscanf(text, "%c %d %d %zu%n", &kind, &prio, &ex, &len,
+		    &used) != 4 || text[used++] != '\n' ||
+		    strlen(text + used) < len ||
 		    (line = strndup(text + used, len)) == NULL)
 			return -1;
 		memset(&h, 0, sizeof(h));
