@@ -96,10 +96,12 @@ iso_end() {
 }
 
 # A directory whose name holds every byte that JSON must escape or
-# replace: a quote, a backslash, a newline, a tab, a control byte, DEL,
-# and a byte that is no UTF-8.
+# replace (and a ": ", which must not cut the finding): a quote, a
+# backslash, a newline, a tab, a control byte, DEL,
+# a byte that is no UTF-8, a UTF-16 surrogate, an overlong '/', a
+# character above U+10FFFF; and two that are valid (U+00E9, U+1F4EB).
 hostile_dir() {
-	H=$T/ssl/$'we"ird\\na\nme\t\x01\x7f\xff-end'
+	H=$T/ssl/$'we"ird: \\na\nme\t\x01\x7f\xff\xed\xa0\x80\xc0\xaf\xf4\x90\x80\x80\xc3\xa9\xf0\x9f\x93\xab-end'
 	mkdir "$H"
 	chmod 0755 "$H"
 	cp "$PKI/fullchain.pem" "$H/cert.pem"	# no --chain: a list splits at blanks
@@ -118,7 +120,7 @@ hostile_dir() {
 	# shellcheck disable=SC2016 # Python, not shell
 	want='os.environb[b"H"].decode("utf-8", errors="replace")'
 	assert_equal "$(json "d['findings'][0]['file'] == $want + '/key.pem'")" true
-	assert_equal "$(json "'\\ufffd-end/key.pem' in d['findings'][0]['file']")" true
+	assert_equal "$(json "'\\ufffd' * 10 + '\\u00e9\\U0001f4eb-end/key.pem' in d['findings'][0]['file']")" true
 	assert_equal "$(json "d['findings'][0]['message'] == 'private key does not match public key in certificate ' + $want + '/cert.pem (use the key the certificate was issued for)'")" true
 	assert_equal "$(json 'd["findings"][0]["identity"]')" null
 	assert_equal "$(json 'd["findings"][0]["severity"]')" critical
@@ -126,7 +128,7 @@ hostile_dir() {
 	refute_output --partial $'\t'
 	refute_output --partial $'\x01'
 	refute_output --partial $'\x7f'
-	assert_output --partial '\"ird\\na\nme\t\u0001\u007f\ufffd-end'
+	assert_output --partial '\"ird: \\na\nme\t\u0001\u007f\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd'$'\xc3\xa9\xf0\x9f\x93\xab''-end'
 }
 
 @test "check --json of a broken set-up splits each finding into identity, file and message, warnings too" {
@@ -169,9 +171,13 @@ hostile_dir() {
 	assert_equal "$(json 'd["findings"][1]["identity"]')" main.cf
 	assert_equal "$(json 'd["findings"][1]["file"]')" "$BUNDLE"
 	assert_regex "$(json 'd["findings"][1]["message"]')" "^certificate expires in $(days_left "$PKI/$HOST.pem") days, on [0-9-]{10}: within POSTFIX_TLS_CRIT_DAYS=400"
-	# --crit-days wins over the file, as every option does.
-	run --separate-stderr deploy_inputs --crit-days 7 --json check
+	# --crit-days wins over the file, as every option does; critical is
+	# fewer whole days left than it, not as many.
+	d=$(days_left "$PKI/$HOST.pem")
+	run --separate-stderr deploy_inputs --crit-days "$d" --json check
 	assert_equal "$(json 'd["status"]')" ok
+	run --separate-stderr deploy_inputs --crit-days "$((d + 1))" --json check
+	assert_equal "$(json 'd["status"]')" critical
 }
 
 @test "check --json gets the identities and findings of SNI workers in the map's order" {
@@ -256,15 +262,17 @@ nagios_line() {
 
 @test "check --nagios says UNKNOWN when the system refuses what the helper needs (no file descriptors), exit 3" {
 	not_under_valgrind	# valgrind needs descriptors of its own
+	# and so does LeakSanitizer's tracer at exit (it spins without them)
+	export ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0
 	# With 6 descriptors, postconf's answers cannot be kept in memory
 	# files (--nagios keeps stderr in one too): a system error (71), not
 	# a verdict on the set-up.
-	run --separate-stderr bash -c 'ulimit -n 6; exec "$@"' _ "$HELPER" -c "$T/postfix" \
+	run --separate-stderr timeout 60 bash -c 'ulimit -n 6; exec "$@"' _ "$HELPER" -c "$T/postfix" \
 		--root "$T/root" --no-conf --nagios check
 	assert_failure 3
 	nagios_line UNKNOWN
 	assert_equal "$output" "POSTFIX-TLS UNKNOWN - 1 critical, 0 warning: cannot create a memory file for postconf's output: Too many open files"
-	run bash -c 'ulimit -n 6; exec "$@"' _ "$HELPER" -c "$T/postfix" \
+	run timeout 60 bash -c 'ulimit -n 6; exec "$@"' _ "$HELPER" -c "$T/postfix" \
 		--root "$T/root" --no-conf check
 	assert_failure 71
 }
