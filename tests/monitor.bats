@@ -207,33 +207,33 @@ nagios_line() {
 	assert_regex "$output" "^POSTFIX-TLS $1 - [^|]*( \| days_left=-?[0-9]+;[0-9]+;[0-9]+)?\$"
 }
 
-@test "check --nagios says OK with the soonest expiry and its perfdata, exit 0" {
+# nagios_check STATE STATUS: check --nagios of the usual inputs exits
+# STATUS, with one line of STATE and nothing on stderr.
+nagios_check() {
 	run --separate-stderr deploy_inputs --nagios check
-	assert_success
-	nagios_line OK
+	assert_equal "$status" "$2"
+	nagios_line "$1"
+}
+
+@test "check --nagios says OK with the soonest expiry and its perfdata, exit 0" {
+	nagios_check OK 0
 	d=$(days_left "$PKI/$HOST.pem")
 	assert_equal "$output" "POSTFIX-TLS OK - 1 certificate, soonest main.cf in $d days | days_left=$d;30;7"
 }
 
 @test "check --nagios says WARNING for a leaf within POSTFIX_TLS_WARN_DAYS, exit 1" {
 	use_leaf d20/$HOST
-	run --separate-stderr deploy_inputs --nagios check
-	assert_failure 1
-	nagios_line WARNING
+	nagios_check WARNING 1
 	d=$(days_left "$PKI/d20/$HOST.pem")
 	assert_regex "$output" "^POSTFIX-TLS WARNING - 0 critical, 1 warning: $T/ssl/cert\.pem: certificate expires in $d days, on [^|]* \| days_left=$d;30;7\$"
 }
 
 @test "check --nagios says CRITICAL for a key that does not match, and for a leaf within POSTFIX_TLS_CRIT_DAYS, exit 2" {
 	cp "$PKI/other.example.org.key" "$T/ssl/key.pem"
-	run --separate-stderr deploy_inputs --nagios check
-	assert_failure 2
-	nagios_line CRITICAL
+	nagios_check CRITICAL 2
 	assert_regex "$output" "^POSTFIX-TLS CRITICAL - [1-9][0-9]* critical, 0 warning: $T/ssl/key\.pem: private key does not match public key in certificate $T/ssl/cert\.pem "
 	use_leaf d3/$HOST
-	run --separate-stderr deploy_inputs --nagios check
-	assert_failure 2
-	nagios_line CRITICAL
+	nagios_check CRITICAL 2
 	d=$(days_left "$PKI/d3/$HOST.pem")
 	assert_regex "$output" "^POSTFIX-TLS CRITICAL - 1 critical, 1 warning: main\.cf: $BUNDLE: certificate expires in $d days?, on [0-9-]+: within POSTFIX_TLS_CRIT_DAYS=7 \(renew it now\) \| days_left=$d;30;7\$"
 	# Plain check still passes: the critical days are the monitor's.
