@@ -353,7 +353,7 @@ struct facts {
 const char *key_type_name(int evp_pkey_id);
 int	facts_of(X509 *, struct facts *);
 void	facts_free(struct facts *);
-void	facts_tree(const struct chain *);
+void	facts_tree(const struct chain *, const struct facts *leaf);
 
 /* json.c: strict JSON strings from any bytes. */
 size_t	utf8_char(const unsigned char *, size_t n);

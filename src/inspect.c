@@ -188,30 +188,34 @@ tree_names(const struct facts *f)
 
 /*
  * The chain as it will be served, one certificate after the other, leaf
- * first: what it is, its key and signature, until when; whom it names
- * (the leaf) and who issued it.
+ * first (its facts LEAF are at hand): what it is, its key and signature,
+ * until when; whom it names (the leaf) and who issued it.
  */
 void
-facts_tree(const struct chain *c)
+facts_tree(const struct chain *c, const struct facts *leaf)
 {
-	struct facts	f;
-	char		until[64];
-	size_t		i;
+	struct facts	 own;
+	const struct facts *f;
+	char		 until[64];
+	size_t		 i;
 
 	for (i = 0; i < c->n; i++) {
-		if (facts_of(c->x509[i], &f) == -1)
+		if (i > 0 && facts_of(c->x509[i], &own) == -1)
 			return;	/* logged */
-		if (f.dated)
-			days_text(f.days_left, f.not_after, until, sizeof(until));
+		f = i == 0 ? leaf : &own;
+		if (f->dated)
+			days_text(f->days_left, f->not_after, until,
+			    sizeof(until));
 		else
 			strlcpy(until, "an unreadable date", sizeof(until));
 		report("  %zu %-5s %s  %s-%d  %s  until %s", i, i == 0 ?
-		    "leaf" : f.self_signed ? "root" : "ca", f.subject,
-		    f.key_type, f.key_bits, f.sig_alg, until);
+		    "leaf" : f->self_signed ? "root" : "ca", f->subject,
+		    f->key_type, f->key_bits, f->sig_alg, until);
 		if (i == 0)
-			tree_names(&f);
-		if (!f.self_signed)
-			report("          `- issued by %s", f.issuer);
-		facts_free(&f);
+			tree_names(f);
+		if (!f->self_signed)
+			report("          `- issued by %s", f->issuer);
+		if (i > 0)
+			facts_free(&own);
 	}
 }

@@ -113,10 +113,10 @@ serve_list(const struct served *sv, const char *who, const struct chain *c,
 	    sizeof(subject));
 	report("identity %s: %s: %s, %s-%d key, %zu certificate%s, expires "
 	    "%.10s", who, src, subject, f.key_type, f.key_bits, c->n,
-	    c->n == 1 ? "" : "s", f.dated ? f.not_after : "an unreadable date");
+	    c->n == 1 ? "" : "s", f.dated ? f.not_after : "unreadable");
 	monitor_identity(who, src, keysrc, &f, c->n);
+	facts_tree(c, &f);
 	facts_free(&f);
-	facts_tree(c);
 }
 
 /* The pool's certificates in the order they came: leaf, then its chain. */
