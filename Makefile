@@ -26,7 +26,8 @@ PROG		= postfix-tls-setup
 SERVICE		= postfix-tls
 SRCS		= src/main.c src/log.c src/conf.c src/postconf.c src/cache.c src/vdb.c \
 		  src/secure.c src/write.c src/pem.c src/chain.c src/verify.c \
-		  src/maincf.c src/serve.c src/identity.c src/workers.c src/sni.c src/probe.c src/listen.c
+		  src/maincf.c src/serve.c src/identity.c src/workers.c src/sni.c \
+		  src/inspect.c src/json.c src/monitor.c src/probe.c src/listen.c
 OBJS		= $(SRCS:.c=.o)
 ALL_CPPFLAGS	= -D_GNU_SOURCE -DVERSION='"$(VERSION)"' \
 		  -DPOSTCONF_PATH='"$(POSTCONF)"' -DPOSTMAP_PATH='"$(POSTMAP)"' $(LIBS_CFLAGS) $(CPPFLAGS)

@@ -57,6 +57,7 @@ void	crypto_problem(int ex, const char *path, const char *what);
 void	warning(const char *path, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void	log_record(const char *record);
 void	debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int	verbose(void);
 int	problems(void);
@@ -319,7 +320,7 @@ int	served_note(struct served *, const char *note);
 int	serve_slots(const struct identity *, X509 *const *leaf,
 	    const char *const *src, size_t n);
 void	serve_list(const struct served *, const char *who,
-	    const struct chain *, const char *src);
+	    const struct chain *, const char *src, const char *keysrc);
 void	served_free(struct served *);
 
 /* identity.c: main.cf's identity and each master.cf service's own. */
@@ -388,5 +389,46 @@ int	probe_run(struct probe *, size_t n, X509_STORE *, int timeout_ms);
 /* listen.c: the probe command, over every TLS listener of master.cf. */
 int	listeners_probe(const struct postfix *, const struct identities *,
 	    const struct settings *, int hook);
+
+ * inspect.c: a certificate's facts, once, for the chain view (check,
+ * deploy -v) and for check --json.  Strings are printable ASCII.
+ */
+struct facts {
+	char		*subject, *issuer;	/* RFC 2253, one line */
+	char		**names;	/* DNS subjectAltNames */
+	size_t		  nnames;
+	int		  dated;	/* not_after and days_left were read */
+	char		  not_after[24];	/* 2027-03-01T12:00:00Z */
+	long long	  days_left;	/* whole days, negative once expired */
+	const char	 *key_type;	/* "RSA", "ECDSA", "Ed25519", ... */
+	int		  key_bits;
+	char		  sig_alg[80];	/* "ecdsa-with-SHA256", ... */
+	int		  self_signed;
+};
+const char *key_type_name(int evp_pkey_id);
+int	facts_of(X509 *, struct facts *);
+void	facts_free(struct facts *);
+void	facts_tree(const struct chain *, const struct facts *leaf);
+
+/* json.c: strict JSON strings from any bytes. */
+size_t	utf8_char(const unsigned char *, size_t n);
+void	json_string(FILE *, const char *);
+
+/*
+ * monitor.c: check --json and --nagios.  Findings and identities are
+ * taken from log.c (in the order said, workers' included) instead of
+ * being printed; the document or the plugin line is written at the end.
+ */
+void	monitor_argv(int argc, char *argv[]);
+void	monitor_start(int format);
+void	monitor_days(int warn_days, int crit_days);
+int	monitor_active(void);
+void	monitor_identity(const char *name, const char *bundle,
+	    const char *key, const struct facts *leaf, size_t chain_len);
+int	monitor_take_identity(const char *record);
+void	monitor_finding(int critical, const char *identity, const char *file,
+	    const char *message);
+void	monitor_usage(int status);
+int	monitor_finish(int status);
 
 #endif /* EXTERN_H */

@@ -5,6 +5,7 @@
  */
 #include <openssl/err.h>
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,6 +27,8 @@ static int	nproblems, first_status, first_called;
 struct held {
 	int	 prio, to_stderr, to_stdout, ex;	/* ex: a problem's */
 	char	*line;
+	int	 record;	/* an identity's record (monitor.c) */
+	int	 tag, ctx, path;	/* lengths of line's parts, -1: none */
 };
 static struct held	*held;
 static size_t		 nheld;
@@ -52,11 +55,49 @@ log_init(int q, int v)
 	openlog(PROG, LOG_PID, LOG_MAIL);
 }
 
+/*
+ * check --json, --nagios: the monitor takes a problem or warning in its
+ * parts ("TAG IDENTITY: PATH: MESSAGE", cut where vsay joined them, so a
+ * ": " in a file name cuts nothing) and every identity's record; lines
+ * for people (report) are left out.
+ */
+static void
+take(const struct held *h)
+{
+	const char	*p = h->line;
+	char		*ctx = NULL, *path = NULL;
+
+	if (h->record) {
+		if (monitor_take_identity(h->line) == -1)
+			problem(EX_SOFTWARE, NULL, "internal error: a garbled "
+			    "identity record (please report this)");
+		return;
+	}
+	if (h->to_stdout)
+		return;
+	p += h->tag > 0 ? h->tag : 0;
+	if (h->ctx >= 0) {
+		ctx = strndup(p, h->ctx);
+		p += h->ctx + 2;
+	}
+	if (h->path >= 0) {
+		path = strndup(p, h->path);
+		p += h->path + 2;
+	}
+	monitor_finding(h->ex != 0, ctx, path, p);
+	free(ctx);
+	free(path);
+}
+
 static void
 say(const struct held *h)
 {
 	if (h->ex != 0 && first_status == 0)
 		first_status = h->ex;
+	if (monitor_active()) {
+		take(h);
+		return;
+	}
 	if (h->to_stdout) {
 		printf("%s\n", h->line);
 		fflush(stdout);
@@ -134,6 +175,9 @@ vsay(struct said *seen, struct held *h, const char *tag, const char *path,
 	    path ? path : "", path ? ": " : "", msg) == -1)
 		line = NULL;
 	h->line = line != NULL ? line : "out of memory";
+	h->tag = line != NULL ? (int)strlen(tag) : -1;
+	h->ctx = line != NULL && seen && context ? (int)strlen(context) : -1;
+	h->path = line != NULL && path ? (int)strlen(path) : -1;
 	if (seen == NULL || line == NULL || !said_before(seen, line))
 		emit(h);
 	free(msg);
@@ -177,7 +221,8 @@ log_release(void)
  * A worker's lines (workers.c): a worker process holds all it says and
  * hands it over, with how many problems it counted, to be said by the
  * parent in its turn, as if the parent had found it.  One record per
- * line: "KIND PRIO EX LENGTH\nLINE".
+ * line: "KIND PRIO EX LENGTH TAG CTX PATH\nLINE" (KIND R, P, W, or I for
+ * an identity's record; TAG CTX PATH the lengths of the line's parts).
  */
 int
 log_export(FILE *f)
@@ -186,10 +231,25 @@ log_export(FILE *f)
 
 	fprintf(f, "N %d %d\n", nproblems, first_called);
 	for (i = 0; i < nheld; i++)
-		fprintf(f, "%c %d %d %zu\n%s", held[i].to_stdout ? 'R' :
-		    held[i].ex != 0 ? 'P' : 'W', held[i].prio, held[i].ex,
-		    strlen(held[i].line), held[i].line);
+		fprintf(f, "%c %d %d %zu %d %d %d\n%s", held[i].record ? 'I' :
+		    held[i].to_stdout ? 'R' : held[i].ex != 0 ? 'P' : 'W',
+		    held[i].prio, held[i].ex, strlen(held[i].line),
+		    held[i].tag, held[i].ctx, held[i].path, held[i].line);
 	return ferror(f) ? -1 : 0;
+}
+
+/* Do a line's parts (lengths, -1: none) fit in its LEN bytes? */
+static int
+parts_fit(size_t len, int tag, int ctx, int path)
+{
+	size_t	need = 0;
+
+	if (tag > INT_MAX / 4 || ctx > INT_MAX / 4 || path > INT_MAX / 4)
+		return 0;
+	need += tag > 0 ? (size_t)tag : 0;
+	need += ctx >= 0 ? (size_t)ctx + 2 : 0;
+	need += path >= 0 ? (size_t)path + 2 : 0;
+	return need <= len;
 }
 
 /*
@@ -202,7 +262,7 @@ log_import(const char *text)
 	struct held	 h;
 	char		 kind, *line;
 	size_t		 len;
-	int		 n, first, prio, ex, used;
+	int		 n, first, prio, ex, used, tag, ctx, path;
 
 	if (sscanf(text, "N %d %d\n%n", &n, &first, &used) != 2)
 		return -1;
@@ -212,8 +272,12 @@ log_import(const char *text)
 	if (first_called == 0)
 		first_called = first;
 	for (text += used; *text != '\0'; text += used + len) {
-		if (sscanf(text, "%c %d %d %zu\n%n", &kind, &prio, &ex, &len,
-		    &used) != 4 || strlen(text + used) < len ||
+		/* The newline by hand: "\n" in a format skips a line's
+		 * leading blanks too (the chain view's lines start so). */
+		if (sscanf(text, "%c %d %d %zu %d %d %d%n", &kind, &prio, &ex,
+		    &len, &tag, &ctx, &path, &used) != 7 ||
+		    text[used++] != '\n' || strlen(text + used) < len ||
+		    !parts_fit(len, tag, ctx, path) ||
 		    (line = strndup(text + used, len)) == NULL)
 			return -1;
 		memset(&h, 0, sizeof(h));
@@ -221,8 +285,13 @@ log_import(const char *text)
 		h.ex = ex;
 		h.to_stdout = kind == 'R';
 		h.to_stderr = kind == 'P' || (kind == 'W' && !quiet);
+		h.record = kind == 'I';
+		h.tag = tag;
+		h.ctx = ctx;
+		h.path = path;
 		h.line = line;
-		if (kind == 'R' || !said_before(kind == 'P' ? &said_problems :
+		if (kind == 'R' || kind == 'I' ||
+		    !said_before(kind == 'P' ? &said_problems :
 		    &said_warnings, line))
 			emit(&h);
 		free(line);
@@ -245,7 +314,8 @@ log_unhold(void)
 void
 problem(int ex, const char *path, const char *fmt, ...)
 {
-	struct held	h = { LOG_ERR, 1, 0, ex != 0 ? ex : EX_SOFTWARE, NULL };
+	struct held	h = { LOG_ERR, 1, 0, ex != 0 ? ex : EX_SOFTWARE, NULL,
+	    0, -1, -1, -1 };
 	va_list		ap;
 
 	if (muted)
@@ -275,7 +345,7 @@ crypto_problem(int ex, const char *path, const char *what)
 void
 warning(const char *path, const char *fmt, ...)
 {
-	struct held	h = { LOG_WARNING, !quiet, 0, 0, NULL };
+	struct held	h = { LOG_WARNING, !quiet, 0, 0, NULL, 0, -1, -1, -1 };
 	va_list		ap;
 
 	if (muted)
@@ -292,7 +362,7 @@ warning(const char *path, const char *fmt, ...)
 void
 report(const char *fmt, ...)
 {
-	struct held	h = { LOG_INFO, 0, 1, 0, NULL };
+	struct held	h = { LOG_INFO, 0, 1, 0, NULL, 0, -1, -1, -1 };
 	va_list		ap;
 
 	if (quiet || muted)
@@ -302,12 +372,22 @@ report(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* An identity's record for check --json (monitor.c), in its turn. */
+void
+log_record(const char *record)
+{
+	struct held	h = { LOG_INFO, 0, 0, 0, (char *)record, 1, -1, -1,
+	    -1 };
+
+	emit(&h);
+}
+
 void
 debug(const char *fmt, ...)
 {
 	va_list	ap;
 
-	if (!verbose_flag)
+	if (!verbose_flag || monitor_active())
 		return;
 	fprintf(stderr, "%s: ", PROG);
 	va_start(ap, fmt);

@@ -67,6 +67,7 @@ struct run {
 static void __attribute__((noreturn))
 usage(int status)
 {
+	monitor_usage(status);	/* --nagios: UNKNOWN, exit 3 */
 	fprintf(status ? stderr : stdout,
 	    "usage: %s [options] deploy | check | probe\n"
 	    "       %s [--conf FILE] --print-conf\n"
@@ -696,7 +697,8 @@ check_identities(struct run *r)
 		for (j = 0; j < r->nsets; j++)
 			if (mask & (1u << j) && r->set[j]->chain_ok)
 				serve_list(sv, one.name, &r->set[j]->chain,
-				    r->set[j]->bundle);
+				    r->set[j]->bundle, r->set[j]->key_in_bundle ?
+				    r->set[j]->bundle : r->set[j]->keypath);
 		if (!all && serve_check(&one, sv) == -1)
 			rc = -1;	/* logged */
 	}
@@ -1014,14 +1016,17 @@ main(int argc, char *argv[])
 	    .crit_days = -1, .probe = -1, .probe_timeout = -1, .hook = -1 };
 	const char	*conffile = DEFAULT_CONF;
 	size_t		 i;
-	int		 conf_required = 0;
+	int		 conf_required = 0, rc;
 
 	memset(&r, 0, sizeof(r));
 	r.confdir = DEFAULT_CONFDIR;
 	r.root = "/";
 	r.s.include_root = r.s.warn_days = r.s.crit_days = r.s.hook = -1;
 	r.s.probe = r.s.probe_timeout = -1;
-	if (parse_args(argc, argv, &r, &cli, &conffile, &conf_required) == -1) {
+	monitor_argv(argc, argv);	/* --nagios: usage errors too */
+	rc = parse_args(argc, argv, &r, &cli, &conffile, &conf_required);
+	monitor_start(r.format);
+	if (rc == -1) {
 		stage_failed("reading the command line");
 		goto out;
 	}
@@ -1032,6 +1037,7 @@ main(int argc, char *argv[])
 	if (r.s.print)
 		goto out;
 	merge(&r.s, &cli);
+	monitor_days(r.s.warn_days, r.s.crit_days);
 	/* Switched off: the probe after the start need not say so again. */
 	if (r.hook && r.probe && r.s.hook == 0)
 		goto out;
@@ -1079,5 +1085,5 @@ out:
 	/* The hook's probe warns unless tuned to stop Postfix (conf.d). */
 	if (r.probe && r.hook && r.s.probe != PROBE_STOP)
 		return 0;
-	return exit_status();
+	return monitor_finish(exit_status());
 }

@@ -44,22 +44,6 @@ struct slots {
 	size_t	n;
 };
 
-static const char *
-slot_name(int id)
-{
-	switch (id) {
-	case EVP_PKEY_RSA:
-	case EVP_PKEY_RSA_PSS:
-		return "RSA";
-	case EVP_PKEY_EC:
-		return "ECDSA";
-	case EVP_PKEY_DSA:
-		return "DSA";
-	default:
-		return OBJ_nid2sn(id);
-	}
-}
-
 /*
  * A second chain of one algorithm (OpenSSL's slot is the leaf's key
  * type): Postfix then refuses the whole list.
@@ -75,9 +59,9 @@ take_slot(struct slots *sl, X509 *leaf, const char *src, const char *param)
 	if (leaf == NULL || (pk = X509_get0_pubkey(leaf)) == NULL)
 		return 0;
 	id = EVP_PKEY_get_base_id(pk);
-	name = slot_name(id);
+	name = key_type_name(id);
 	for (i = 0; i < sl->n; i++)
-		if (!strcmp(slot_name(sl->id[i]), name)) {
+		if (!strcmp(key_type_name(sl->id[i]), name)) {
 			problem(EX_DATAERR, src, "a second %s key in %s: "
 			    "Postfix takes one key per algorithm and refuses "
 			    "the whole list, so TLS would be off (keep one %s "
@@ -109,25 +93,30 @@ serve_slots(const struct identity *id, X509 *const *leaf,
 	return rc;
 }
 
+/*
+ * One identity's chain, said (check, deploy -v): a line for the identity,
+ * the chain below it, and for check --json its record.  SRC is the file
+ * the leaf is served from, KEYSRC the key's.
+ */
 void
 serve_list(const struct served *sv, const char *who, const struct chain *c,
-    const char *src)
+    const char *src, const char *keysrc)
 {
-	EVP_PKEY	*pk = X509_get0_pubkey(c->x509[0]);
+	struct facts	 f;
 	char		 subject[256];
-	struct tm	 tm;
 
 	if (!sv->list && !verbose())
 		return;
+	if (facts_of(c->x509[0], &f) == -1)
+		return;	/* logged */
 	X509_NAME_oneline(X509_get_subject_name(c->x509[0]), subject,
 	    sizeof(subject));
-	memset(&tm, 0, sizeof(tm));
-	ASN1_TIME_to_tm(X509_get0_notAfter(c->x509[0]), &tm);
 	report("identity %s: %s: %s, %s-%d key, %zu certificate%s, expires "
-	    "%04d-%02d-%02d", who, src, subject, pk ?
-	    slot_name(EVP_PKEY_get_base_id(pk)) : "no", pk ?
-	    EVP_PKEY_get_bits(pk) : 0, c->n, c->n == 1 ? "" : "s",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	    "%.10s", who, src, subject, f.key_type, f.key_bits, c->n,
+	    c->n == 1 ? "" : "s", f.dated ? f.not_after : "unreadable");
+	monitor_identity(who, src, keysrc, &f, c->n);
+	facts_tree(c, &f);
+	facts_free(&f);
 }
 
 /* The pool's certificates in the order they came: leaf, then its chain. */
@@ -199,7 +188,7 @@ check_group(const struct identity *id, const struct served *sv,
 	if (rc == 0)
 		verify_warn(&c, leafsrc, id->host, id->host_what,
 		    sv->warn_days);
-	serve_list(sv, id->name, &c, leafsrc);
+	serve_list(sv, id->name, &c, leafsrc, key->src);
 	return rc;
 }
 

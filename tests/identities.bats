@@ -26,32 +26,6 @@ setup() {
 	good_bundle
 }
 
-# write_mastercf LINES...: master.cf with the smtp service, then LINES.
-write_mastercf() {
-	{
-		echo "smtp       inet  n       -       n       -       -       smtpd"
-		printf '%s\n' "$@"
-	} >"$T/postfix/master.cf"
-	settle_maincf
-}
-
-# submission_service CERT KEY: a submission service serving its own files.
-submission_service() {
-	write_mastercf \
-		"submission inet  n       -       n       -       -       smtpd" \
-		"  -o smtpd_tls_security_level=encrypt" \
-		"  -o smtpd_tls_cert_file=$1" \
-		"  -o smtpd_tls_key_file=$2"
-}
-
-# leaf_files LEAF KEYOF DIR NAME: DIR/NAME.pem (LEAF and its chain) and
-# DIR/NAME.key (the key of KEYOF), root:root 0600.
-leaf_files() {
-	cat "$PKI/$1.pem" "$PKI/chain.pem" >"$3/$4.pem"
-	cp "$PKI/$2.key" "$3/$4.key"
-	chmod 0600 "$3/$4.key" "$3/$4.pem"
-}
-
 @test "a submission service whose own key does not match is refused, naming the service and the fix" {
 	leaf_files submit.example.org other.example.org "$T/ssl" sub
 	submission_service "$T/ssl/sub.pem" "$T/ssl/sub.key"
@@ -203,24 +177,6 @@ chain_files_second() {
 		deploy_inputs --bundle "$BUNDLE" deploy
 }
 
-# sni_map TYPE LINES...: $T/postfix/sni holds LINES; main.cf names it as
-# TYPE:$T/postfix/sni; for hash, postmap -F builds the map.
-sni_map() {
-	local type=$1
-	shift
-	printf '%s\n' "$@" >"$T/postfix/sni"
-	chmod 0600 "$T/postfix/sni"
-	[ "$type" != hash ] || postmap -c "$T/postfix" -F "hash:$T/postfix/sni"
-	write_maincf "tls_server_sni_maps = $type:$T/postfix/sni"
-}
-
-# sni_entry DOMAIN LEAF [KEYOF]: the source line for DOMAIN, its files
-# $T/ssl/DOMAIN.key and $T/ssl/DOMAIN.pem (LEAF, its chain).
-sni_entry() {
-	leaf_files "$2" "${3:-$2}" "$T/ssl" "$1"
-	echo "$1 $T/ssl/$1.key, $T/ssl/$1.pem"
-}
-
 @test "an SNI domain whose key does not match is refused naming the domain; the map is not rebuilt" {
 	sni_map hash "$(sni_entry a.example.net a.example.net)" \
 		"$(sni_entry b.example.net b.example.net)"
@@ -269,23 +225,7 @@ sni_entry() {
 @test "a long SNI map is checked on every CPU with its findings in entry order, and nothing of a broken one is changed" {
 	# A minute under valgrind for what the ASan pass already covers.
 	[ "${PTS_SANITIZER:-}" != valgrind ] || skip "1,200 domains: run in the plain and asan passes"
-	# 1,200 domains: enough for workers.c to share them out (512 each at
-	# least), one key and chain file for all but two.
-	cat "$PKI/*.example.org.key" "$PKI/*.example.org.pem" "$PKI/chain.pem" >"$T/ssl/wild.pem"
-	chmod 0600 "$T/ssl/wild.pem"
-	cat "$PKI/other.example.org.key" "$PKI/*.example.org.pem" "$PKI/chain.pem" >"$T/ssl/wrong.pem"
-	cp "$T/ssl/wild.pem" "$T/ssl/open.pem"
-	chmod 0600 "$T/ssl/wrong.pem"
-	chmod 0644 "$T/ssl/open.pem"
-	for i in $(seq 1 1200); do
-		case $i in
-		1000) echo "d$i.example.org $T/ssl/wrong.pem" ;;
-		1100) echo "d$i.example.org $T/ssl/open.pem" ;;
-		*) echo "d$i.example.org $T/ssl/wild.pem" ;;
-		esac
-	done >"$T/sni.lines"
-	mapfile -t lines <"$T/sni.lines"
-	sni_map hash "${lines[@]}"
+	long_sni_map
 	refuses 65 "postfix-tls-setup: SNI d1000.example.org ($T/postfix/sni): $T/ssl/wrong.pem: private key does not match public key in certificate" \
 		deploy_inputs deploy
 	refute_output --partial "mode of $T/ssl/open.pem"
