@@ -390,6 +390,7 @@ int	probe_run(struct probe *, size_t n, X509_STORE *, int timeout_ms);
 int	listeners_probe(const struct postfix *, const struct identities *,
 	    const struct settings *, int hook);
 
+/*
  * inspect.c: a certificate's facts, once, for the chain view (check,
  * deploy -v) and for check --json.  Strings are printable ASCII.
  */
