@@ -40,8 +40,10 @@ _pts_run() {
 	_pts_status=$?
 	[ -z "${_pts_out}" ] || _pts_show
 	[ "${_pts_status}" -eq 0 ] && return 0
-	if [ "${_pts_cmd}" = probe ]; then
+	if [ "${_pts_cmd}" = probe ] && [ "${_pts_status}" -eq 76 ]; then
 		eerror "postfix-tls-setup: TLS failed after the ${RC_CMD:-start} (exit ${_pts_status}); stopping ${RC_SVCNAME} again, as POSTFIX_TLS_PROBE=stop asks"
+	elif [ "${_pts_cmd}" = probe ]; then
+		eerror "postfix-tls-setup could not try the TLS listeners (exit ${_pts_status}); ${RC_SVCNAME} was left running"
 	else
 		eerror "postfix-tls-setup refused (exit ${_pts_status}) for ${_pts_dir}; Postfix was left as it was"
 	fi
@@ -77,10 +79,12 @@ _pts_hook() {
 # After a start, restart or reload: each TLS listener tried as a
 # verifying client would (postfix-tls-setup probe).  What fails is said;
 # the helper exits non-zero only when its tuning says
-# POSTFIX_TLS_PROBE=stop, and then Postfix is stopped again (no mail
-# rather than cleartext mail) and OpenRC marks it stopped.
+# POSTFIX_TLS_PROBE=stop, and then, for a failed handshake (76), Postfix
+# is stopped again (no mail rather than cleartext mail) and OpenRC marks
+# it stopped.  Any other failure tried nothing: Postfix is left running.
 _pts_probe() {
 	_pts_hook probe && return 0
+	[ "${_pts_status}" -eq 76 ] || return 0
 	stop	# the service's own: Postfix down again
 	mark_service_stopped "${RC_SVCNAME}"
 	return 1

@@ -264,6 +264,7 @@ struct sni_map {
 typedef int (*sni_fn)(const char *domain, const char *files,
 	    const char *where, void *arg);
 int	sni_maps(const char *value, struct sni_map **maps, size_t *n);
+int	sni_name_valid(const char *name);
 int	sni_each(const struct sni_map *, sni_fn, void *arg);
 /* A map rebuilt beside the real one (sni_prepare), not yet in place. */
 struct sni_build {
@@ -375,7 +376,8 @@ struct probe {
 	char			 where[80];	/* "127.0.0.1:587", for messages */
 	int			 wrapper;	/* TLS from the first byte */
 	const char		*ehlo;		/* our name in EHLO */
-	const char		*servername;	/* SNI sent, name checked */
+	const char		*servername;	/* the name checked */
+	int			 sni;		/* ... and sent as SNI */
 	const char		*sigalgs;	/* to ask for one algorithm */
 	int			 algo;		/* ... that one, or 0 */
 	X509			**leaves;	/* on disk: one of them is right */

@@ -9,6 +9,7 @@
  */
 #include "extern.h"	/* before <netdb.h>: see probe.c */
 
+#include <arpa/inet.h>
 #include <netdb.h>
 
 #include <stdio.h>
@@ -31,6 +32,7 @@ struct plan {
 	char		**text;		/* labels and names to free */
 	size_t		 ntext;
 	size_t		 nsni, sni_left;	/* SNI names tried, left out */
+	size_t		 first_sni;	/* the list's first probe in p[] */
 	const char	*ehlo;
 };
 
@@ -82,36 +84,68 @@ port_number(const char *name, char port[8])
 }
 
 /*
+ * One address as master.cf or inet_interfaces writes it, brackets off,
+ * into HOST: 1 when it is numeric or stands for loopback ("localhost",
+ * "all", "loopback-only": of the first protocol inet_protocols allows),
+ * 0 for a host name (HOST holds it), -1 when too long.
+ */
+static int
+one_host(const struct listener *l, const char *given, size_t glen,
+    char host[64])
+{
+	unsigned char	addr[16];
+	int		v6 = strstr(l->protocols, "ipv4") == NULL &&
+			    strcasecmp(l->protocols, "all") != 0;
+
+	if (glen >= 2 && given[0] == '[' && given[glen - 1] == ']')
+		given++, glen -= 2;
+	if (glen >= 63)
+		return -1;
+	memcpy(host, given, glen);
+	host[glen] = '\0';
+	if (!strcasecmp(host, "localhost") || !strcasecmp(host, "all") ||
+	    !strcasecmp(host, "loopback-only")) {
+		strlcpy(host, v6 ? "::1" : "127.0.0.1", 64);
+		return 1;
+	}
+	return inet_pton(AF_INET, host, addr) == 1 ||
+	    inet_pton(AF_INET6, host, addr) == 1;
+}
+
+/*
  * The address to connect to: the service's own host part, else the
- * first of inet_interfaces; "all" and "loopback-only" by loopback, of
- * the first protocol inet_protocols allows.  Only numeric addresses (and
- * localhost): a name would need DNS, which may hang a boot.
+ * first of inet_interfaces that is numeric or loopback.  Never a name:
+ * it would need DNS, which may hang a boot.  0, or -1 (warned).
  */
 static int
 pick_host(const struct listener *l, const char *given, size_t glen,
     char host[64])
 {
-	int	v6 = strstr(l->protocols, "ipv4") == NULL &&
-		    strcasecmp(l->protocols, "all") != 0;
-	size_t	n;
+	const char	*w = l->interfaces;
+	size_t		 n;
+	int		 r = 0;
 
-	if (glen == 0) {
-		given = l->interfaces + strspn(l->interfaces, SEPARATORS);
-		glen = strcspn(given, SEPARATORS);
-		if ((glen == 3 && !strncasecmp(given, "all", 3)) ||
-		    (glen == 13 && !strncasecmp(given, "loopback-only", 13)))
-			given = "localhost", glen = 9;
-	}
-	if (glen >= 2 && given[0] == '[' && given[glen - 1] == ']')
-		given++, glen -= 2;
-	if (glen == 9 && !strncasecmp(given, "localhost", 9)) {
-		strlcpy(host, v6 ? "::1" : "127.0.0.1", 64);
+	*host = '\0';
+	if (glen > 0)
+		r = one_host(l, given, glen, host);
+	else if (*(w + strspn(w, SEPARATORS)) == '\0')
+		r = one_host(l, "all", 3, host);	/* Postfix's default */
+	else
+		for (; r != 1 && *(w += strspn(w, SEPARATORS)) != '\0'; w += n)
+			if ((r = one_host(l, w, n = strcspn(w, SEPARATORS),
+			    host)) == -1)
+				break;
+	if (r == 1)
 		return 0;
-	}
-	n = glen < 63 ? glen : 63;
-	memcpy(host, given, n);
-	host[n] = '\0';
-	return n == glen ? 0 : -1;
+	if (r == 0)
+		warning(NULL, "%s: \"%s\" is a host name, not an address, "
+		    "and names are not looked up at boot; not checked (name "
+		    "the address in master.cf or inet_interfaces)", l->svc,
+		    host);
+	else
+		warning(NULL, "%s: the address is too long to try; not "
+		    "checked", l->svc);
+	return -1;
 }
 
 /* "[host]:port", "host:port" or "port", as master.cf names the service. */
@@ -128,12 +162,13 @@ listener_address(const struct listener *l, struct probe *p)
 		len -= hlen + 1;
 		name = colon + 1;
 	}
-	if (len >= sizeof(portname) || pick_host(l, l->svc, hlen, p->host) ==
-	    -1) {
-		warning(NULL, "%s: the address is too long to try; not checked",
+	if (len >= sizeof(portname)) {
+		warning(NULL, "%s: the port is too long to try; not checked",
 		    l->svc);
 		return -1;
 	}
+	if (pick_host(l, l->svc, hlen, p->host) == -1)
+		return -1;	/* warned */
 	memcpy(portname, name, len);
 	portname[len] = '\0';
 	if (port_number(portname, p->port) == -1) {
@@ -165,9 +200,10 @@ static const char *
 sigalgs_for(int algo)
 {
 	switch (algo) {
-	case EVP_PKEY_RSA:
+	case EVP_PKEY_RSA:	/* an RSA-PSS leaf's too: its own schemes */
 		return "rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:"
-		    "rsa_pss_rsae_sha512:RSA+SHA256:RSA+SHA384:RSA+SHA512";
+		    "rsa_pss_rsae_sha512:rsa_pss_pss_sha256:rsa_pss_pss_sha384:"
+		    "rsa_pss_pss_sha512:RSA+SHA256:RSA+SHA384:RSA+SHA512";
 	case EVP_PKEY_EC:
 		return "ECDSA+SHA256:ECDSA+SHA384:ECDSA+SHA512";
 	case EVP_PKEY_ED25519:
@@ -188,9 +224,15 @@ algo_of(X509 *x)
 	return id == EVP_PKEY_RSA_PSS ? EVP_PKEY_RSA : id;
 }
 
+/*
+ * One handshake to try.  SERVERNAME is the name the leaf must cover; it
+ * is sent as SNI only for an SNI entry: a listener's own identity is
+ * what peers that send none get (Postfix's smtp client sends none by
+ * default), and an SNI entry for myhostname would answer in its place.
+ */
 static int
 add_probe(struct plan *pl, const struct listener *l, const char *label,
-    const char *servername, const struct leaves *lv, int algo)
+    const char *servername, int sni, const struct leaves *lv, int algo)
 {
 	struct probe	*v, *p;
 
@@ -207,6 +249,7 @@ add_probe(struct plan *pl, const struct listener *l, const char *label,
 	p->wrapper = l->wrapper;
 	p->ehlo = pl->ehlo;
 	p->servername = servername;
+	p->sni = sni;
 	p->leaves = lv->v;
 	p->nleaves = lv->n;
 	p->algo = algo;
@@ -236,19 +279,30 @@ plan_listener(struct plan *pl, const struct listener *l,
 	if (n <= 1) {
 		if ((label = keep(pl, strdup(l->svc))) == NULL)
 			return -1;
-		return add_probe(pl, l, label, id->host, lv, 0);
+		return add_probe(pl, l, label, id->host, 0, lv, 0);
 	}
 	for (k = 0; k < n; k++) {
 		char	*s = NULL;
 
 		if (asprintf(&s, "%s, %s certificate", l->svc,
-		    algos[k] == EVP_PKEY_RSA ? "RSA" : algos[k] ==
-		    EVP_PKEY_EC ? "ECDSA" : OBJ_nid2sn(algos[k])) == -1)
+		    key_type_name(algos[k])) == -1)
 			s = NULL;
 		if ((label = keep(pl, s)) == NULL ||
-		    add_probe(pl, l, label, id->host, lv, algos[k]) == -1)
+		    add_probe(pl, l, label, id->host, 0, lv, algos[k]) == -1)
 			return -1;
 	}
+	return 0;
+}
+
+/* Was DOMAIN tried already, by an earlier map of the same list? */
+static int
+sni_tried(const struct plan *pl, const char *domain)
+{
+	size_t	i;
+
+	for (i = pl->first_sni; i < pl->n; i++)
+		if (pl->p[i].sni && !strcmp(pl->p[i].servername, domain))
+			return 1;
 	return 0;
 }
 
@@ -271,8 +325,14 @@ plan_sni_entry(const char *domain, const char *files, const char *where,
 	const char	*label, *name;
 	char		*s = NULL;
 
-	/* ".example.org" stands for names under it: no one name to ask. */
-	if (*domain == '.')
+	/*
+	 * ".example.org" stands for names under it: no one name to ask.  A
+	 * name smtpd never matches (check warns) gets the default; a name
+	 * an earlier map of the list has is that map's (Postfix asks the
+	 * maps in order).
+	 */
+	if (*domain == '.' || !sni_name_valid(domain) ||
+	    sni_tried(pl, domain))
 		return 0;
 	if (pl->nsni == MAX_SNI_PROBES) {
 		pl->sni_left++;
@@ -299,7 +359,7 @@ plan_sni_entry(const char *domain, const char *files, const char *where,
 	id.chain_files = files;
 	id.chain_param = "the SNI entry";
 	read_leaves(&id, cx->sv, v);
-	return add_probe(pl, cx->l, label, name, v, 0);
+	return add_probe(pl, cx->l, label, name, 1, v, 0);
 }
 
 /* The SNI names a listener serves, unless an earlier one tried them. */
@@ -317,6 +377,7 @@ plan_sni(struct plan *pl, const struct listener *l, size_t li,
 	for (i = 0; i < li; i++)
 		if (!strcmp(ids->ls[i].sni, l->sni))
 			return 0;
+	pl->first_sni = pl->n;
 	log_mute(1);
 	if (sni_maps(l->sni, &maps, &n) == 0) {
 		for (i = 0; i < n && rc == 0; i++) {

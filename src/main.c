@@ -725,6 +725,11 @@ check_sni_entry(const struct sni_entry *e, void *argp)
 	id.host_what = "the SNI name";
 	id.chain_files = e->files;
 	id.chain_param = "the SNI entry";
+	if (*e->domain != '.' && !sni_name_valid(e->domain))
+		warning(e->where, "smtpd never matches the SNI name \"%s\": it "
+		    "is not a valid host name, so peers asking for it get the "
+		    "default certificate (write the name itself: no wildcard, "
+		    "no trailing dot)", e->domain);
 	serve_check(&id, &r->sv);	/* logged; the other entries still */
 	free(name);
 }

@@ -38,6 +38,7 @@
 #define MAX_AT_ONCE	16	/* connections open together */
 #define RETRY_MS	100	/* before trying a listener again */
 #define SETTLE_MS	1000	/* ... while Postfix may still be settling */
+#define BYE_MS		500	/* for smtpd's 221 once the verdict is in */
 #define MAX_LINE	1024	/* an SMTP reply line, and more than enough */
 
 enum state { S_IDLE, S_CONNECT, S_GREET, S_EHLO, S_STARTTLS, S_TLS, S_QUIT,
@@ -55,6 +56,7 @@ struct conn {
 	char		 last[128];	/* the reply's last line, for messages */
 	int		 starttls;	/* EHLO offered it */
 	long		 retry_at;	/* ms on our clock; 0: none waiting */
+	long		 bye_until;	/* the goodbye is waited for until then */
 };
 
 static long
@@ -236,19 +238,6 @@ tls_reason(struct conn *c, int r)
 	return "the server closed the connection";
 }
 
-static const char *
-algo_name(int id)
-{
-	switch (id) {
-	case EVP_PKEY_RSA:
-		return "RSA";
-	case EVP_PKEY_EC:
-		return "ECDSA";
-	default:
-		return OBJ_nid2sn(id);
-	}
-}
-
 /*
  * What was served, judged: it verifies (for the name asked, a warning
  * as the file check says it), and it is a leaf on disk.
@@ -278,6 +267,12 @@ judge(struct probe *p, struct conn *c)
 	for (i = 0; i < p->nleaves; i++)
 		if (X509_cmp(leaf, p->leaves[i]) == 0)
 			break;
+	if (p->nleaves == 0) {
+		verdict(p, PV_FAILED, "serves %s, but the files on disk cannot be "
+		    "read now, so a reload or restart would serve nothing "
+		    "(run postfix-tls-setup check)", subject);
+		return;
+	}
 	if (i == p->nleaves) {
 		verdict(p, PV_MISMATCH, "serves %s, which is not the certificate "
 		    "on disk: a process that has not picked up the last change "
@@ -289,14 +284,14 @@ judge(struct probe *p, struct conn *c)
 	if (p->algo != 0 && (id == EVP_PKEY_RSA_PSS ? EVP_PKEY_RSA : id) !=
 	    p->algo) {
 		verdict(p, PV_FAILED, "asked for its %s certificate, served %s "
-		    "(%s)", algo_name(p->algo), subject, algo_name(id));
+		    "(%s)", key_type_name(p->algo), subject, key_type_name(id));
 		return;
 	}
 	p->name_ok = p->servername == NULL || verify_names(leaf,
 	    p->servername);
 	verdict(p, PV_OK, "%s, %s, %s, %s-%d, verified",
 	    SSL_get_version(c->ssl), SSL_get_cipher_name(c->ssl), subject,
-	    algo_name(id), pk != NULL ? EVP_PKEY_get_bits(pk) : 0);
+	    key_type_name(id), pk != NULL ? EVP_PKEY_get_bits(pk) : 0);
 }
 
 /* Say goodbye, so that smtpd logs a quit, not a lost connection. */
@@ -308,6 +303,7 @@ quit(struct conn *c)
 		return 1;
 	c->state = S_QUIT;
 	c->events = POLLIN;
+	c->bye_until = now_ms() + BYE_MS;
 	return 0;
 }
 
@@ -350,7 +346,7 @@ tls_step(struct probe *p, struct conn *c)
 		return 0;
 	}
 	verdict(p, PV_FAILED, "the TLS handshake%s%s failed (%s)", p->algo ?
-	    " asking for " : "", p->algo ? algo_name(p->algo) : "",
+	    " asking for " : "", p->algo ? key_type_name(p->algo) : "",
 	    tls_reason(c, r));
 	return 1;
 }
@@ -360,8 +356,7 @@ tls_start(struct probe *p, struct conn *c, SSL_CTX *ctx)
 {
 	ERR_clear_error();
 	if ((c->ssl = SSL_new(ctx)) == NULL || !SSL_set_fd(c->ssl, c->fd) ||
-	    (p->servername != NULL &&
-	    !SSL_set_tlsext_host_name(c->ssl, p->servername)) ||
+	    (p->sni && !SSL_set_tlsext_host_name(c->ssl, p->servername)) ||
 	    (p->sigalgs != NULL && !SSL_set1_sigalgs_list(c->ssl,
 	    p->sigalgs))) {
 		verdict(p, PV_FAILED, "cannot set up TLS (%s)",
@@ -483,8 +478,8 @@ time_out(struct probe *p, size_t n, struct conn *c, size_t next,
 			p[i].verdict = PV_NOT_TRIED;
 		else if (c[i].state > S_IDLE && c[i].state < S_QUIT &&
 		    c[i].fd != -1)
-			verdict(&p[i], PV_TIMEOUT, "no answer %s within %d "
-			    "seconds (POSTFIX_TLS_PROBE_TIMEOUT)",
+			verdict(&p[i], PV_TIMEOUT, "no complete answer %s "
+			    "within %d seconds (POSTFIX_TLS_PROBE_TIMEOUT)",
 			    what[c[i].state], timeout_ms / 1000);
 		conn_close(&c[i]);
 	}
@@ -506,6 +501,8 @@ turn(struct probe *p, struct conn *c, size_t *slot, size_t *nslots,
 			over = conn_start(&p[i], &c[i]) == -1;
 		else if (c[i].fd != -1 && pfd[k].revents != 0)
 			over = step(&p[i], &c[i], ctx);
+		else if (c[i].state == S_QUIT && now >= c[i].bye_until)
+			over = 1;	/* the verdict is in: no more waiting */
 		if (over) {
 			conn_close(&c[i]);
 			if (retry(&p[i], now, start, deadline))
@@ -571,6 +568,9 @@ probe_run(struct probe *p, size_t n, X509_STORE *store, int timeout_ms)
 			if (c[i].fd == -1 && c[i].retry_at - now < wait)
 				wait = c[i].retry_at > now ? c[i].retry_at - now :
 				    0;
+			if (c[i].state == S_QUIT && c[i].bye_until - now < wait)
+				wait = c[i].bye_until > now ? c[i].bye_until -
+				    now : 0;
 		}
 		if (poll(pfd, nslots, (int)wait) == -1 && errno != EINTR) {
 			problem(EX_OSERR, NULL, "poll: %s", strerror(errno));

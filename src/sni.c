@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -935,6 +936,39 @@ map_parts(const char *spec, struct sni_map *m)
 		return -1;	/* logged */
 	}
 	return (ty->file ? m->source : m->text) != NULL ? 0 : -1;
+}
+
+/*
+ * Would smtpd ever look this name up?  It takes a client's SNI name only
+ * when Postfix's valid_hostname() does: letters, digits, "-" and "_" in
+ * labels of 1 to 63, no "-" at a label's edge, no empty label (so no
+ * leading or trailing dot), at most 255 in all, not numbers alone.  A
+ * key that is not such a name ("*.example.net", "mail.example.net.")
+ * never matches: peers asking for it get the default certificate.
+ */
+int
+sni_name_valid(const char *name)
+{
+	const char	*p;
+	size_t		 label = 0;
+	int		 alpha = 0;
+	char		 prev = '.';
+
+	if (strlen(name) > 255)
+		return 0;
+	for (p = name; *p != '\0'; prev = *p++) {
+		if (isalnum((unsigned char)*p) || *p == '_') {
+			if (++label > 63)
+				return 0;
+			alpha |= !isdigit((unsigned char)*p);
+		} else if (*p == '-' && label > 0)
+			label++;
+		else if (*p == '.' && label > 0 && prev != '-')
+			label = 0;
+		else
+			return 0;
+	}
+	return label > 0 && prev != '-' && alpha;
 }
 
 static void

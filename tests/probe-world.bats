@@ -22,6 +22,13 @@ setup_file() {
 	pki_cert a.example.net inter2 server
 	pki_cert b.example.net inter2 server
 	pki_rsa_lineage
+	# An RSA-PSS leaf for $HOST, beside the ECDSA one (its own directory,
+	# as pki_rsa_lineage's).
+	mkdir -p "$PKI/pss"
+	cp "$PKI/inter2.pem" "$PKI/inter2.key" "$PKI/pss/"
+	PKI=$PKI/pss pki_cert "$HOST" inter2 server RSA-PSS
+	cp "$PKI/pss/$HOST.pem" "$PKI/pss.pem"
+	cp "$PKI/pss/$HOST.key" "$PKI/pss.key"
 }
 
 setup() {
@@ -151,6 +158,7 @@ probes_seen() {
 	$THREE
 	three_listeners
 	postconf -M "127.0.0.1:2525/inet=127.0.0.1:2525 inet n - n - - smtpd"
+	postconf -M "mail.example.org:2526/inet=mail.example.org:2526 inet n - n - - smtpd"
 	echo POSTFIX_TLS_PROBE_TIMEOUT=1 >>/etc/conf.d/postfix-tls-setup
 	socat -u TCP-LISTEN:2525,bind=127.0.0.1,reuseaddr,fork /dev/null &
 	wait_port 127.0.0.1 2525
@@ -160,7 +168,8 @@ probes_seen() {
 	assert_output --partial "postfix-tls-setup: warning: smtp/inet: 127.0.0.1:25: cannot connect (Connection refused): not reachable from this host (bound to another address or network namespace?); not checked"
 	assert_output --partial "postfix-tls-setup: warning: submission/inet: 127.0.0.1:587: cannot connect (Connection refused): not reachable"
 	assert_output --partial "postfix-tls-setup: warning: submissions/inet: 127.0.0.1:465: cannot connect (Connection refused): not reachable"
-	assert_output --partial "postfix-tls-setup: warning: 127.0.0.1:2525/inet: 127.0.0.1:2525: no answer waiting for the greeting within 1 seconds (POSTFIX_TLS_PROBE_TIMEOUT)"
+	assert_output --partial "postfix-tls-setup: warning: 127.0.0.1:2525/inet: 127.0.0.1:2525: no complete answer waiting for the greeting within 1 seconds (POSTFIX_TLS_PROBE_TIMEOUT)"
+	assert_output --partial "postfix-tls-setup: warning: mail.example.org:2526/inet: \"mail.example.org\" is a host name, not an address, and names are not looked up at boot; not checked (name the address in master.cf or inet_interfaces)"
 	assert_output --partial "@@ probe=0"
 }
 
@@ -178,6 +187,8 @@ probes_seen() {
 	postfix-tls-setup probe 2>&1 | sed 's/^/@@ stale: /'
 	rc-service postfix reload; say "reload=\$?"
 	postfix-tls-setup probe 2>&1 | sed 's/^/@@ reloaded: /'
+	echo garbage >/etc/postfix/certificate.pem
+	postfix-tls-setup probe 2>&1 | sed 's/^/@@ broken: /'
 	SCENARIO
 	assert_success
 	assert_output --partial "@@ start=0"
@@ -191,6 +202,55 @@ probes_seen() {
 	# The reload's own probe found the new leaf served: nothing said.
 	assert_output --partial "@@ reload=0"
 	refute_output --partial " * postfix-tls-setup:"
+	# Files broken after the start: no advice to reload (which would
+	# serve nothing), the check named instead.
+	assert_output --partial "@@ broken: postfix-tls-setup: smtp/inet: 127.0.0.1:25: STARTTLS: serves /O=Test/CN=$HOST, but the files on disk cannot be read now, so a reload or restart would serve nothing (run postfix-tls-setup check)"
+}
+
+@test "SNI keys smtpd never matches are not tried (check warns), a name in two maps is tried once against the first, and an SNI entry for myhostname does not stand in for the default chain" {
+	run world <<-SCENARIO
+	make_postfix /etc/postfix 127.0.0.1
+	use_tls "\$HOST" inter1 inter2
+	tune /etc/conf.d/postfix-tls-setup
+	sni_two
+	printf '%s\n' "\$HOST /etc/ssl/sni/a.example.net.key /etc/ssl/sni/a.example.net.pem" \
+		"*.example.net /etc/ssl/sni/b.example.net.key /etc/ssl/sni/b.example.net.pem" >>/etc/postfix/sni
+	postmap -F hash:/etc/postfix/sni
+	echo "a.example.net /etc/ssl/sni/b.example.net.key /etc/ssl/sni/b.example.net.pem" >/etc/postfix/sni2
+	postmap -F hash:/etc/postfix/sni2
+	postconf -e "tls_server_sni_maps = hash:/etc/postfix/sni, hash:/etc/postfix/sni2"
+	touch -d '1 hour ago' /etc/postfix/main.cf
+	rc-service postfix start; say "start=\$?"
+	postfix-tls-setup probe; say "probe=\$?"
+	SCENARIO
+	assert_success
+	assert_output --partial "@@ start=0"
+	assert_output --partial " * postfix-tls-setup: warning: /etc/postfix/sni:4: smtpd never matches the SNI name \"*.example.net\": it is not a valid host name, so peers asking for it get the default certificate (write the name itself: no wildcard, no trailing dot)"
+	assert_output --regexp "ok: smtp/inet: 127.0.0.1:25: STARTTLS, TLSv1.3, [A-Z0-9_]+, /O=Test/CN=$HOST, ECDSA-256, verified"
+	assert_output --regexp "ok: SNI a.example.net on smtp/inet: 127.0.0.1:25: STARTTLS, TLSv1.3, [A-Z0-9_]+, /O=Test/CN=a.example.net, "
+	assert_output --regexp "ok: SNI $HOST on smtp/inet: 127.0.0.1:25: STARTTLS, TLSv1.3, [A-Z0-9_]+, /O=Test/CN=a.example.net, "
+	assert_equal "$(grep -c 'SNI a.example.net on smtp/inet' <<<"$output")" 1
+	refute_output --partial "SNI *.example.net on"
+	assert_output --partial "@@ probe=0"
+}
+
+@test "an RSA-PSS leaf beside an ECDSA one is asked for by its own signature schemes and served" {
+	run world <<-SCENARIO
+	make_postfix /etc/postfix 127.0.0.1
+	use_tls "\$HOST" inter1 inter2
+	dual_bundles
+	cp "\$PKI/pss.pem" /etc/ssl/rsa/cert.pem
+	cp "\$PKI/pss.key" /etc/ssl/rsa/key.pem
+	touch -d '1 hour ago' /etc/postfix/main.cf
+	rc-service postfix start; say "start=\$?"
+	postfix-tls-setup probe; say "probe=\$?"
+	SCENARIO
+	assert_success
+	assert_output --partial "@@ start=0"
+	refute_output --partial " * postfix-tls-setup: smtp/inet"
+	assert_output --regexp "ok: smtp/inet, RSA certificate: 127.0.0.1:25: STARTTLS, TLSv1.3, [A-Z0-9_]+, /O=Test/CN=$HOST, RSA-2048, verified"
+	assert_output --regexp "ok: smtp/inet, ECDSA certificate: 127.0.0.1:25: STARTTLS, TLSv1.3, [A-Z0-9_]+, /O=Test/CN=$HOST, ECDSA-256, verified"
+	assert_output --partial "@@ probe=0"
 }
 
 @test "by hand, probe names listeners that do not offer STARTTLS, and ones that answer it with 454 after a key was swapped behind a plain postfix reload" {
