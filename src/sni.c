@@ -830,12 +830,21 @@ int
 sni_commit(struct sni_build *b, int apply)
 {
 	const struct sni_map	*map = b->map;
-	int			 rc = -1;
+	int			 rc = -1, tightened;
 
 	if (map == NULL || map->db == NULL)
 		return 0;
+	tightened = b->src.st.st_uid != 0 || b->src.st.st_gid != 0 ||
+	    (b->src.st.st_mode & 07777) != 0600;
 	if (file_secure(&b->src, apply) == -1)
 		return -1;	/* logged */
+	/*
+	 * Making the source root's changes its ctime, which staleness
+	 * reads (a key restored with cp -p): the map, as fresh as before,
+	 * is stamped too, or the next run would rebuild it for nothing.
+	 */
+	if (!b->built && tightened && apply && b->db.fd != -1)
+		futimens(b->db.fd, NULL);
 	if (!b->built)
 		return b->db.fd != -1 ? file_secure(&b->db, apply) : 0;
 	if (install_db(map, b->src.dirfd, b->tmpdb, b->dbname) == 0) {

@@ -518,3 +518,21 @@ two_sets() {
 	assert_success
 	assert_line --regexp "^identity submission/inet \(master\.cf\): $T/sub/both\.pem: "
 }
+
+@test "a fresh SNI map whose source deploy makes root-only is not rebuilt by the next run for that chmod alone" {
+	sni_map hash "$(sni_entry a.example.net a.example.net)"
+	chmod 0644 "$T/postfix/sni"
+	touch "$T/postfix/sni.db"	# built after the chmod: fresh
+	run deploy_inputs deploy
+	assert_success
+	assert_output --partial "changed the mode of $T/postfix/sni from 0644 to 0600"
+	refute_output --partial "rebuilt"
+	ino=$(stat -c %i "$T/postfix/sni.db")
+	run deploy_inputs check
+	assert_success
+	refute_output --partial "would rebuild"
+	run deploy_inputs deploy
+	assert_success
+	refute_output --partial "rebuilt"
+	assert_equal "$(stat -c %i "$T/postfix/sni.db")" "$ino"
+}
