@@ -282,6 +282,11 @@ parse_args(int argc, char *argv[], struct run *r, struct settings *cli,
 		}
 	}
 	log_init(quiet, verbose);
+	if (r->s.print && r->format != OUT_TEXT) {
+		fprintf(stderr, "%s: --json and --nagios are for check, not "
+		    "--print-conf\n", PROG);
+		usage(EX_USAGE);
+	}
 	if (r->s.print && optind == argc)
 		return rc ? -1 : 0;
 	if (optind != argc - 1)

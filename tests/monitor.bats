@@ -258,6 +258,11 @@ nagios_check() {
 	assert_failure 64
 	assert_equal "$output" ""
 	assert_regex "$stderr" "--json and --nagios are for check"
+	# --print-conf prints the settings, never beside a document.
+	run --separate-stderr deploy_inputs --json --print-conf
+	assert_failure 64
+	assert_equal "$output" ""
+	assert_regex "$stderr" "--json and --nagios are for check, not --print-conf"
 }
 
 @test "check --nagios says UNKNOWN when the system refuses what the helper needs (no file descriptors), exit 3" {
