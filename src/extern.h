@@ -385,8 +385,11 @@ struct probe {
 	int			 verdict;	/* PV_* */
 	char			*said;		/* what was found */
 	int			 name_ok;	/* the leaf names servername */
+	size_t			 ident, listener;	/* the caller's */
 };
-int	probe_run(struct probe *, size_t n, X509_STORE *, int timeout_ms);
+struct prober;
+struct prober *probe_start(struct probe *, size_t n, int timeout_ms);
+int	probe_run(struct prober *, struct probe *, size_t n, X509_STORE *);
 
 /* listen.c: the probe command, over every TLS listener of master.cf. */
 int	listeners_probe(const struct postfix *, const struct identities *,

@@ -34,6 +34,7 @@ struct plan {
 	size_t		 nsni, sni_left;	/* SNI names tried, left out */
 	size_t		 first_sni;	/* the list's first probe in p[] */
 	const char	*ehlo;
+	const struct listener *ls;	/* the identities' listeners */
 };
 
 /* A string the plan keeps until the end of the run. */
@@ -250,8 +251,8 @@ add_probe(struct plan *pl, const struct listener *l, const char *label,
 	p->ehlo = pl->ehlo;
 	p->servername = servername;
 	p->sni = sni;
-	p->leaves = lv->v;
-	p->nleaves = lv->n;
+	p->leaves = lv != NULL ? lv->v : NULL;
+	p->nleaves = lv != NULL ? lv->n : 0;
 	p->algo = algo;
 	p->sigalgs = algo ? sigalgs_for(algo) : NULL;
 	pl->n++;
@@ -259,37 +260,67 @@ add_probe(struct plan *pl, const struct listener *l, const char *label,
 }
 
 /*
- * A listener with its identity: one probe, or one per algorithm when
- * the identity holds leaves of several (each must be served).
+ * A listener's first probe, made before its identity's leaves are read
+ * (its connection is opened at once: see listeners_probe).  IDENT
+ * remembers the identity; plan_algorithms completes the probe.
  */
 static int
 plan_listener(struct plan *pl, const struct listener *l,
-    const struct identity *id, const struct leaves *lv)
+    const struct identity *id)
 {
 	const char	*label;
-	int		 algos[8];
-	size_t		 i, k, n = 0;
 
-	for (i = 0; i < lv->n && n < 8; i++) {
-		for (k = 0; k < n && algos[k] != algo_of(lv->v[i]); k++)
-			;
-		if (k == n)
-			algos[n++] = algo_of(lv->v[i]);
+	if ((label = keep(pl, strdup(l->svc))) == NULL)
+		return -1;
+	if (add_probe(pl, l, label, id->host, 0, NULL, 0) == -1)
+		return -1;
+	if (pl->n > 0 && pl->p[pl->n - 1].label == label) {
+		pl->p[pl->n - 1].ident = l->id;
+		pl->p[pl->n - 1].listener = l - pl->ls;
 	}
-	if (n <= 1) {
-		if ((label = keep(pl, strdup(l->svc))) == NULL)
-			return -1;
-		return add_probe(pl, l, label, id->host, 0, lv, 0);
-	}
-	for (k = 0; k < n; k++) {
-		char	*s = NULL;
+	return 0;
+}
 
-		if (asprintf(&s, "%s, %s certificate", l->svc,
-		    key_type_name(algos[k])) == -1)
+/*
+ * The listener probes completed with their identities' leaves: one
+ * probe a listener, or one per algorithm when the identity holds leaves
+ * of several (each must be served); the others are added at the end.
+ */
+static int
+plan_algorithms(struct plan *pl, const struct identities *ids, size_t nbase)
+{
+	const struct leaves	*lv;
+	const char		*label;
+	char			*s;
+	int			 algos[8];
+	size_t			 b, i, k, n;
+
+	for (b = 0; b < nbase; b++) {
+		lv = &pl->leaves[pl->p[b].ident];
+		pl->p[b].leaves = lv->v;
+		pl->p[b].nleaves = lv->n;
+		for (i = n = 0; i < lv->n && n < 8; i++) {
+			for (k = 0; k < n && algos[k] != algo_of(lv->v[i]); k++)
+				;
+			if (k == n)
+				algos[n++] = algo_of(lv->v[i]);
+		}
+		for (k = 0; n > 1 && k < n; k++) {
 			s = NULL;
-		if ((label = keep(pl, s)) == NULL ||
-		    add_probe(pl, l, label, id->host, 0, lv, algos[k]) == -1)
-			return -1;
+			if (asprintf(&s, "%s, %s certificate",
+			    ids->ls[pl->p[b].listener].svc,
+			    key_type_name(algos[k])) == -1)
+				s = NULL;
+			if ((label = keep(pl, s)) == NULL)
+				return -1;
+			if (k == 0) {
+				pl->p[b].label = label;
+				pl->p[b].algo = algos[0];
+				pl->p[b].sigalgs = sigalgs_for(algos[0]);
+			} else if (add_probe(pl, &ids->ls[pl->p[b].listener],
+			    label, pl->p[b].servername, 0, lv, algos[k]) == -1)
+				return -1;
+		}
 	}
 	return 0;
 }
@@ -465,10 +496,11 @@ int
 listeners_probe(const struct postfix *pf, const struct identities *ids,
     const struct settings *s, int hook)
 {
-	struct plan	pl;
-	struct served	sv;
-	size_t		i;
-	int		rc = 0, before = problems();
+	struct plan	 pl;
+	struct served	 sv;
+	struct prober	*pr = NULL;
+	size_t		 i, nbase;
+	int		 rc = 0, before = problems();
 
 	memset(&pl, 0, sizeof(pl));
 	memset(&sv, 0, sizeof(sv));
@@ -481,18 +513,29 @@ listeners_probe(const struct postfix *pf, const struct identities *ids,
 		return -1;
 	}
 	pl.nleaves = ids->n;
-	for (i = 0; i < ids->n; i++)
-		read_leaves(&ids->v[i], &sv, &pl.leaves[i]);
+	pl.ls = ids->ls;
+	/*
+	 * The listeners' connections first: master spawns their smtpd
+	 * processes (the slow part of a first connection) while the leaves
+	 * are read and the trust store is set up.
+	 */
 	for (i = 0; rc == 0 && i < ids->nls; i++)
-		if (plan_listener(&pl, &ids->ls[i], &ids->v[ids->ls[i].id],
-		    &pl.leaves[ids->ls[i].id]) == -1 ||
-		    plan_sni(&pl, &ids->ls[i], i, ids, &sv) == -1)
-			rc = -1;	/* logged */
+		rc = plan_listener(&pl, &ids->ls[i], &ids->v[ids->ls[i].id]);
+	nbase = pl.n;
+	if (rc == 0 && (pr = probe_start(pl.p, pl.n, s->probe_timeout *
+	    1000)) == NULL)
+		rc = -1;	/* logged */
+	for (i = 0; rc == 0 && i < ids->n; i++)
+		read_leaves(&ids->v[i], &sv, &pl.leaves[i]);
+	if (rc == 0)
+		rc = plan_algorithms(&pl, ids, nbase);
+	for (i = 0; rc == 0 && i < ids->nls; i++)
+		rc = plan_sni(&pl, &ids->ls[i], i, ids, &sv);
 	if (rc == 0 && ids->nls == 0 && !hook)
 		report("no smtpd inet service of master.cf serves TLS: nothing "
 		    "to try");
-	if (rc == 0 && probe_run(pl.p, pl.n, verify_store(s->cafile,
-	    s->capath), s->probe_timeout * 1000) == -1)
+	if (pr != NULL && probe_run(pr, pl.p, pl.n, verify_store(s->cafile,
+	    s->capath)) == -1)
 		rc = -1;	/* logged */
 	if (rc == 0)
 		say(&pl, hook);

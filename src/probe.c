@@ -516,70 +516,135 @@ turn(struct probe *p, struct conn *c, size_t *slot, size_t *nslots,
 	*nslots = kept;
 }
 
-int
-probe_run(struct probe *p, size_t n, X509_STORE *store, int timeout_ms)
-{
-	struct pollfd	 pfd[MAX_AT_ONCE];
+/* A run of probes: their connections, open slots and deadline. */
+struct prober {
 	struct conn	*c;
-	SSL_CTX		*ctx;
-	size_t		 slot[MAX_AT_ONCE], nslots = 0, next = 0, k, i;
-	long		 start = now_ms(), deadline = start + timeout_ms, now,
-			 wait;
+	size_t		 nc;		/* conns allocated */
+	size_t		 slot[MAX_AT_ONCE], nslots, next;
+	long		 start, deadline;
+	int		 timeout_ms;
+};
 
+/* Open slots filled from the probes not started yet. */
+static int
+fill(struct prober *pr, struct probe *p, size_t n, long now)
+{
+	struct conn	*c;
+	size_t		 i;
+
+	if (n > pr->nc) {
+		if ((c = reallocarray(pr->c, n, sizeof(*c))) == NULL) {
+			problem(EX_OSERR, NULL, "out of memory");
+			return -1;
+		}
+		memset(c + pr->nc, 0, (n - pr->nc) * sizeof(*c));
+		for (i = pr->nc; i < n; i++)
+			c[i].fd = -1;
+		pr->c = c;
+		pr->nc = n;
+	}
+	for (c = pr->c; pr->nslots < MAX_AT_ONCE && pr->next < n; pr->next++) {
+		i = pr->next;
+		if (conn_start(&p[i], &c[i]) == 0)
+			pr->slot[pr->nslots++] = i;
+		else if (retry(&p[i], now, pr->start, pr->deadline)) {
+			c[i].retry_at = now + RETRY_MS;
+			pr->slot[pr->nslots++] = i;
+		} else
+			c[i].state = S_DONE;
+	}
+	return 0;
+}
+
+/*
+ * The first connections made at once, before the caller's own work (the
+ * leaves read, the trust store): master spawns each smtpd meanwhile.
+ * The deadline runs from here.  NULL when out of memory (said).
+ */
+struct prober *
+probe_start(struct probe *p, size_t n, int timeout_ms)
+{
+	struct prober	*pr;
+
+	if ((pr = calloc(1, sizeof(*pr))) == NULL) {
+		problem(EX_OSERR, NULL, "out of memory");
+		return NULL;
+	}
+	pr->start = now_ms();
+	pr->deadline = pr->start + timeout_ms;
+	pr->timeout_ms = timeout_ms;
 	/*
 	 * OpenSSL writes to the socket with write(): a server that closed
 	 * the connection (as smtpd does after a failed handshake) must not
 	 * kill us with SIGPIPE.
 	 */
 	signal(SIGPIPE, SIG_IGN);
+	if (fill(pr, p, n, pr->start) == -1) {
+		free(pr);
+		return NULL;
+	}
+	return pr;
+}
+
+/* How long poll may sleep: to the deadline, a retry or a goodbye's end. */
+static long
+poll_wait(struct prober *pr, struct pollfd *pfd, long now)
+{
+	struct conn	*c;
+	long		 wait = pr->deadline - now;
+	size_t		 k;
+
+	for (k = 0; k < pr->nslots; k++) {
+		c = &pr->c[pr->slot[k]];
+		pfd[k].fd = c->fd;
+		pfd[k].events = c->events;
+		pfd[k].revents = 0;
+		if (c->fd == -1 && c->retry_at - now < wait)
+			wait = c->retry_at > now ? c->retry_at - now : 0;
+		if (c->state == S_QUIT && c->bye_until - now < wait)
+			wait = c->bye_until > now ? c->bye_until - now : 0;
+	}
+	return wait;
+}
+
+/*
+ * Every probe of P (the ones probe_start began, and any added since) to
+ * its verdict or the deadline; PR is freed.
+ */
+int
+probe_run(struct prober *pr, struct probe *p, size_t n, X509_STORE *store)
+{
+	struct pollfd	 pfd[MAX_AT_ONCE];
+	SSL_CTX		*ctx;
+	long		 now;
+	int		 rc = -1;
+
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
 		crypto_problem(EX_SOFTWARE, NULL, "cannot set up TLS");
-		return -1;
+		goto out;
 	}
 	if (store != NULL)
 		SSL_CTX_set1_cert_store(ctx, store);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-	if ((c = calloc(n ? n : 1, sizeof(*c))) == NULL) {
-		SSL_CTX_free(ctx);
-		problem(EX_OSERR, NULL, "out of memory");
-		return -1;
-	}
-	for (i = 0; i < n; i++)
-		c[i].fd = -1;
-	while ((now = now_ms()) < deadline) {
-		for (; nslots < MAX_AT_ONCE && next < n; next++) {
-			i = next;
-			if (conn_start(&p[i], &c[i]) == 0)
-				slot[nslots++] = i;
-			else if (retry(&p[i], now, start, deadline)) {
-				c[i].retry_at = now + RETRY_MS;
-				slot[nslots++] = i;
-			} else
-				c[i].state = S_DONE;
-		}
-		if (nslots == 0)
+	while ((now = now_ms()) < pr->deadline) {
+		if (fill(pr, p, n, now) == -1)
+			goto out;
+		if (pr->nslots == 0)
 			break;
-		wait = deadline - now;
-		for (k = 0; k < nslots; k++) {
-			i = slot[k];
-			pfd[k].fd = c[i].fd;
-			pfd[k].events = c[i].events;
-			pfd[k].revents = 0;
-			if (c[i].fd == -1 && c[i].retry_at - now < wait)
-				wait = c[i].retry_at > now ? c[i].retry_at - now :
-				    0;
-			if (c[i].state == S_QUIT && c[i].bye_until - now < wait)
-				wait = c[i].bye_until > now ? c[i].bye_until -
-				    now : 0;
-		}
-		if (poll(pfd, nslots, (int)wait) == -1 && errno != EINTR) {
+		if (poll(pfd, pr->nslots, (int)poll_wait(pr, pfd, now)) == -1 &&
+		    errno != EINTR) {
 			problem(EX_OSERR, NULL, "poll: %s", strerror(errno));
 			break;
 		}
-		turn(p, c, slot, &nslots, pfd, ctx, start, deadline);
+		turn(p, pr->c, pr->slot, &pr->nslots, pfd, ctx, pr->start,
+		    pr->deadline);
 	}
-	time_out(p, n, c, next, timeout_ms);
-	free(c);
+	rc = 0;
+out:
+	if (pr->nc >= n)
+		time_out(p, n, pr->c, pr->next, pr->timeout_ms);
+	free(pr->c);
+	free(pr);
 	SSL_CTX_free(ctx);
-	return 0;
+	return rc;
 }
