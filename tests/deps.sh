@@ -30,6 +30,7 @@ clang:/usr/bin/clang
 libclang-rt-14-dev:/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a
 hyperfine:/usr/bin/hyperfine
 time:/usr/bin/time
+python3:/usr/bin/python3
 "
 
 missing_debian() {
