@@ -461,7 +461,12 @@ retry(const struct probe *p, long now, long start, long deadline)
 	return p->verdict == PV_MISMATCH || p->verdict == PV_REFUSED;
 }
 
-/* The slots still open at the deadline: said as timed out. */
+/*
+ * The slots still open at the deadline: said as timed out, unless an
+ * earlier attempt of theirs said more (refused, a stale leaf), which a
+ * retry cut short by the deadline (the helper slowed down by valgrind)
+ * must not hide.
+ */
 static void
 time_out(struct probe *p, size_t n, struct conn *c, size_t next,
     int timeout_ms)
@@ -477,7 +482,7 @@ time_out(struct probe *p, size_t n, struct conn *c, size_t next,
 		if (i >= next)
 			p[i].verdict = PV_NOT_TRIED;
 		else if (c[i].state > S_IDLE && c[i].state < S_QUIT &&
-		    c[i].fd != -1)
+		    c[i].fd != -1 && p[i].verdict == PV_NOT_TRIED)
 			verdict(&p[i], PV_TIMEOUT, "no complete answer %s "
 			    "within %d seconds (POSTFIX_TLS_PROBE_TIMEOUT)",
 			    what[c[i].state], timeout_ms / 1000);
