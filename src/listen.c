@@ -251,6 +251,8 @@ add_probe(struct plan *pl, const struct listener *l, const char *label,
 	p->ehlo = pl->ehlo;
 	p->servername = servername;
 	p->sni = sni;
+	p->ident = l->id;		/* for plan_algorithms */
+	p->listener = l - pl->ls;
 	p->leaves = lv != NULL ? lv->v : NULL;
 	p->nleaves = lv != NULL ? lv->n : 0;
 	p->algo = algo;
@@ -261,8 +263,8 @@ add_probe(struct plan *pl, const struct listener *l, const char *label,
 
 /*
  * A listener's first probe, made before its identity's leaves are read
- * (its connection is opened at once: see listeners_probe).  IDENT
- * remembers the identity; plan_algorithms completes the probe.
+ * (its connection is opened at once: see listeners_probe); add_probe
+ * notes its identity, and plan_algorithms completes it.
  */
 static int
 plan_listener(struct plan *pl, const struct listener *l,
@@ -272,13 +274,7 @@ plan_listener(struct plan *pl, const struct listener *l,
 
 	if ((label = keep(pl, strdup(l->svc))) == NULL)
 		return -1;
-	if (add_probe(pl, l, label, id->host, 0, NULL, 0) == -1)
-		return -1;
-	if (pl->n > 0 && pl->p[pl->n - 1].label == label) {
-		pl->p[pl->n - 1].ident = l->id;
-		pl->p[pl->n - 1].listener = l - pl->ls;
-	}
-	return 0;
+	return add_probe(pl, l, label, id->host, 0, NULL, 0);
 }
 
 /*

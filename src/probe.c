@@ -68,7 +68,7 @@ now_ms(void)
 	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-/* The verdict, once: the first word said about a probe is the one kept. */
+/* The verdict of the latest attempt, with what it found. */
 static void
 verdict(struct probe *p, int v, const char *fmt, ...)
 {
