@@ -19,7 +19,7 @@ WARNINGS	+= -Werror
 endif
 
 LIBS_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libssl libcrypto libbsd-overlay)
-LIBS_LDLIBS	:= $(shell $(PKG_CONFIG) --libs libssl libcrypto libbsd-overlay)
+LIBS_LDLIBS	:= $(shell $(PKG_CONFIG) --libs libssl libcrypto libbsd-overlay) -lresolv
 
 PROG		= postfix-tls-setup
 # The OpenRC service: not $(PROG), whose conf.d file OpenRC would source.
@@ -27,7 +27,8 @@ SERVICE		= postfix-tls
 SRCS		= src/main.c src/log.c src/conf.c src/postconf.c src/cache.c src/vdb.c \
 		  src/secure.c src/write.c src/pem.c src/chain.c src/verify.c \
 		  src/maincf.c src/serve.c src/identity.c src/workers.c src/sni.c \
-		  src/inspect.c src/json.c src/monitor.c src/probe.c src/listen.c
+		  src/inspect.c src/json.c src/monitor.c src/probe.c src/listen.c \
+		  src/dns.c src/dane.c
 OBJS		= $(SRCS:.c=.o)
 ALL_CPPFLAGS	= -D_GNU_SOURCE -DVERSION='"$(VERSION)"' \
 		  -DPOSTCONF_PATH='"$(POSTCONF)"' -DPOSTMAP_PATH='"$(POSTMAP)"' $(LIBS_CFLAGS) $(CPPFLAGS)

@@ -159,24 +159,83 @@ set_number(int *slot, const char *name, const char *value, const char *where,
 	return 0;
 }
 
+/*
+ * One of a few words (WORDS, NULL-terminated, each with its value in
+ * VALUES; case does not matter); empty is unset (-1).  ALLOWED is how
+ * the message lists them.
+ */
+static int
+set_choice(int *slot, const char *name, const char *value, const char *where,
+    const char *const *words, const int *values, const char *allowed)
+{
+	size_t	i;
+
+	if (*value == '\0') {
+		*slot = -1;
+		return 0;
+	}
+	for (i = 0; words[i] != NULL; i++)
+		if (!strcasecmp(value, words[i])) {
+			*slot = values[i];
+			return 0;
+		}
+	problem(EX_CONFIG, where, "%s must be %s, not \"%s\"", name, allowed,
+	    value);
+	return -1;
+}
+
 /* What a failed post-start handshake does: warn, stop or off. */
 static int
 set_probe(int *slot, const char *name, const char *value, const char *where)
 {
-	if (*value == '\0')
-		*slot = -1;
-	else if (!strcasecmp(value, "warn"))
-		*slot = PROBE_WARN;
-	else if (!strcasecmp(value, "stop"))
-		*slot = PROBE_STOP;
-	else if (!strcasecmp(value, "off") || !strcasecmp(value, "no"))
-		*slot = PROBE_OFF;
-	else {
-		problem(EX_CONFIG, where, "%s must be warn, stop or off, not "
-		    "\"%s\"", name, value);
-		return -1;
-	}
-	return 0;
+	static const char *const words[] = { "warn", "stop", "off", "no",
+	    NULL };
+	static const int values[] = { PROBE_WARN, PROBE_STOP, PROBE_OFF,
+	    PROBE_OFF };
+
+	return set_choice(slot, name, value, where, words, values,
+	    "warn, stop or off");
+}
+
+/* The DANE guard (dane.c): auto, enforce, warn or off. */
+static int
+set_dane(int *slot, const char *name, const char *value, const char *where)
+{
+	static const char *const words[] = { "auto", "enforce", "warn", "off",
+	    "no", NULL };
+	static const int values[] = { DANE_AUTO, DANE_ENFORCE, DANE_WARN,
+	    DANE_OFF, DANE_OFF };
+
+	return set_choice(slot, name, value, where, words, values,
+	    "auto, enforce, warn or off");
+}
+
+/* What DNS trouble does to the guard: warn or refuse. */
+static int
+set_dane_dns(int *slot, const char *name, const char *value,
+    const char *where)
+{
+	static const char *const words[] = { "warn", "refuse", NULL };
+	static const int values[] = { 0, 1 };
+
+	return set_choice(slot, name, value, where, words, values,
+	    "warn or refuse");
+}
+
+/* MX host names: letters, digits, '-', '.', '_' only, space separated. */
+static int
+set_names(char **slot, const char *name, const char *value, const char *where)
+{
+	const char	*p;
+
+	for (p = value; *p != '\0'; p++)
+		if (!isalnum((unsigned char)*p) && strchr("-._ \t", *p) ==
+		    NULL) {
+			problem(EX_CONFIG, where, "%s must be host names "
+			    "separated by spaces, not \"%s\"", name, value);
+			return -1;
+		}
+	return set_string(slot, value);
 }
 
 int
@@ -211,6 +270,15 @@ conf_set(struct settings *s, const char *name, const char *value,
 		return set_probe(&s->probe, name, value, where);
 	if (!strcmp(name, "POSTFIX_TLS_PROBE_TIMEOUT"))
 		return set_number(&s->probe_timeout, name, value, where, 1, 60,
+		    "a number of seconds");
+	if (!strcmp(name, "POSTFIX_TLS_DANE"))
+		return set_dane(&s->dane, name, value, where);
+	if (!strcmp(name, "POSTFIX_TLS_DANE_DNS"))
+		return set_dane_dns(&s->dane_dns_refuse, name, value, where);
+	if (!strcmp(name, "POSTFIX_TLS_DANE_NAMES"))
+		return set_names(&s->dane_names, name, value, where);
+	if (!strcmp(name, "POSTFIX_TLS_DANE_TIMEOUT"))
+		return set_number(&s->dane_timeout, name, value, where, 1, 30,
 		    "a number of seconds");
 	/* The OpenRC hook's switch, obeyed with --hook (conf_hook_off). */
 	if (!strcmp(name, "POSTFIX_TLS_HOOK")) {
@@ -471,4 +539,5 @@ conf_free(struct settings *s)
 	free(s->capath);
 	free(s->cache);
 	free(s->hook_from);
+	free(s->dane_names);
 }

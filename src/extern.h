@@ -67,6 +67,10 @@ int	exit_status(void);
 #define PROBE_WARN	1	/* a failed post-start handshake: eerror only */
 #define PROBE_STOP	2	/* ... and Postfix is stopped again */
 #define PROBE_OFF	0	/* no post-start handshake */
+#define DANE_OFF	0	/* POSTFIX_TLS_DANE: no lookup */
+#define DANE_AUTO	1	/* enforce validated records, warn otherwise */
+#define DANE_ENFORCE	2	/* a mismatch refuses, validated or not */
+#define DANE_WARN	3	/* a mismatch is a warning */
 /* One bundle to deploy: set 0 is POSTFIX_TLS_CERT..., set N-1 _N. */
 struct setconf {
 	char	*cert;		/* POSTFIX_TLS_CERT */
@@ -85,6 +89,10 @@ struct settings {
 	int	 crit_days;	/* POSTFIX_TLS_CRIT_DAYS, -1 = unset */
 	int	 probe;		/* POSTFIX_TLS_PROBE: PROBE_*, -1 = unset */
 	int	 probe_timeout;	/* POSTFIX_TLS_PROBE_TIMEOUT, seconds */
+	int	 dane;		/* POSTFIX_TLS_DANE: DANE_*, -1 = unset */
+	int	 dane_dns_refuse;	/* POSTFIX_TLS_DANE_DNS=refuse */
+	int	 dane_timeout;	/* POSTFIX_TLS_DANE_TIMEOUT, seconds */
+	char	*dane_names;	/* POSTFIX_TLS_DANE_NAMES */
 	int	 hook;		/* POSTFIX_TLS_HOOK, -1 = unset */
 	char	*hook_from;	/* where it was set, for the message */
 	int	 print;		/* --print-conf: print each NAME=value read */
@@ -301,6 +309,17 @@ struct leaves {
 	size_t	  n;
 };
 void	leaves_free(struct leaves *);
+/* A chain served on port 25, for the DANE guard (dane.c). */
+struct dane_chain {
+	char	*who;		/* the identity */
+	char	*sni;		/* served to peers asking for this name only */
+	X509	*x509[MAX_CHAIN_LEN];
+	size_t	 n;
+};
+struct chains {
+	struct dane_chain	*v;
+	size_t			 n;
+};
 struct served {
 	const char		*bundle[MAX_SETS];	/* written by this run */
 	const unsigned char	*pem[MAX_SETS];	/* as it will be; NULL: refused */
@@ -314,6 +333,9 @@ struct served {
 						   make root's */
 	size_t			 nsecure;
 	struct leaves		*leaves;	/* probe: the leaves read, or NULL */
+	struct chains		*chains;	/* DANE: the chains listed go here */
+	const char		*chain_sni;	/* ... served for this SNI name */
+	int			 chains_only;	/* ... and are not listed */
 };
 int	serve_check(const struct identity *, struct served *);
 int	serve_secure(struct served *);
@@ -391,6 +413,7 @@ struct prober;
 struct prober *probe_start(struct probe *, size_t n, int timeout_ms);
 int	probe_run(struct prober *, struct probe *, size_t n, X509_STORE *);
 
+int	listener_port(const struct listener *, char port[8]);
 /* listen.c: the probe command, over every TLS listener of master.cf. */
 int	listeners_probe(const struct postfix *, const struct identities *,
 	    const struct settings *, int hook);
@@ -432,9 +455,50 @@ int	monitor_active(void);
 void	monitor_identity(const char *name, const char *bundle,
 	    const char *key, const struct facts *leaf, size_t chain_len);
 int	monitor_take_identity(const char *record);
+void	monitor_dane(const char *identity, const char *verdict,
+	    int validated);
 void	monitor_finding(int critical, const char *identity, const char *file,
 	    const char *message);
 void	monitor_usage(int status);
 int	monitor_finish(int status);
+
+/*
+ * dns.c: TLSA records through the system resolver (its AD bit), every
+ * lookup of a run in one child process under one deadline.
+ */
+#define DNS_NONE	0	/* NXDOMAIN, or no TLSA record there */
+#define DNS_FOUND	1
+#define DNS_TROUBLE	2	/* timeout, SERVFAIL, no resolver, damage */
+struct tlsa {
+	int		 usage, selector, mtype;
+	unsigned char	*data;
+	size_t		 len;
+};
+struct tlsa_set {
+	char		 qname[300];	/* _25._tcp.NAME */
+	char		 owner[1100];	/* where they are: a CNAME's target */
+	int		 status;	/* DNS_* */
+	int		 validated;	/* the AD bit */
+	char		 why[400];	/* DNS_TROUBLE: what went wrong */
+	struct tlsa	*v;
+	size_t		 n;
+};
+void	dns_tlsa(struct tlsa_set *, size_t n, int timeout_s);
+int	dns_parse(struct tlsa_set *, const unsigned char *msg, size_t len);
+void	tlsa_set_clear(struct tlsa_set *);
+
+/*
+ * dane.c: the records to publish (tlsa), and the guard: a port-25 chain
+ * that no published TLSA record matches is refused before it is served.
+ */
+int	chains_add(struct chains *, const char *who, const char *sni,
+	    const struct chain *);
+void	chains_free(struct chains *);
+int	dane_names(const struct settings *, const struct postfix *,
+	    char ***names, size_t *n);
+void	dane_names_free(char **names, size_t n);
+int	dane_print(const struct chains *, char *const *names, size_t n);
+int	dane_guard(const struct settings *, const struct chains *,
+	    char *const *names, size_t n, int check);
 
 #endif /* EXTERN_H */

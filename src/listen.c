@@ -149,34 +149,52 @@ pick_host(const struct listener *l, const char *given, size_t glen,
 	return -1;
 }
 
-/* "[host]:port", "host:port" or "port", as master.cf names the service. */
+/*
+ * The port of a service as master.cf names it ("[host]:port", "host:port"
+ * or "port"), as a number; *hlen is the length of its host part.
+ */
+static int
+split_service(const char *svc, size_t *hlen, char port[8])
+{
+	const char	*name = svc, *slash = strrchr(svc, '/'), *colon;
+	char		 portname[64];
+	size_t		 len = slash != NULL ? (size_t)(slash - name) :
+			    strlen(svc);
+
+	*hlen = 0;
+	if ((colon = memrchr(name, ':', len)) != NULL) {
+		*hlen = colon - name;
+		len -= *hlen + 1;
+		name = colon + 1;
+	}
+	if (len >= sizeof(portname))
+		return -1;
+	memcpy(portname, name, len);
+	portname[len] = '\0';
+	return port_number(portname, port);
+}
+
+/* The TCP port a listener serves, as a number (dane.c: port 25). */
+int
+listener_port(const struct listener *l, char port[8])
+{
+	size_t	hlen;
+
+	return split_service(l->svc, &hlen, port);
+}
+
 static int
 listener_address(const struct listener *l, struct probe *p)
 {
-	const char	*name = l->svc, *slash = strrchr(l->svc, '/'), *colon;
-	char		 portname[64];
-	size_t		 len = slash - name, hlen = 0;
+	size_t	hlen;
 
-	colon = memrchr(name, ':', len);
-	if (colon != NULL) {
-		hlen = colon - name;
-		len -= hlen + 1;
-		name = colon + 1;
-	}
-	if (len >= sizeof(portname)) {
-		warning(NULL, "%s: the port is too long to try; not checked",
-		    l->svc);
+	if (split_service(l->svc, &hlen, p->port) == -1) {
+		warning(NULL, "%s: its port is neither a number nor a known "
+		    "service name; not checked", l->svc);
 		return -1;
 	}
 	if (pick_host(l, l->svc, hlen, p->host) == -1)
 		return -1;	/* warned */
-	memcpy(portname, name, len);
-	portname[len] = '\0';
-	if (port_number(portname, p->port) == -1) {
-		warning(NULL, "%s: no TCP port is known as \"%s\"; not checked",
-		    l->svc, portname);
-		return -1;
-	}
 	snprintf(p->where, sizeof(p->where), strchr(p->host, ':') ? "[%s]:%s" :
 	    "%s:%s", p->host, p->port);
 	return 0;

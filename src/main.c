@@ -49,6 +49,7 @@ struct set {
 struct run {
 	int		 apply;		/* deploy: change things */
 	int		 probe;		/* probe: handshake with the running smtpd */
+	int		 tlsa;		/* tlsa: print the records to publish */
 	int		 format;	/* check's output: OUT_TEXT, _JSON, _NAGIOS */
 	int		 hook;		/* --hook: obey POSTFIX_TLS_HOOK */
 	const char	*confdir;
@@ -62,6 +63,9 @@ struct run {
 	struct sni_map	*maps;		/* tls_server_sni_maps, each list's */
 	size_t		 nmaps;
 	struct sni_build *builds;	/* one per map, from prepare_maps */
+	struct chains	 port25;	/* what DANE senders will be served */
+	char		**names;	/* their MX host names (dane_names) */
+	size_t		  nnames;
 };
 
 static void __attribute__((noreturn))
@@ -69,12 +73,14 @@ usage(int status)
 {
 	monitor_usage(status);	/* --nagios: UNKNOWN, exit 3 */
 	fprintf(status ? stderr : stdout,
-	    "usage: %s [options] deploy | check | probe\n"
+	    "usage: %s [options] deploy | check | probe | tlsa\n"
 	    "       %s [--conf FILE] --print-conf\n"
 	    "  deploy            assemble, verify and install the bundle\n"
 	    "  check             verify only; say what deploy would change\n"
 	    "  probe             handshake with the running Postfix's TLS "
 	    "listeners\n"
+	    "  tlsa              print the DANE TLSA records of the port-25 "
+	    "chains\n"
 	    "options:\n"
 	    "  -c DIR            Postfix configuration directory "
 	    "(default " DEFAULT_CONFDIR ")\n"
@@ -111,8 +117,9 @@ usage(int status)
 	    "Exit status: 0 ok; 64 usage; 65 bad certificate or key; "
 	    "66 missing input;\n"
 	    "69 Postfix without TLS; 70 internal; 71 system; 74 I/O; "
-	    "76 probe: served TLS\nrefused; 77 unsafe file or directory; "
-	    "78 bad configuration.\nSee postfix-tls-setup(8).\n", PROG, PROG);
+	    "75 DNS trouble\n(POSTFIX_TLS_DANE_DNS=refuse); 76 probe: served "
+	    "TLS refused; 77 unsafe file\nor directory; 78 bad "
+	    "configuration.  See postfix-tls-setup(8).\n", PROG, PROG);
 	exit(status);
 }
 
@@ -185,6 +192,12 @@ merge(struct settings *s, struct settings *cli)
 		s->probe = PROBE_WARN;
 	if (s->probe_timeout == -1)
 		s->probe_timeout = 5;
+	if (s->dane == -1)
+		s->dane = DANE_AUTO;
+	if (s->dane_dns_refuse == -1)
+		s->dane_dns_refuse = 0;
+	if (s->dane_timeout == -1)
+		s->dane_timeout = 3;
 }
 
 static int
@@ -295,12 +308,14 @@ parse_args(int argc, char *argv[], struct run *r, struct settings *cli,
 		r->apply = 1;
 	else if (!strcmp(argv[optind], "probe"))
 		r->probe = 1;
+	else if (!strcmp(argv[optind], "tlsa"))
+		r->tlsa = 1;
 	else if (strcmp(argv[optind], "check")) {
-		fprintf(stderr, "%s: unknown command \"%s\" (deploy, check "
-		    "or probe)\n", PROG, argv[optind]);
+		fprintf(stderr, "%s: unknown command \"%s\" (deploy, check, "
+		    "probe or tlsa)\n", PROG, argv[optind]);
 		usage(EX_USAGE);
 	}
-	if (r->format != OUT_TEXT && (r->apply || r->probe)) {
+	if (r->format != OUT_TEXT && (r->apply || r->probe || r->tlsa)) {
 		fprintf(stderr, "%s: --json and --nagios are for check\n",
 		    PROG);
 		usage(EX_USAGE);
@@ -658,6 +673,26 @@ names_certificate(const struct identity *id)
 }
 
 /*
+ * Does smtpd serve this identity on port 25, where DANE senders come?
+ * Without a master.cf, main.cf's is the smtp service's.
+ */
+static int
+on_port_25(const struct run *r, size_t id)
+{
+	char	port[8];
+	size_t	i;
+
+	if (r->ids.nls == 0 && r->pf.no_master)
+		return id == 0;
+	for (i = 0; i < r->ids.nls; i++)
+		if (r->ids.ls[i].id == id && !r->ids.ls[i].wrapper &&
+		    listener_port(&r->ids.ls[i], port) == 0 &&
+		    !strcmp(port, "25"))
+			return 1;
+	return 0;
+}
+
+/*
  * Every identity Postfix will present, each checked as smtpd loads it:
  * main.cf's and master.cf's (identity.c), then the SNI domains.  What a
  * set deployed is read from its new bundle.
@@ -681,7 +716,7 @@ check_identities(struct run *r)
 	sv->capath = r->s.capath;
 	sv->warn_days = r->s.warn_days;
 	sv->apply = r->apply;
-	sv->list = !r->apply;
+	sv->list = !r->apply && !r->tlsa;
 	if (identities_find(&r->pf, &r->ids) == -1)
 		return -1;	/* logged */
 	for (i = 0; i < r->ids.n; i++) {
@@ -698,6 +733,8 @@ check_identities(struct run *r)
 			rc = -1;
 			continue;
 		}
+		/* Port 25's chains are kept for the DANE guard. */
+		sv->chains = on_port_25(r, i) ? &r->port25 : NULL;
 		mask = covered(r, &one, &all, &unsafe);
 		for (j = 0; j < r->nsets; j++)
 			if (mask & (1u << j) && r->set[j]->chain_ok)
@@ -707,6 +744,7 @@ check_identities(struct run *r)
 		if (!all && serve_check(&one, sv) == -1)
 			rc = -1;	/* logged */
 	}
+	sv->chains = NULL;
 	return unsafe ? -1 : rc;
 }
 
@@ -965,6 +1003,23 @@ probe(struct run *r)
 		postconf_keep(&r->pf);
 }
 
+/*
+ * DANE: the records to publish (tlsa), or the guard (deploy, check)
+ * over the chains port 25 will serve.  Nothing is written when it
+ * refuses.
+ */
+static int
+dane(struct run *r)
+{
+	if (!r->tlsa && r->s.dane == DANE_OFF)
+		return 0;
+	if (dane_names(&r->s, &r->pf, &r->names, &r->nnames) == -1)
+		return -1;	/* logged */
+	if (r->tlsa)
+		return dane_print(&r->port25, r->names, r->nnames);
+	return dane_guard(&r->s, &r->port25, r->names, r->nnames, !r->apply);
+}
+
 /* Set 1 always; set N when any POSTFIX_TLS_*_N is given. */
 static int
 make_sets(struct run *r)
@@ -1011,6 +1066,9 @@ cleanup(struct run *r)
 	free(r->builds);
 	identities_free(&r->ids);
 	served_free(&r->sv);
+	chains_free(&r->port25);
+	if (r->names != NULL)
+		dane_names_free(r->names, r->nnames);
 	sni_maps_free(r->maps, r->nmaps);
 	verify_done();
 	pem_done();
@@ -1023,7 +1081,8 @@ main(int argc, char *argv[])
 {
 	struct run	 r;
 	struct settings	 cli = { .include_root = -1, .warn_days = -1,
-	    .crit_days = -1, .probe = -1, .probe_timeout = -1, .hook = -1 };
+	    .crit_days = -1, .probe = -1, .probe_timeout = -1, .hook = -1,
+	    .dane = -1, .dane_dns_refuse = -1, .dane_timeout = -1 };
 	const char	*conffile = DEFAULT_CONF;
 	size_t		 i;
 	int		 conf_required = 0, rc;
@@ -1033,6 +1092,7 @@ main(int argc, char *argv[])
 	r.root = "/";
 	r.s.include_root = r.s.warn_days = r.s.crit_days = r.s.hook = -1;
 	r.s.probe = r.s.probe_timeout = -1;
+	r.s.dane = r.s.dane_dns_refuse = r.s.dane_timeout = -1;
 	monitor_argv(argc, argv);	/* --nagios: usage errors too */
 	rc = parse_args(argc, argv, &r, &cli, &conffile, &conf_required);
 	monitor_start(r.format);
@@ -1072,6 +1132,8 @@ main(int argc, char *argv[])
 		}
 	/* Deploy only when every stage passed and nothing was said against. */
 	if (run_checks(&r) == -1 || problems() != 0)
+		goto out;
+	if (dane(&r) == -1 || problems() != 0 || r.tlsa)
 		goto out;
 	if (prepare_maps(&r) == -1 || problems() != 0) {
 		stage_failed("rebuilding the SNI maps");

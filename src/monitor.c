@@ -28,6 +28,8 @@ struct ident {
 	char		*name, *bundle, *key, *subject, *issuer;
 	char		*not_after;	/* "" when unreadable */
 	char		*key_type, *sig_alg;
+	char		*dane;		/* its DANE verdict, or NULL */
+	int		 dane_validated;
 	char		**names;
 	size_t		  nnames;
 	long long	  days_left;
@@ -240,6 +242,7 @@ ident_free(struct ident *d)
 	free(d->not_after);
 	free(d->key_type);
 	free(d->sig_alg);
+	free(d->dane);
 }
 
 /* A record said (ours or a worker's): 0, or -1 when it is garbled. */
@@ -271,6 +274,19 @@ monitor_take_identity(const char *p)
 bad:
 	ident_free(&d);
 	return -1;
+}
+
+/* The DANE guard's verdict on an identity listed before (dane.c). */
+void
+monitor_dane(const char *identity, const char *verdict, int validated)
+{
+	size_t	i;
+
+	for (i = 0; i < nids; i++)
+		if (!strcmp(ids[i].name, identity) && ids[i].dane == NULL) {
+			ids[i].dane = strdup(verdict);
+			ids[i].dane_validated = validated;
+		}
 }
 
 /* A problem or warning said, in parts (log.c). */
@@ -354,7 +370,14 @@ json_identity(FILE *f, const struct ident *d)
 	json_field(f, "key_type", d->key_type, ", ");
 	fprintf(f, "\"key_bits\": %lld, ", d->key_bits);
 	json_field(f, "signature", d->sig_alg, ", ");
-	fprintf(f, "\"certificates\": %lld}", d->chain_len);
+	fprintf(f, "\"certificates\": %lld, ", d->chain_len);
+	if (d->dane != NULL) {
+		fputs("\"dane\": {", f);
+		json_field(f, "verdict", d->dane, ", ");
+		fprintf(f, "\"validated\": %s}}", d->dane_validated ? "true" :
+		    "false");
+	} else
+		fputs("\"dane\": null}", f);
 }
 
 static void

@@ -105,7 +105,10 @@ serve_list(const struct served *sv, const char *who, const struct chain *c,
 	struct facts	 f;
 	char		 subject[256];
 
-	if (!sv->list && !verbose())
+	if (sv->chains != NULL && chains_add(sv->chains, who, sv->chain_sni,
+	    c) == -1)
+		return;	/* logged */
+	if (sv->chains_only || (!sv->list && !verbose()))
 		return;
 	if (facts_of(c->x509[0], &f) == -1)
 		return;	/* logged */

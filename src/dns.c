@@ -1,0 +1,320 @@
+/*
+ * TLSA records through the system resolver, as Postfix's smtp client
+ * gets them: glibc's res_nquery with EDNS0 and the DO bit, RES_TRUSTAD so
+ * that the resolver's AD bit (the answer was DNSSEC-validated) reaches
+ * us.  No new library: libresolv is glibc's own.
+ *
+ * A boot must never hang on DNS, and glibc has no overall timeout (its
+ * TCP fallback after a truncated answer has none at all).  So every
+ * lookup of a run happens in one child process, which the parent kills
+ * at one deadline; the child only sends the raw answers back through a
+ * pipe, and the parent parses them (dns_parse, which takes any bytes).
+ */
+#include "extern.h"	/* before <netinet/in.h>: see probe.c */
+
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <arpa/nameser.h>
+#include <netinet/in.h>
+#include <resolv.h>
+
+#include <netdb.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ANSWER_MAX	65535	/* a DNS message over TCP */
+#define GRACE_MS	500	/* for the child to be forked and answer */
+#define MAX_CNAMES	8	/* a longer chain is a loop */
+
+/* What the child sends per name: then len bytes of the answer. */
+struct reply_head {
+	int	rc;		/* res_nquery's: the answer's length, or -1 */
+	int	herr;		/* h_errno */
+	int	err;		/* errno */
+	int	rcode;		/* from a reply res_nquery refused, or -1 */
+	int	len;		/* bytes that follow */
+};
+
+static int
+write_all(int fd, const void *buf, size_t len)
+{
+	const char	*p = buf;
+	ssize_t		 n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* The child: each lookup in turn, each answer sent back as it comes. */
+static void __attribute__((noreturn))
+child(int fd, struct tlsa_set *sets, size_t n, int timeout_s)
+{
+	struct __res_state	 st;
+	struct reply_head	 h;
+	unsigned char		*ans;
+	size_t			 i;
+
+	memset(&st, 0, sizeof(st));
+	if ((ans = malloc(ANSWER_MAX)) == NULL || res_ninit(&st) == -1)
+		_exit(1);
+	st.options |= RES_USE_EDNS0 | RES_USE_DNSSEC;
+#ifdef RES_TRUSTAD
+	st.options |= RES_TRUSTAD;
+#endif
+	st.retrans = timeout_s;
+	st.retry = 1;
+	for (i = 0; i < n; i++) {
+		memset(ans, 0, HFIXEDSZ);
+		errno = 0;
+		h.rc = res_nquery(&st, sets[i].qname, ns_c_in, ns_t_tlsa, ans,
+		    ANSWER_MAX);
+		h.herr = h_errno;
+		h.err = errno;
+		/* A reply glibc refused (NXDOMAIN, SERVFAIL) keeps its header. */
+		h.rcode = h.rc < 0 && (ans[2] & 0x80) ? ans[3] & 0x0f : -1;
+		h.len = h.rc > 0 ? (h.rc < ANSWER_MAX ? h.rc : ANSWER_MAX) : 0;
+		if (write_all(fd, &h, sizeof(h)) == -1 ||
+		    write_all(fd, ans, h.len) == -1)
+			_exit(1);
+	}
+	_exit(0);
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* LEN bytes from the child by DEADLINE: 0, or -1 (late, or it died). */
+static int
+read_by(int fd, void *buf, size_t len, long long deadline)
+{
+	struct pollfd	 pfd = { fd, POLLIN, 0 };
+	char		*p = buf;
+	ssize_t		 n;
+	long long	 left;
+
+	while (len > 0) {
+		if ((left = deadline - now_ms()) <= 0)
+			return -1;
+		if (poll(&pfd, 1, left) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if ((n = read(fd, p, len)) == -1 && (errno == EINTR ||
+		    errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static const char *
+rcode_name(int rcode)
+{
+	switch (rcode) {
+	case ns_r_formerr:
+		return "FORMERR";
+	case ns_r_servfail:
+		return "SERVFAIL (the resolver could not validate or reach "
+		    "the zone)";
+	case ns_r_notimpl:
+		return "NOTIMP";
+	case ns_r_refused:
+		return "REFUSED (the resolver does not answer us)";
+	default:
+		return "an error code";
+	}
+}
+
+/* Why a lookup failed, from what res_nquery left. */
+static void
+failed(struct tlsa_set *t, const struct reply_head *h)
+{
+	t->status = DNS_TROUBLE;
+	if (h->herr == HOST_NOT_FOUND || h->herr == NO_DATA) {
+		t->status = DNS_NONE;	/* NXDOMAIN, or no TLSA there */
+		return;
+	}
+	if (h->rcode > 0)
+		snprintf(t->why, sizeof(t->why), "the resolver answered %s",
+		    rcode_name(h->rcode));
+	else if (h->err == ETIMEDOUT || h->err == 0)
+		snprintf(t->why, sizeof(t->why), "no answer from the resolver");
+	else
+		snprintf(t->why, sizeof(t->why), "the resolver cannot be "
+		    "reached: %s", strerror(h->err));
+}
+
+/*
+ * One reply for T->qname: its TLSA records, following CNAMEs within it
+ * from the name asked for (RFC 7672 2.2.3).  Any bytes: a damaged reply
+ * is DNS trouble, never a crash.
+ */
+int
+dns_parse(struct tlsa_set *t, const unsigned char *msg, size_t len)
+{
+	ns_msg		 m;
+	ns_rr		 rr;
+	struct tlsa	*v;
+	char		 target[NS_MAXDNAME];
+	int		 i, hops, count, moved;
+
+	strlcpy(t->owner, t->qname, sizeof(t->owner));
+	if (ns_initparse(msg, len, &m) == -1)
+		goto damaged;
+	t->validated = ns_msg_getflag(m, ns_f_ad);
+	count = ns_msg_count(m, ns_s_an);
+	/* Where the chain of CNAMEs from qname ends. */
+	for (hops = 0, moved = 1; moved; hops++) {
+		moved = 0;
+		for (i = 0; i < count; i++) {
+			if (ns_parserr(&m, ns_s_an, i, &rr) == -1)
+				goto damaged;
+			if (ns_rr_type(rr) != ns_t_cname ||
+			    strcasecmp(ns_rr_name(rr), t->owner))
+				continue;
+			if (hops == MAX_CNAMES) {
+				snprintf(t->why, sizeof(t->why), "a loop of "
+				    "CNAMEs from %s", t->qname);
+				goto trouble;
+			}
+			if (ns_name_uncompress(ns_msg_base(m), ns_msg_end(m),
+			    ns_rr_rdata(rr), target, sizeof(target)) == -1)
+				goto damaged;
+			strlcpy(t->owner, target, sizeof(t->owner));
+			moved = 1;
+			break;
+		}
+	}
+	for (i = 0; i < count; i++) {
+		if (ns_parserr(&m, ns_s_an, i, &rr) == -1)
+			goto damaged;
+		if (ns_rr_type(rr) != ns_t_tlsa || ns_rr_class(rr) != ns_c_in ||
+		    strcasecmp(ns_rr_name(rr), t->owner))
+			continue;
+		if (ns_rr_rdlen(rr) < 4)
+			goto damaged;
+		if ((v = reallocarray(t->v, t->n + 1, sizeof(*v))) == NULL) {
+			problem(EX_OSERR, NULL, "out of memory");
+			return -1;
+		}
+		t->v = v;
+		v += t->n;
+		v->usage = ns_rr_rdata(rr)[0];
+		v->selector = ns_rr_rdata(rr)[1];
+		v->mtype = ns_rr_rdata(rr)[2];
+		v->len = ns_rr_rdlen(rr) - 3;
+		if ((v->data = malloc(v->len)) == NULL) {
+			problem(EX_OSERR, NULL, "out of memory");
+			return -1;
+		}
+		memcpy(v->data, ns_rr_rdata(rr) + 3, v->len);
+		t->n++;
+	}
+	t->status = t->n > 0 ? DNS_FOUND : DNS_NONE;
+	return 0;
+damaged:
+	snprintf(t->why, sizeof(t->why), "the resolver's answer is damaged");
+trouble:
+	tlsa_set_clear(t);
+	t->status = DNS_TROUBLE;
+	return 0;
+}
+
+/* What came back from the child for one name, by DEADLINE. */
+static int
+take_answer(int fd, struct tlsa_set *t, unsigned char *buf,
+    long long deadline)
+{
+	struct reply_head	h;
+
+	if (read_by(fd, &h, sizeof(h), deadline) == -1 || h.len < 0 ||
+	    h.len > ANSWER_MAX || read_by(fd, buf, h.len, deadline) == -1)
+		return -1;
+	if (h.rc < 0) {
+		failed(t, &h);
+		return 0;
+	}
+	return dns_parse(t, buf, h.len);
+}
+
+/*
+ * Look up every set's qname; each gets its status.  Within TIMEOUT_S
+ * seconds for all of them (plus the child's start): whatever has not
+ * come back by then is DNS trouble.
+ */
+void
+dns_tlsa(struct tlsa_set *sets, size_t n, int timeout_s)
+{
+	long long	 deadline = now_ms() + timeout_s * 1000LL + GRACE_MS;
+	unsigned char	*buf;
+	size_t		 i = 0;
+	pid_t		 pid;
+	int		 fds[2], status;
+
+	if ((buf = malloc(ANSWER_MAX)) == NULL) {
+		problem(EX_OSERR, NULL, "out of memory");
+		return;
+	}
+	if (pipe2(fds, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
+		for (; i < n; i++)
+			snprintf(sets[i].why, sizeof(sets[i].why), "cannot "
+			    "start the lookup: %s", strerror(errno));
+		i = 0;
+		goto out;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		child(fds[1], sets, n, timeout_s);
+	}
+	close(fds[1]);
+	for (; i < n; i++)
+		if (take_answer(fds[0], &sets[i], buf, deadline) == -1)
+			break;
+	close(fds[0]);
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+out:
+	for (; i < n; i++) {
+		sets[i].status = DNS_TROUBLE;
+		if (sets[i].why[0] == '\0')
+			snprintf(sets[i].why, sizeof(sets[i].why), "no answer "
+			    "within POSTFIX_TLS_DANE_TIMEOUT=%d s", timeout_s);
+	}
+	free(buf);
+}
+
+void
+tlsa_set_clear(struct tlsa_set *t)
+{
+	while (t->n > 0)
+		free(t->v[--t->n].data);
+	free(t->v);
+	t->v = NULL;
+}
