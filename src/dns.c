@@ -281,7 +281,12 @@ dns_tlsa(struct tlsa_set *sets, size_t n, int timeout_s)
 		problem(EX_OSERR, NULL, "out of memory");
 		return;
 	}
+	fds[0] = fds[1] = -1;
 	if (pipe2(fds, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
+		if (fds[0] != -1) {
+			close(fds[0]);
+			close(fds[1]);
+		}
 		for (; i < n; i++)
 			snprintf(sets[i].why, sizeof(sets[i].why), "cannot "
 			    "start the lookup: %s", strerror(errno));

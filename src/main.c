@@ -677,17 +677,23 @@ names_certificate(const struct identity *id)
  * Without a master.cf, main.cf's is the smtp service's.
  */
 static int
-on_port_25(const struct run *r, size_t id)
+smtp_port(const struct listener *l)
 {
 	char	port[8];
+
+	return !l->wrapper && listener_port(l, port) == 0 &&
+	    !strcmp(port, "25");
+}
+
+static int
+on_port_25(const struct run *r, size_t id)
+{
 	size_t	i;
 
 	if (r->ids.nls == 0 && r->pf.no_master)
 		return id == 0;
 	for (i = 0; i < r->ids.nls; i++)
-		if (r->ids.ls[i].id == id && !r->ids.ls[i].wrapper &&
-		    listener_port(&r->ids.ls[i], port) == 0 &&
-		    !strcmp(port, "25"))
+		if (r->ids.ls[i].id == id && smtp_port(&r->ids.ls[i]))
 			return 1;
 	return 0;
 }
@@ -748,26 +754,37 @@ check_identities(struct run *r)
 	return unsafe ? -1 : rc;
 }
 
-/* One SNI entry: its domain's files, one stream as smtpd_tls_chain_files. */
+/* An SNI entry as an identity: one stream, as smtpd_tls_chain_files. */
+static char *
+sni_identity(const struct sni_entry *e, struct identity *id)
+{
+	char	*name = NULL;
+
+	memset(id, 0, sizeof(*id));
+	if (asprintf(&name, "SNI %s (%s)", e->domain, e->map->source ?
+	    e->map->source : e->map->spec) == -1) {
+		problem(EX_OSERR, NULL, "out of memory");
+		return NULL;
+	}
+	id->name = name;
+	id->where = e->where;
+	id->host = e->domain;
+	id->host_what = "the SNI name";
+	id->chain_files = e->files;
+	id->chain_param = "the SNI entry";
+	return name;
+}
+
+/* One SNI entry, checked. */
 static void
 check_sni_entry(const struct sni_entry *e, void *argp)
 {
 	struct run	*r = argp;
 	struct identity	 id;
-	char		*name = NULL;
+	char		*name;
 
-	memset(&id, 0, sizeof(id));
-	if (asprintf(&name, "SNI %s (%s)", e->domain, e->map->source ?
-	    e->map->source : e->map->spec) == -1) {
-		problem(EX_OSERR, NULL, "out of memory");
-		return;
-	}
-	id.name = name;
-	id.where = e->where;
-	id.host = e->domain;
-	id.host_what = "the SNI name";
-	id.chain_files = e->files;
-	id.chain_param = "the SNI entry";
+	if ((name = sni_identity(e, &id)) == NULL)
+		return;	/* logged */
 	if (*e->domain != '.' && !sni_name_valid(e->domain))
 		warning(e->where, "smtpd never matches the SNI name \"%s\": it "
 		    "is not a valid host name, so peers asking for it get the "
@@ -775,6 +792,76 @@ check_sni_entry(const struct sni_entry *e, void *argp)
 		    "no trailing dot)", e->domain);
 	serve_check(&id, &r->sv);	/* logged; the other entries still */
 	free(name);
+}
+
+/* The first entry for KEY, as smtpd's lookup finds it (sni_each). */
+struct sni_find {
+	const char	*key;
+	char		*files, *where;
+};
+
+static int
+find_entry(const char *domain, const char *files, const char *where,
+    void *argp)
+{
+	struct sni_find	*f = argp;
+
+	if (f->files != NULL || strcmp(domain, f->key))
+		return 0;
+	if ((f->files = strdup(files)) == NULL ||
+	    (f->where = strdup(where)) == NULL) {
+		problem(EX_OSERR, NULL, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * DANE senders send the MX host name as SNI (RFC 7672 8.1), so when a
+ * port-25 listener's SNI maps have an entry for it, that entry's chain
+ * is the one they get.  smtpd looks the name up, then each parent
+ * domain with its leading dot, each through the whole map list.  Its
+ * chains are read quietly: check_sni judged them already.
+ */
+static void
+port25_sni(struct run *r, const char *sni_maps_value, const char *host)
+{
+	struct sni_map	*maps;
+	struct sni_find	 f = { host, NULL, NULL };
+	struct sni_entry e;
+	struct identity	 id;
+	char		*name;
+	size_t		 i, n;
+
+	if (*sni_maps_value == '\0' || sni_maps(sni_maps_value, &maps, &n) ==
+	    -1)
+		return;	/* none, or said by check_sni */
+	e.map = NULL;
+	for (; e.map == NULL && f.key != NULL; f.key = strchr(f.key + 1, '.'))
+		for (i = 0; e.map == NULL && i < n; i++)
+			if (sni_each(&maps[i], find_entry, &f) == 0 &&
+			    f.files != NULL)
+				e.map = &maps[i];
+	if (e.map != NULL) {
+		e.domain = (char *)f.key;
+		e.files = f.files;
+		e.where = f.where;
+		if ((name = sni_identity(&e, &id)) != NULL) {
+			r->sv.chains = &r->port25;
+			r->sv.chain_sni = host;
+			r->sv.chains_only = 1;
+			log_mute(1);
+			serve_check(&id, &r->sv);
+			log_mute(0);
+			r->sv.chains = NULL;
+			r->sv.chain_sni = NULL;
+			r->sv.chains_only = 0;
+			free(name);
+		}
+	}
+	free(f.files);
+	free(f.where);
+	sni_maps_free(maps, n);
 }
 
 /* The entries of every map, in order, to be shared out (workers.c). */
@@ -1011,10 +1098,19 @@ probe(struct run *r)
 static int
 dane(struct run *r)
 {
+	size_t	i, j;
+
 	if (!r->tlsa && r->s.dane == DANE_OFF)
 		return 0;
 	if (dane_names(&r->s, &r->pf, &r->names, &r->nnames) == -1)
 		return -1;	/* logged */
+	for (j = 0; j < r->nnames; j++) {
+		if (r->ids.nls == 0 && r->pf.no_master)
+			port25_sni(r, r->pf.v[PF_SNI_MAPS], r->names[j]);
+		for (i = 0; i < r->ids.nls; i++)
+			if (smtp_port(&r->ids.ls[i]))
+				port25_sni(r, r->ids.ls[i].sni, r->names[j]);
+	}
 	if (r->tlsa)
 		return dane_print(&r->port25, r->names, r->nnames);
 	return dane_guard(&r->s, &r->port25, r->names, r->nnames, !r->apply);
