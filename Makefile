@@ -110,7 +110,7 @@ FUZZ_CC		?= clang
 FUZZ_FLAGS	= -g -O1 -fsanitize=fuzzer,address,undefined \
 		  -fno-sanitize-recover=undefined
 LIB_SRCS	= $(filter-out src/main.c,$(SRCS))
-FUZZERS		= build/fuzz_pem build/fuzz_conf
+FUZZERS		= build/fuzz_pem build/fuzz_conf build/fuzz_dns
 
 fuzzers: $(FUZZERS)
 

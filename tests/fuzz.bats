@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # Fuzzing the parsers of untrusted input with libFuzzer (clang; ASan and
-# UBSan on): the PEM reader with chain assembly, and the conf.d parser.
+# UBSan on): the PEM reader with chain assembly, the conf.d parser, and
+# the parser of a resolver's TLSA answers (dns.c).
 # Seeds are made at test time; each run is bounded (FUZZ_SECONDS, 60 by
 # default).  Inputs that once crashed, and hand-made tricky ones, live in
 # tests/fuzz/regressions and are replayed every time.
@@ -12,7 +13,10 @@ setup_file() {
 	command -v clang >/dev/null || skip "clang is not installed"
 	make -s -C "$TOP" fuzzers
 	export SEEDS=$BATS_FILE_TMPDIR/seeds
-	mkdir -p "$SEEDS/pem" "$SEEDS/conf"
+	mkdir -p "$SEEDS/pem" "$SEEDS/conf" "$SEEDS/dns"
+	# DNS seeds: the hand-made answers (a TLSA set with the AD bit,
+	# compression, a CNAME chain, and the damaged ones).
+	cp "$TOP"/tests/fuzz/regressions/dns/* "$SEEDS/dns/"
 	# PEM seeds: every shape the helper meets.
 	cp "$PKI"/*.pem "$PKI"/*.key "$SEEDS/pem/"
 	cat "$PKI/$HOST.key" "$PKI/fullchain.pem" >"$SEEDS/pem/key-and-chain"
@@ -50,8 +54,12 @@ fuzz() {
 	fuzz conf
 }
 
+@test "the TLSA answer parser survives fuzzing" {
+	fuzz dns
+}
+
 @test "the regression inputs run clean" {
-	for kind in pem conf; do
+	for kind in pem conf dns; do
 		mapfile -t inputs < <(ls "$TOP/tests/fuzz/regressions/$kind"/*)
 		[ "${#inputs[@]}" -ge 4 ] || fail "only ${#inputs[@]} $kind regression inputs"
 		run "$TOP/build/fuzz_$kind" -close_fd_mask=2 "${inputs[@]}"
