@@ -374,10 +374,12 @@ mismatch(const struct settings *s, const struct tlsa_set *t,
 		    : "", ta);
 	else
 		warning(t->qname, "no TLSA record there matches the %s chain "
-		    "of %s; the records are not DNSSEC-validated, so senders "
-		    "ignore them today, but once they are, DANE senders would "
-		    "defer mail to %s (publish: %s%s%s)", key_of(c), c->who,
-		    name, leaf, *ta ? ", or for its issuer " : "", ta);
+		    "of %s; the answer is not DNSSEC-validated, so this is "
+		    "only a warning, but if the zone is signed and this "
+		    "host's resolver does not validate, DANE senders defer "
+		    "mail to %s (publish: %s%s%s; POSTFIX_TLS_DANE=enforce "
+		    "refuses such a chain)", key_of(c), c->who, name, leaf,
+		    *ta ? ", or for its issuer " : "", ta);
 }
 
 /*

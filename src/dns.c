@@ -117,10 +117,13 @@ read_by(int fd, void *buf, size_t len, long long deadline)
 	while (len > 0) {
 		if ((left = deadline - now_ms()) <= 0)
 			return -1;
-		if (poll(&pfd, 1, left) == -1) {
+		switch (poll(&pfd, 1, left > 60000 ? 60000 : (int)left)) {
+		case -1:
 			if (errno == EINTR)
 				continue;
 			return -1;
+		case 0:
+			continue;	/* the deadline is checked above */
 		}
 		if ((n = read(fd, p, len)) == -1 && (errno == EINTR ||
 		    errno == EAGAIN))
