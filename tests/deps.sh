@@ -31,7 +31,16 @@ libclang-rt-14-dev:/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86
 hyperfine:/usr/bin/hyperfine
 time:/usr/bin/time
 python3:/usr/bin/python3
+unbound:/usr/sbin/unbound
+nsd:/usr/sbin/nsd
+ldnsutils:/usr/bin/ldns-signzone
+bind9-dnsutils:/usr/bin/dig
 "
+
+# Services Debian starts when it installs them; the DNS tests run their own
+# unbound and nsd inside private network namespaces, and the host must not
+# get a resolver on :53 from us.
+DEBIAN_SERVICES="unbound nsd"
 
 missing_debian() {
 	for entry in $DEBIAN_NEEDS; do
@@ -52,6 +61,17 @@ as_root() {
 	fi
 }
 
+# quiet_service NAME: stopped now and not started at boot.
+quiet_service() {
+	if [ -d /run/systemd/system ]; then
+		as_root systemctl disable --now "$1" >/dev/null 2>&1 || true
+	else
+		as_root invoke-rc.d "$1" stop >/dev/null 2>&1 ||
+			as_root service "$1" stop >/dev/null 2>&1 || true
+		as_root update-rc.d "$1" disable >/dev/null 2>&1 || true
+	fi
+}
+
 install_debian() {
 	pkgs=$(missing_debian)
 	[ -n "$pkgs" ] || return 0
@@ -64,6 +84,13 @@ install_debian() {
 	# shellcheck disable=SC2086 # a list of package names
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		--no-install-recommends $pkgs >/dev/null
+	# Only the services this run installed: a host that ran its own
+	# unbound before keeps it.
+	for svc in $DEBIAN_SERVICES; do
+		case " $pkgs" in
+		*" $svc "*) quiet_service "$svc" ;;
+		esac
+	done
 	pkgs=$(missing_debian)
 	if [ -n "$pkgs" ]; then
 		echo "deps.sh: still missing after apt-get: $pkgs" >&2
@@ -73,10 +100,21 @@ install_debian() {
 
 install_gentoo() {
 	# bats-assert, bats-support and bats-file live in overlays (GURU).
-	as_root emerge --noreplace --quiet dev-libs/openssl dev-libs/libbsd \
+	# ldns-keygen and ldns-signzone are ldns's examples; dig comes with
+	# net-dns/bind (net-dns/bind-tools is only a name for it since 9.18).
+	if ! grep -qrs '^net-libs/ldns .*examples' /etc/portage/package.use; then
+		if [ -d /etc/portage/package.use ]; then
+			echo "net-libs/ldns examples" |
+				as_root tee /etc/portage/package.use/postfix-tls-setup-tests >/dev/null
+		else
+			echo "net-libs/ldns examples" | as_root tee -a /etc/portage/package.use >/dev/null
+		fi
+	fi
+	as_root emerge --noreplace --changed-use --quiet dev-libs/openssl dev-libs/libbsd \
 		dev-util/bats dev-util/shellcheck sys-libs/libfaketime net-misc/socat dev-debug/strace dev-debug/valgrind app-benchmarks/hyperfine sys-process/time \
 		llvm-core/clang llvm-runtimes/compiler-rt-sanitizers \
-		mail-mta/postfix sys-apps/openrc virtual/pkgconfig
+		mail-mta/postfix sys-apps/openrc virtual/pkgconfig \
+		net-dns/unbound net-dns/nsd net-libs/ldns net-dns/bind
 }
 
 if [ -r /etc/gentoo-release ]; then
@@ -87,6 +125,6 @@ else
 	echo "deps.sh: neither Debian nor Gentoo; install by hand: a C" \
 		"compiler, make, pkg-config, OpenSSL and libbsd headers, bats" \
 		"with bats-support/assert/file, faketime, shellcheck, Postfix," \
-		"OpenRC" >&2
+		"OpenRC, unbound, nsd, ldns's tools, dig" >&2
 	exit 1
 fi

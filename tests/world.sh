@@ -10,12 +10,19 @@ T=$1
 SCRIPT=$2
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 
-# Stop Postfix cleanly first; the PID namespace is the backstop.
+# Stop Postfix and the DNS cleanly first; the PID namespace is the
+# backstop.  A scenario that sourced tests/dns-lib.bash has its servers
+# stopped here (its own "trap ... EXIT" would replace this one).
 cleanup() {
 	postfix stop >/dev/null 2>&1 || true
 	for d in /etc/postfix.*; do
 		[ -d "$d" ] && postfix -c "$d" stop >/dev/null 2>&1 || true
 	done
+	if declare -F dns_stop >/dev/null; then dns_stop; fi
+	if [ -n "${world_dns:-}" ]; then
+		kill "$world_dns" 2>/dev/null || true
+		wait "$world_dns" 2>/dev/null || true
+	fi
 }
 trap cleanup EXIT
 
@@ -26,6 +33,17 @@ for d in etc usr var run; do
 	mount -t overlay overlay \
 		-o "lowerdir=/$d,upperdir=$T/ov/$d.up,workdir=$T/ov/$d.wk" "/$d"
 done
+
+# A resolver that answers NXDOMAIN at once (the host's nameserver is out
+# of reach here): the helper's DANE lookup finds no TLSA records and says
+# nothing, as on a host whose MX has none.  tests/dns-lib.bash's dns_up
+# points resolv.conf at a real validating resolver instead.
+rm -f /run/world-dns.pid
+python3 "$TOP/tests/fakedns.py" --addr 127.0.0.53 --port 53 --mode nxdomain \
+	--pidfile /run/world-dns.pid &
+world_dns=$!
+rm -f /etc/resolv.conf
+echo "nameserver 127.0.0.53" >/etc/resolv.conf
 
 # OpenRC did not boot this machine: tell it a runlevel is up.
 mkdir -p /run/openrc
@@ -42,6 +60,13 @@ install -m 0755 "$TOP/tests/postfix.initd" /etc/init.d/postfix
 mkdir -p /var/db/pkg/mail-mta/postfix-3.8.4
 echo "abi_x86_64 amd64 berkdb elibc_glibc kernel_linux pam sasl ssl" \
 	>/var/db/pkg/mail-mta/postfix-3.8.4/USE
+
+# The resolver is up before the scenario asks it anything.
+for _ in $(seq 200); do
+	[ -s /run/world-dns.pid ] && break
+	kill -0 "$world_dns" 2>/dev/null || { echo "world.sh: fakedns.py did not start" >&2; exit 1; }
+	sleep 0.01
+done
 
 # shellcheck source=tests/world-lib.bash
 . "$TOP/tests/world-lib.bash"
