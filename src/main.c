@@ -837,13 +837,15 @@ port25_sni(struct run *r, const char *sni_maps_value, const char *host)
 	    -1)
 		return;	/* none, or said by check_sni */
 	e.map = NULL;
+	e.domain = NULL;
 	for (; e.map == NULL && f.key != NULL; f.key = strchr(f.key + 1, '.'))
 		for (i = 0; e.map == NULL && i < n; i++)
 			if (sni_each(&maps[i], find_entry, &f) == 0 &&
-			    f.files != NULL)
+			    f.files != NULL) {
 				e.map = &maps[i];
+				e.domain = (char *)f.key;	/* the key found */
+			}
 	if (e.map != NULL) {
-		e.domain = (char *)f.key;
 		e.files = f.files;
 		e.where = f.where;
 		if ((name = sni_identity(&e, &id)) != NULL) {
