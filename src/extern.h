@@ -367,6 +367,10 @@ struct identities {
 	size_t		  nasks;
 	struct listener	 *ls;		/* the smtpd inet services with TLS */
 	size_t		  nls;
+	size_t		 *pass;		/* identities of smtpd pass services */
+	size_t		  npass;
+	const char	 *postscreen[8];	/* postscreen inet services */
+	size_t		  npostscreen;
 };
 int	identities_find(struct postfix *, struct identities *);
 void	identities_free(struct identities *);

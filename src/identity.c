@@ -278,6 +278,28 @@ add_listener(struct identities *ids, const char *svc, const struct view *w,
 	return 0;
 }
 
+/*
+ * An smtpd "pass" service: behind postscreen it serves the connections
+ * postscreen's inet service accepted, port 25's most often (dane.c).
+ */
+static int
+add_pass(struct identities *ids, const char *svc, size_t id)
+{
+	const char	*type = strrchr(svc, '/');
+	size_t		*v;
+
+	if (type == NULL || strcmp(type, "/pass"))
+		return 0;
+	if ((v = reallocarray(ids->pass, ids->npass + 1, sizeof(*v))) ==
+	    NULL) {
+		problem(EX_OSERR, NULL, "out of memory");
+		return -1;
+	}
+	ids->pass = v;
+	v[ids->npass++] = id;
+	return 0;
+}
+
 /* A service that runs smtpd: its view, and its identity if it has one. */
 static int
 add_service(const struct postfix *pf, struct identities *ids,
@@ -312,14 +334,16 @@ add_service(const struct postfix *pf, struct identities *ids,
 	}
 	if (!w.own) {
 		free(where);
-		return add_listener(ids, svc, &w, 0);
+		return add_pass(ids, svc, 0) == -1 ? -1 :
+		    add_listener(ids, svc, &w, 0);
 	}
 	if (asprintf(&who, "%s (master.cf)", svc) == -1) {
 		free(where);
 		problem(EX_OSERR, NULL, "out of memory");
 		return -1;
 	}
-	if (add_identity(ids, &w, who, where) == -1)
+	if (add_identity(ids, &w, who, where) == -1 ||
+	    add_pass(ids, svc, ids->n - 1) == -1)
 		return -1;
 	return add_listener(ids, svc, &w, ids->n - 1);
 }
@@ -368,8 +392,13 @@ find_services(struct postfix *pf, struct identities *ids)
 	if (read_options(pf, ids, &opts, &nopts) == -1)
 		goto out;
 	while ((line = strsep(&next, "\n")) != NULL) {
-		if (split_line(line, &o) == -1 || strcmp(o.name, "command") ||
-		    !runs_smtpd(o.value))
+		if (split_line(line, &o) == -1 || strcmp(o.name, "command"))
+			continue;
+		if (!strncmp(o.value, "postscreen", 10) &&
+		    strchr(" \t", o.value[10]) != NULL &&
+		    ids->npostscreen < 8)
+			ids->postscreen[ids->npostscreen++] = o.svc;
+		if (!runs_smtpd(o.value))
 			continue;
 		if ((a = reallocarray(ids->asks, ids->nasks + 1,
 		    sizeof(*a))) == NULL) {
@@ -434,5 +463,6 @@ identities_free(struct identities *ids)
 	}
 	free(ids->asks);
 	free(ids->ls);
+	free(ids->pass);
 	memset(ids, 0, sizeof(*ids));
 }

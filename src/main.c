@@ -685,6 +685,22 @@ smtp_port(const struct listener *l)
 	    !strcmp(port, "25");
 }
 
+/* Does postscreen listen on port 25, handing over to smtpd pass? */
+static int
+postscreen_25(const struct run *r)
+{
+	struct listener	l;
+	size_t		i;
+
+	memset(&l, 0, sizeof(l));
+	for (i = 0; i < r->ids.npostscreen; i++) {
+		l.svc = r->ids.postscreen[i];
+		if (strstr(l.svc, "/inet") != NULL && smtp_port(&l))
+			return 1;
+	}
+	return 0;
+}
+
 static int
 on_port_25(const struct run *r, size_t id)
 {
@@ -694,6 +710,9 @@ on_port_25(const struct run *r, size_t id)
 		return id == 0;
 	for (i = 0; i < r->ids.nls; i++)
 		if (r->ids.ls[i].id == id && smtp_port(&r->ids.ls[i]))
+			return 1;
+	for (i = 0; i < r->ids.npass; i++)
+		if (r->ids.pass[i] == id && postscreen_25(r))
 			return 1;
 	return 0;
 }
@@ -1107,7 +1126,7 @@ dane(struct run *r)
 	if (dane_names(&r->s, &r->pf, &r->names, &r->nnames) == -1)
 		return -1;	/* logged */
 	for (j = 0; j < r->nnames; j++) {
-		if (r->ids.nls == 0 && r->pf.no_master)
+		if ((r->ids.nls == 0 && r->pf.no_master) || postscreen_25(r))
 			port25_sni(r, r->pf.v[PF_SNI_MAPS], r->names[j]);
 		for (i = 0; i < r->ids.nls; i++)
 			if (smtp_port(&r->ids.ls[i]))

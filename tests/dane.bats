@@ -339,6 +339,26 @@ assert d["main.cf"] == {"verdict": "match", "validated": True}, d
 assert d["submission/inet (master.cf)"] is None, d' <<<"$output"
 }
 
+@test "postscreen on port 25: the smtpd pass service behind it is what DANE senders get, and it is guarded" {
+	good_bundle
+	# No inet smtpd on 25 at all: postscreen hands connections over.
+	cat >"$T/postfix/master.cf" <<-CF
+	smtp       inet  n       -       n       -       1       postscreen
+	smtpd      pass  -       -       n       -       -       smtpd
+	CF
+	settle_maincf
+	mapfile -t fake < <(answer "3 1 1 $(spki "$PKI/next.pem")")
+	refuses 65 "$QNAME: no TLSA record there matches the ECDSA chain of main.cf" \
+		deploy_dns "${fake[@]}" -- check
+	# postscreen on another port: port 25 is nobody's, nothing guarded.
+	sed -i 's/^smtp /2525 /' "$T/postfix/master.cf"
+	settle_maincf
+	mapfile -t fake < <(answer "3 1 1 $(spki "$PKI/next.pem")")
+	run deploy_dns "${fake[@]}" -- check
+	assert_success
+	refute_output --partial "TLSA"
+}
+
 @test "bad DANE settings are refused, naming the line" {
 	local line
 	for line in 'POSTFIX_TLS_DANE=maybe' 'POSTFIX_TLS_DANE_DNS=ignore' \
