@@ -149,6 +149,10 @@ bench-sni: $(PROG) bench/floor bench/sni-pki
 bench-probe: $(PROG)
 	bash bench/probe.sh
 
+# The DANE guard's lookup alone (bench/run.sh runs it too).
+bench-dane: $(PROG)
+	bash bench/dane.sh
+
 bench/floor: bench/floor.c
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ bench/floor.c \
 		$(LIBS_LDLIBS)
@@ -163,5 +167,5 @@ version:
 clean:
 	rm -rf $(PROG) $(OBJS) dist build bench/floor bench/sni-pki bench/out
 
-.PHONY: all install install-openrc check mutants demo bench bench-sni bench-probe dist manifest \
+.PHONY: all install install-openrc check mutants demo bench bench-sni bench-probe bench-dane dist manifest \
 	overlay fuzzers asan valgrind-wrapper version clean

@@ -15,7 +15,9 @@
 # identity, SNI maps; make bench-sni runs it alone), whose exit status
 # make bench passes on (1: a target missed), except 2 (not checked by this
 # build: said in its report); then bench/probe.sh (h: the post-start
-# handshake; make bench-probe runs it alone).  BENCH_RUNS sets the repetitions.
+# handshake; make bench-probe runs it alone) and bench/dane.sh (d: the
+# DANE guard's TLSA lookup; make bench-dane runs it alone).  BENCH_RUNS
+# sets the repetitions.
 # Timings are printed, never asserted: see BENCHMARKS.md.
 set -eu
 cd "$(dirname "$0")/.."
@@ -229,9 +231,10 @@ cp "$B"/csv/*.csv "$TOP/bench/out/"
 echo "CSV files: bench/out/"
 
 # f and g (issue 11): every identity, SNI maps; h (issue 12): the
-# post-start handshake.
+# post-start handshake; d (issue 13): the DANE guard's lookup.
 rc=0
 bash "$TOP/bench/sni.sh" || rc=$?
 [ "$rc" -eq 2 ] && rc=0
 bash "$TOP/bench/probe.sh" || rc=1
+bash "$TOP/bench/dane.sh" || rc=1
 exit "$rc"
