@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
@@ -35,7 +36,7 @@ static const char *const verdict_names[] = {
 
 int
 chains_add(struct chains *cs, const char *who, const char *sni,
-    const struct chain *c)
+    size_t scope, const struct chain *c)
 {
 	struct dane_chain	*v, *d;
 	size_t			 i;
@@ -45,6 +46,7 @@ chains_add(struct chains *cs, const char *who, const char *sni,
 	cs->v = v;
 	d = &v[cs->n];
 	memset(d, 0, sizeof(*d));
+	d->scope = scope;
 	if ((d->who = strdup(who)) == NULL ||
 	    (sni != NULL && (d->sni = strdup(sni)) == NULL)) {
 		free(d->who);
@@ -92,6 +94,13 @@ add_name(char **names, size_t *n, const char *word, size_t len)
 	}
 	for (i = 0; name[i] != '\0'; i++)
 		name[i] = tolower((unsigned char)name[i]);
+	if (strlen(name) > 253 - strlen("_25._tcp.")) {
+		warning(NULL, "\"%s\" is too long for its TLSA records' name "
+		    "(_25._tcp. and it may not exceed 253 characters), so they "
+		    "are not looked up", name);
+		free(name);
+		return 0;
+	}
 	if (!sni_name_valid(name)) {
 		warning(NULL, "\"%s\" is not a host name, so its TLSA records "
 		    "are not looked up (set POSTFIX_TLS_DANE_NAMES to the MX "
@@ -203,6 +212,35 @@ matches(const struct tlsa *t, X509 *x)
 	return yes;
 }
 
+/*
+ * A full trust anchor (2 0 0, 2 1 0) need not be served: a sender takes
+ * it from the record itself, when it signed the last certificate sent
+ * (RFC 7671 5.2.2; OpenSSL's DANE does so).
+ */
+static int
+signed_by_record(const struct tlsa *t, X509 *top)
+{
+	const unsigned char	*p = t->data;
+	X509			*ta = NULL;
+	EVP_PKEY		*pk = NULL;
+	int			 yes = 0;
+
+	if (t->mtype != 0)
+		return 0;
+	if (t->selector == 0 && (ta = d2i_X509(NULL, &p, t->len)) != NULL)
+		pk = X509_get0_pubkey(ta);
+	else if (t->selector == 1)
+		pk = d2i_PUBKEY(NULL, &p, t->len);
+	if (pk != NULL && p == t->data + t->len)
+		yes = X509_verify(top, pk) == 1;
+	if (ta != NULL)
+		X509_free(ta);
+	else
+		EVP_PKEY_free(pk);
+	ERR_clear_error();
+	return yes;
+}
+
 /* Does a record of USAGE match: 3 the leaf, 2 an issuer the server sends? */
 static int
 match_usage(const struct tlsa_set *t, const struct dane_chain *c, int usage)
@@ -215,6 +253,8 @@ match_usage(const struct tlsa_set *t, const struct dane_chain *c, int usage)
 		for (j = usage == 3 ? 0 : 1; j < (usage == 3 ? 1 : c->n); j++)
 			if (matches(&t->v[i], c->x509[j]))
 				return 1;
+		if (usage == 2 && signed_by_record(&t->v[i], c->x509[c->n - 1]))
+			return 1;
 	}
 	return 0;
 }
@@ -244,7 +284,11 @@ record(char *buf, size_t size, const char *owner, int usage, X509 *x)
 	return 0;
 }
 
-/* The chains DANE senders get for NAME: its SNI entry's, else the rest. */
+/*
+ * The chains DANE senders get for NAME: an SNI entry's for it, else the
+ * service's own.  An entry hides only the chains of the listeners whose
+ * maps hold it (their identity), not another port-25 listener's.
+ */
 static int
 serves(const struct chains *cs, const struct dane_chain *c,
     const char *name)
@@ -254,7 +298,8 @@ serves(const struct chains *cs, const struct dane_chain *c,
 	if (c->sni != NULL)
 		return !strcmp(c->sni, name);
 	for (i = 0; i < cs->n; i++)
-		if (cs->v[i].sni != NULL && !strcmp(cs->v[i].sni, name))
+		if (cs->v[i].sni != NULL && !strcmp(cs->v[i].sni, name) &&
+		    (cs->v[i].scope == c->scope || cs->v[i].scope == SCOPE_ALL))
 			return 0;
 	return 1;
 }

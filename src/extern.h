@@ -313,6 +313,7 @@ void	leaves_free(struct leaves *);
 struct dane_chain {
 	char	*who;		/* the identity */
 	char	*sni;		/* served to peers asking for this name only */
+	size_t	 scope;		/* the identity whose listeners serve it */
 	X509	*x509[MAX_CHAIN_LEN];
 	size_t	 n;
 };
@@ -320,6 +321,7 @@ struct chains {
 	struct dane_chain	*v;
 	size_t			 n;
 };
+#define SCOPE_ALL	((size_t)-1)	/* an SNI entry for every listener */
 struct served {
 	const char		*bundle[MAX_SETS];	/* written by this run */
 	const unsigned char	*pem[MAX_SETS];	/* as it will be; NULL: refused */
@@ -335,6 +337,7 @@ struct served {
 	struct leaves		*leaves;	/* probe: the leaves read, or NULL */
 	struct chains		*chains;	/* DANE: the chains listed go here */
 	const char		*chain_sni;	/* ... served for this SNI name */
+	size_t			 chain_scope;	/* ... by this identity's listeners */
 	int			 chains_only;	/* ... and are not listed */
 };
 int	serve_check(const struct identity *, struct served *);
@@ -496,7 +499,7 @@ void	tlsa_set_clear(struct tlsa_set *);
  * that no published TLSA record matches is refused before it is served.
  */
 int	chains_add(struct chains *, const char *who, const char *sni,
-	    const struct chain *);
+	    size_t scope, const struct chain *);
 void	chains_free(struct chains *);
 int	dane_names(const struct settings *, const struct postfix *,
 	    char ***names, size_t *n);

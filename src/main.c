@@ -676,11 +676,18 @@ names_certificate(const struct identity *id)
  * Does smtpd serve this identity on port 25, where DANE senders come?
  * Without a master.cf, main.cf's is the smtp service's.
  */
+/*
+ * Port 25 as DANE senders reach it: not in wrapper mode, and not bound
+ * to loopback only (a local re-injection port no sender can reach).
+ */
 static int
 smtp_port(const struct listener *l)
 {
 	char	port[8];
 
+	if (!strncmp(l->svc, "127.", 4) || !strncmp(l->svc, "[::1]:", 6) ||
+	    !strncasecmp(l->svc, "localhost:", 10))
+		return 0;
 	return !l->wrapper && listener_port(l, port) == 0 &&
 	    !strcmp(port, "25");
 }
@@ -760,6 +767,7 @@ check_identities(struct run *r)
 		}
 		/* Port 25's chains are kept for the DANE guard. */
 		sv->chains = on_port_25(r, i) ? &r->port25 : NULL;
+		sv->chain_scope = i;
 		mask = covered(r, &one, &all, &unsafe);
 		for (j = 0; j < r->nsets; j++)
 			if (mask & (1u << j) && r->set[j]->chain_ok)
@@ -843,7 +851,8 @@ find_entry(const char *domain, const char *files, const char *where,
  * chains are read quietly: check_sni judged them already.
  */
 static void
-port25_sni(struct run *r, const char *sni_maps_value, const char *host)
+port25_sni(struct run *r, const char *sni_maps_value, size_t scope,
+    const char *host)
 {
 	struct sni_map	*maps;
 	struct sni_find	 f = { host, NULL, NULL };
@@ -870,6 +879,7 @@ port25_sni(struct run *r, const char *sni_maps_value, const char *host)
 		if ((name = sni_identity(&e, &id)) != NULL) {
 			r->sv.chains = &r->port25;
 			r->sv.chain_sni = host;
+			r->sv.chain_scope = scope;
 			r->sv.chains_only = 1;
 			log_mute(1);
 			serve_check(&id, &r->sv);
@@ -1127,10 +1137,12 @@ dane(struct run *r)
 		return -1;	/* logged */
 	for (j = 0; j < r->nnames; j++) {
 		if ((r->ids.nls == 0 && r->pf.no_master) || postscreen_25(r))
-			port25_sni(r, r->pf.v[PF_SNI_MAPS], r->names[j]);
+			port25_sni(r, r->pf.v[PF_SNI_MAPS], SCOPE_ALL,
+			    r->names[j]);
 		for (i = 0; i < r->ids.nls; i++)
 			if (smtp_port(&r->ids.ls[i]))
-				port25_sni(r, r->ids.ls[i].sni, r->names[j]);
+				port25_sni(r, r->ids.ls[i].sni,
+				    r->ids.ls[i].id, r->names[j]);
 	}
 	if (r->tlsa)
 		return dane_print(&r->port25, r->names, r->nnames);

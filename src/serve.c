@@ -106,7 +106,7 @@ serve_list(const struct served *sv, const char *who, const struct chain *c,
 	char		 subject[256];
 
 	if (sv->chains != NULL && chains_add(sv->chains, who, sv->chain_sni,
-	    c) == -1)
+	    sv->chain_scope, c) == -1)
 		return;	/* logged */
 	if (sv->chains_only || (!sv->list && !verbose()))
 		return;

@@ -1,98 +1,20 @@
 #!/usr/bin/env bats
-# Review of issue 13 (branch danereview): failing tests for what the review
-# found in the DANE guard (the "not ok" ones), and regression tests for what
-# held.  Helpers as in tests/dane.bats; tests/hostiledns.py gives odd answers.
+# Issue 13, the edges a review probed: postscreen, SNI across listeners,
+# full trust anchors, odd listeners and names, hostile resolvers (tests/hostiledns.py).
+# Helpers in tests/dane-lib.bash.
 
 load helpers
+load dane-lib
 
 setup_file() {
-	pki_common
-	pki_rsa_lineage
-	# The next key, as a renewal would bring it.
-	mkdir -p "$PKI/next"
-	cp "$PKI/inter2.pem" "$PKI/inter2.key" "$PKI/next/"
-	PKI=$PKI/next pki_cert "$HOST" inter2 server
-	cp "$PKI/next/$HOST.pem" "$PKI/next.pem"
-	cp "$PKI/next/$HOST.key" "$PKI/next.key"
+	dane_setup_file
 }
 
 setup() {
-	need_root
-	setup_world
-	QNAME=_25._tcp.$HOST
+	dane_setup
 }
 
-# spki FILE [SELECTOR MTYPE]: the record data openssl computes for the
-# certificate: selector 1 (SubjectPublicKeyInfo) or 0 (the certificate),
-# matching type 1 (SHA-256), 2 (SHA-512) or 0 (the bytes, in hex).
-spki() {
-	local sel=${2:-1} mt=${3:-1}
-	if [ "$sel" = 1 ]; then
-		openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER
-	else
-		openssl x509 -in "$1" -outform DER
-	fi | case $mt in
-		1) sha256sum | cut -d' ' -f1 ;;
-		2) sha512sum | cut -d' ' -f1 ;;
-		0) od -An -v -tx1 | tr -d ' \n' ;;
-	esac
-}
-
-# dns [FAKEDNS ARGS...] -- HELPER ARGS...: the helper on the test world,
-# in a private mount and network namespace whose /etc/resolv.conf names
-# tests/fakedns.py on 127.0.0.1 (FAKEDNS ARGS; none: nothing listens).
-dns() {
-	# Outside $T, which refusals prove unchanged.
-	local d=$BATS_FILE_TMPDIR
-	echo "nameserver 127.0.0.1" >"$d/resolv.conf"
-	# shellcheck disable=SC2016 # expanded by the inner shell
-	env HELPER="$HELPER" TOP="$TOP" PKI="$PKI" D="$d" unshare -mn bash -c '
-		T=$0 fake=()
-		ip link set lo up
-		mount --bind "$D/resolv.conf" /etc/resolv.conf
-		while [ "$1" != -- ]; do fake+=("$1"); shift; done
-		shift
-		if [ "${#fake[@]}" -gt 0 ]; then
-			python3 "$TOP/tests/fakedns.py" --addr 127.0.0.1 --port 53 \
-				--pidfile "$D/dns.pid" "${fake[@]}" &
-			for _ in $(seq 100); do [ -s "$D/dns.pid" ] && break; sleep 0.05; done
-		fi
-		"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
-			--cafile "$PKI/root.pem" "$@"
-		rc=$?
-		[ ! -s "$D/dns.pid" ] || kill "$(cat "$D/dns.pid")"
-		rm -f "$D/dns.pid"
-		exit $rc
-	' "$T" "$@"
-}
-
-# deploy_dns [FAKEDNS ARGS...] -- ARGS...: deploy_inputs under dns.
-deploy_dns() {
-	local -a fake=()
-	while [ "$1" != -- ]; do
-		fake+=("$1")
-		shift
-	done
-	shift
-	dns "${fake[@]}" -- --cert "$T/ssl/cert.pem" --key "$T/ssl/key.pem" \
-		--chain "$T/ssl/chain.pem" "$@"
-}
-
-# answer RECORD...: fakedns.py's arguments for these records at $QNAME,
-# validated (the AD bit).
-answer() {
-	local r
-	printf '%s\n' --mode answer --ad
-	for r in "$@"; do
-		printf '%s\n' --tlsa "$QNAME $r"
-	done
-}
-
-leaf_record() {
-	echo "3 1 1 $(spki "$PKI/$HOST.pem")"
-}
-
-@test "REVIEW postscreen on port 25: the smtpd pass service's chain is guarded" {
+@test "postscreen on port 25: the smtpd pass service's chain is guarded" {
 	write_mastercf_ps() {
 		{
 			echo "smtp      inet  n       -       n       -       1       postscreen"
@@ -109,7 +31,7 @@ leaf_record() {
 	assert_output --partial "no TLSA record there matches"
 }
 
-@test "REVIEW control: plain smtpd on port 25 in master.cf: refused" {
+@test "control: plain smtpd on port 25 in master.cf: refused" {
 	write_mastercf
 	mapfile -t fake < <(answer "3 1 1 $(spki "$PKI/next.pem")")
 	run deploy_dns "${fake[@]}" -- check
@@ -125,7 +47,7 @@ next_files() {
 	chmod 0600 "$T/ssl/$1.pem" "$T/ssl/$1.key"
 }
 
-@test "REVIEW control: an exact SNI entry for the MX name with an unpublished key: refused" {
+@test "control: an exact SNI entry for the MX name with an unpublished key: refused" {
 	next_files sni
 	sni_map texthash "$HOST $T/ssl/sni.key, $T/ssl/sni.pem"
 	mapfile -t fake < <(answer "$(leaf_record)")
@@ -134,7 +56,7 @@ next_files() {
 	assert_failure 65
 }
 
-@test "REVIEW SNI parent-domain entry (.example.org) served to DANE senders asking for the MX name: guarded" {
+@test "SNI parent-domain entry (.example.org) served to DANE senders asking for the MX name: guarded" {
 	next_files sni
 	sni_map texthash ".example.org $T/ssl/sni.key, $T/ssl/sni.pem"
 	mapfile -t fake < <(answer "$(leaf_record)")
@@ -143,7 +65,7 @@ next_files() {
 	assert_failure 65
 }
 
-@test "REVIEW two port-25 listeners, an SNI entry on one: the other's default chain is still guarded" {
+@test "two port-25 listeners, an SNI entry on one: the other's default chain is still guarded" {
 	next_files b
 	leaf_files "$HOST" "$HOST" "$T/ssl" a
 	printf '%s\n' "$HOST $T/ssl/a.key, $T/ssl/a.pem" >"$T/postfix/sni"
@@ -160,7 +82,7 @@ next_files() {
 	assert_output --partial "192.0.2.2:smtp"
 }
 
-@test "REVIEW the SNI entry found for the MX name is named as itself, and check --json carries its DANE verdict" {
+@test "the SNI entry found for the MX name is named as itself, and check --json carries its DANE verdict" {
 	next_files sni
 	sni_map texthash "$HOST $T/ssl/sni.key, $T/ssl/sni.pem"
 	mapfile -t fake < <(answer "3 1 1 $(spki "$PKI/next.pem")")
@@ -174,7 +96,7 @@ k = [n for n in d if n.startswith("SNI ")]
 assert d[k[0]] is not None, d' <<<"$output"
 }
 
-@test "REVIEW an SNI entry for the TLD (.org), matched last, is named, not \"(null)\"" {
+@test "an SNI entry for the TLD (.org), matched last, is named, not \"(null)\"" {
 	next_files sni
 	sni_map texthash ".org $T/ssl/sni.key, $T/ssl/sni.pem"
 	mapfile -t fake < <(answer "$(leaf_record)")
@@ -185,7 +107,7 @@ assert d[k[0]] is not None, d' <<<"$output"
 	assert_output --partial "SNI .org"
 }
 
-@test "REVIEW a full DANE-TA record (2 0 0, 2 1 0) for the root that is not served matches, as OpenSSL's DANE client accepts it" {
+@test "a full DANE-TA record (2 0 0, 2 1 0) for the root that is not served matches, as OpenSSL's DANE client accepts it" {
 	local r
 	for r in "2 0 0 $(spki "$PKI/root.pem" 0 0)" "2 1 0 $(spki "$PKI/root.pem" 1 0)"; do
 		mapfile -t fake < <(answer "$r")
@@ -220,7 +142,7 @@ hdns() {
 	' "$T" "$@"
 }
 
-@test "REVIEW hostile: CNAME (mixed case) to the records: a matching record passes, a mismatch is refused" {
+@test "hostile: CNAME (mixed case) to the records: a matching record passes, a mismatch is refused" {
 	run hdns --mode cname --ad --data "$(leaf_record)" -- check
 	echo "$output"; assert_success
 	run hdns --mode cnamedot --ad --data "$(leaf_record)" -- check
@@ -231,7 +153,7 @@ hdns() {
 	echo "$output"; assert_failure 65
 }
 
-@test "REVIEW hostile: huge TCP answers (1200 records, 500 duplicates, a 60 kB record) within the deadline" {
+@test "hostile: huge TCP answers (1200 records, 500 duplicates, a 60 kB record) within the deadline" {
 	local m
 	for m in huge dup bigrr; do
 		run hdns --mode $m --ad --data "3 1 1 $(spki "$PKI/next.pem")" -- check
@@ -241,7 +163,7 @@ hdns() {
 }
 
 
-@test "REVIEW hostile: a TCP answer dripped a byte at a time is given up at the deadline" {
+@test "hostile: a TCP answer dripped a byte at a time is given up at the deadline" {
 	echo POSTFIX_TLS_DANE_TIMEOUT=1 >"$T/conf"
 	run hdns --mode drip --ad --data "$(leaf_record)" -- check
 	echo "$output" | grep -v '^ \|^identity'
@@ -249,7 +171,7 @@ hdns() {
 	[ "$ms" -lt 2500 ]
 }
 
-@test "REVIEW check --json stays one valid JSON document in odd DANE cases" {
+@test "check --json stays one valid JSON document in odd DANE cases" {
 	printf '%s\n' 'POSTFIX_TLS_DANE_NAMES="a1.example.org a2.example.org a3.example.org a4.example.org a5.example.org a6.example.org a7.example.org a8.example.org a9.example.org a10.example.org a11.example.org a12.example.org a13.example.org a14.example.org a15.example.org a16.example.org a17.example.org bad..name"' POSTFIX_TLS_DANE_TIMEOUT=1 >"$T/conf"
 	local m
 	for m in emptyrd trailing huge cname; do
@@ -262,7 +184,7 @@ hdns() {
 	python3 -c 'import json,sys; s=sys.stdin.read(); s=s[:s.rindex("elapsed-ms")]; d=json.loads(s); print(d)' <<<"$output"
 }
 
-@test "REVIEW RSA beside ECDSA: a record for the ECDSA leaf only refuses the RSA chain" {
+@test "RSA beside ECDSA: a record for the ECDSA leaf only refuses the RSA chain" {
 	good_bundle
 	cat "$PKI/rsa.pem" "$PKI/chain.pem" >"$T/ssl/rsa-chain.pem"
 	cp "$PKI/rsa.key" "$T/ssl/rsa.key"
@@ -276,34 +198,43 @@ hdns() {
 	assert_output --partial "RSA chain"
 }
 
-@test "REVIEW odd listeners: [::1]:25, 127.0.0.1:smtp are port 25; wrappermode on 25 is not" {
+@test "odd listeners: 192.0.2.1:25 and [2001:db8::1]:smtp are port 25; loopback-only ones and wrapper mode on 25 are not" {
 	local svc
-	for svc in "[::1]:25" "127.0.0.1:smtp"; do
+	for svc in "192.0.2.1:25" "[2001:db8::1]:smtp"; do
 		echo "$svc inet  n       -       n       -       -       smtpd" >"$T/postfix/master.cf"
+		settle_maincf
 		mapfile -t fake < <(answer "3 1 1 $(spki "$PKI/next.pem")")
 		run deploy_dns "${fake[@]}" -- check
-		echo "$svc: $status"
 		assert_failure 65
+		assert_output --partial "no TLSA record there matches the ECDSA chain of main.cf"
+	done
+	# A re-injection port on loopback: no DANE sender reaches it.
+	for svc in "[::1]:25" "127.0.0.1:smtp" "localhost:25"; do
+		echo "$svc inet  n       -       n       -       -       smtpd" >"$T/postfix/master.cf"
+		settle_maincf
+		run deploy_dns "${fake[@]}" -- check
+		assert_success
+		refute_output --partial "TLSA"
 	done
 	printf '%s\n' "smtp inet  n       -       n       -       -       smtpd" "  -o smtpd_tls_wrappermode=yes" >"$T/postfix/master.cf"
+	settle_maincf
 	run deploy_dns "${fake[@]}" -- check
 	assert_success
+	refute_output --partial "TLSA"
 }
 
-
-
-
-@test "REVIEW a TLSA record with empty data beside the others does not switch the guard off" {
+@test "a TLSA record with empty data beside the others does not switch the guard off" {
 	run hdns --mode emptyrd --ad --data "3 1 1 $(spki "$PKI/next.pem")" -- check
 	echo "$output"
 	assert_failure 65
 	assert_output --partial "no TLSA record there matches"
 }
 
-@test "REVIEW an MX name too long for _25._tcp. is said to be so, not blamed on the resolver" {
+@test "an MX name too long for _25._tcp. is said to be so, not blamed on the resolver" {
 	local l=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
 	echo "POSTFIX_TLS_DANE_NAMES=\"$l.$l.$l.$l\"" >"$T/conf"
 	run deploy_dns --mode nxdomain -- check
-	echo "$output"
+	assert_success
 	refute_output --partial "the resolver cannot be reached: Message too long"
+	assert_output --partial "warning: \"$l.$l.$l.$l\" is too long for its TLSA records' name (_25._tcp. and it may not exceed 253 characters), so they are not looked up"
 }
