@@ -131,12 +131,10 @@ hdns() {
 		shift
 		python3 "$TOP/tests/hostiledns.py" --pidfile "$D/h.pid" "${fake[@]}" 2>/dev/null &
 		for _ in $(seq 100); do [ -s "$D/h.pid" ] && break; sleep 0.05; done
-		start=$(date +%s%N)
 		"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
 			--cafile "$PKI/root.pem" --cert "$T/ssl/cert.pem" --key "$T/ssl/key.pem" \
 			--chain "$T/ssl/chain.pem" "$@"
 		rc=$?
-		echo "elapsed-ms: $(( ($(date +%s%N) - start) / 1000000 ))"
 		kill "$(cat "$D/h.pid")"; rm -f "$D/h.pid"
 		exit $rc
 	' "$T" "$@"
@@ -166,9 +164,9 @@ hdns() {
 @test "hostile: a TCP answer dripped a byte at a time is given up at the deadline" {
 	echo POSTFIX_TLS_DANE_TIMEOUT=1 >"$T/conf"
 	run hdns --mode drip --ad --data "$(leaf_record)" -- check
-	echo "$output" | grep -v '^ \|^identity'
-	local ms=${output##*elapsed-ms: }
-	[ "$ms" -lt 2500 ]
+	assert_success
+	# Cut off by the run's own deadline, not by the resolver's end.
+	assert_output --partial "warning: _25._tcp.$HOST: the TLSA records cannot be looked up: no answer within POSTFIX_TLS_DANE_TIMEOUT=1 s"
 }
 
 @test "check --json stays one valid JSON document in odd DANE cases" {
@@ -176,12 +174,12 @@ hdns() {
 	local m
 	for m in emptyrd trailing huge cname; do
 		run hdns --mode $m --ad --data "3 1 1 $(spki "$PKI/next.pem")" -- --json check
-		python3 -c 'import json,sys; s=sys.stdin.read(); s=s[:s.rindex("elapsed-ms")]; d=json.loads(s); print([i["dane"] for i in d["identities"]])' <<<"$output"
+		python3 -c 'import json,sys; d=json.load(sys.stdin); print([i["dane"] for i in d["identities"]])' <<<"$output"
 	done
 	next_files sni
 	sni_map texthash ".org $T/ssl/sni.key, $T/ssl/sni.pem"
 	run hdns --mode cname --ad --data "3 1 1 $(spki "$PKI/next.pem")" -- --json check
-	python3 -c 'import json,sys; s=sys.stdin.read(); s=s[:s.rindex("elapsed-ms")]; d=json.loads(s); print(d)' <<<"$output"
+	python3 -c 'import json,sys; d=json.load(sys.stdin); print(d)' <<<"$output"
 }
 
 @test "RSA beside ECDSA: a record for the ECDSA leaf only refuses the RSA chain" {

@@ -181,10 +181,12 @@ $QNAME. IN TLSA 2 1 1 $(spki "$PKI/inter2.pem")"
 	done
 	refuses 75 "$QNAME: the TLSA records cannot be looked up: a loop of CNAMEs from $QNAME" \
 		deploy_dns --mode cnameloop --ad -- deploy
-	for mode in wrongid garbage; do
-		refuses 75 "$QNAME: the TLSA records cannot be looked up: no answer" \
-			deploy_dns --mode "$mode" --tlsa "$QNAME 3 1 1 $(spki "$PKI/$HOST.pem")" --ad -- deploy
-	done
+	# glibc drops a reply under another ID and waits on.
+	refuses 75 "$QNAME: the TLSA records cannot be looked up: no answer" \
+		deploy_dns --mode wrongid --tlsa "$QNAME 3 1 1 $(spki "$PKI/$HOST.pem")" --ad -- deploy
+	# Random bytes: whatever glibc makes of them, trouble, never records.
+	refuses 75 "$QNAME: the TLSA records cannot be looked up: " \
+		deploy_dns --mode garbage --ad -- deploy
 }
 
 @test "check warns ahead of a rollover when only the current key's own record matches" {
