@@ -118,26 +118,9 @@ assert d[k[0]] is not None, d' <<<"$output"
 	done
 }
 
-# hdns HOSTILE ARGS... -- HELPER ARGS...: like dns, with tests/hostiledns.py.
+# hdns HOSTILE ARGS... -- HELPER ARGS...: deploy_dns with tests/hostiledns.py.
 hdns() {
-	local d=$BATS_FILE_TMPDIR
-	echo "nameserver 127.0.0.1" >"$d/resolv.conf"
-	# shellcheck disable=SC2016
-	env HELPER="$HELPER" TOP="$TOP" PKI="$PKI" D="$d" unshare -mn bash -c '
-		T=$0 fake=()
-		ip link set lo up
-		mount --bind "$D/resolv.conf" /etc/resolv.conf
-		while [ "$1" != -- ]; do fake+=("$1"); shift; done
-		shift
-		python3 "$TOP/tests/hostiledns.py" --pidfile "$D/h.pid" "${fake[@]}" 2>/dev/null &
-		for _ in $(seq 100); do [ -s "$D/h.pid" ] && break; sleep 0.05; done
-		"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
-			--cafile "$PKI/root.pem" --cert "$T/ssl/cert.pem" --key "$T/ssl/key.pem" \
-			--chain "$T/ssl/chain.pem" "$@"
-		rc=$?
-		kill "$(cat "$D/h.pid")"; rm -f "$D/h.pid"
-		exit $rc
-	' "$T" "$@"
+	DNS_SERVER=hostiledns.py deploy_dns "$@"
 }
 
 @test "hostile: CNAME (mixed case) to the records: a matching record passes, a mismatch is refused" {

@@ -38,20 +38,22 @@ spki() {
 
 # dns [FAKEDNS ARGS...] -- HELPER ARGS...: the helper on the test world,
 # in a private mount and network namespace whose /etc/resolv.conf names
-# tests/fakedns.py on 127.0.0.1 (FAKEDNS ARGS; none: nothing listens).
+# tests/fakedns.py (or $DNS_SERVER) on 127.0.0.1 (FAKEDNS ARGS; none:
+# nothing listens).
 dns() {
 	# Outside $T, which refusals prove unchanged.
 	local d=$BATS_FILE_TMPDIR
 	echo "nameserver 127.0.0.1" >"$d/resolv.conf"
 	# shellcheck disable=SC2016 # expanded by the inner shell
-	env HELPER="$HELPER" TOP="$TOP" PKI="$PKI" D="$d" unshare -mn bash -c '
+	env HELPER="$HELPER" TOP="$TOP" PKI="$PKI" D="$d" \
+	    SERVER="${DNS_SERVER:-fakedns.py}" unshare -mn bash -c '
 		T=$0 fake=()
 		ip link set lo up
 		mount --bind "$D/resolv.conf" /etc/resolv.conf
 		while [ "$1" != -- ]; do fake+=("$1"); shift; done
 		shift
 		if [ "${#fake[@]}" -gt 0 ]; then
-			python3 "$TOP/tests/fakedns.py" --addr 127.0.0.1 --port 53 \
+			python3 "$TOP/tests/$SERVER" --addr 127.0.0.1 --port 53 \
 				--pidfile "$D/dns.pid" "${fake[@]}" &
 			for _ in $(seq 100); do [ -s "$D/dns.pid" ] && break; sleep 0.05; done
 		fi

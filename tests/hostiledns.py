@@ -17,6 +17,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--mode"); ap.add_argument("--data", default="")
 ap.add_argument("--ad", action="store_true"); ap.add_argument("--n", type=int, default=1200)
 ap.add_argument("--pidfile")
+ap.add_argument("--addr", default="127.0.0.1"); ap.add_argument("--port", type=int, default=53)
 a = ap.parse_args()
 TLSA, CNAME = 52, 5
 def enc(name):
@@ -69,8 +70,8 @@ def answer(q, udp):
     if m == "trailing":
         return hdr(qid, rd, 0, 1) + quest + rr(b"\xc0\x0c", TLSA, data) + b"\0\0\0\0"
     raise SystemExit("mode?")
-u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 53))
-t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); t.bind(("127.0.0.1", 53)); t.listen(8)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind((a.addr, a.port))
+t = socket.socket(); t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); t.bind((a.addr, a.port)); t.listen(8)
 def tcp():
     while True:
         c, _ = t.accept()
