@@ -24,11 +24,15 @@ LIBS_LDLIBS	:= $(shell $(PKG_CONFIG) --libs libssl libcrypto libbsd-overlay) -lr
 PROG		= postfix-tls-setup
 # The OpenRC service: not $(PROG), whose conf.d file OpenRC would source.
 SERVICE		= postfix-tls
-SRCS		= src/main.c src/log.c src/conf.c src/postconf.c src/cache.c src/vdb.c \
-		  src/secure.c src/write.c src/pem.c src/chain.c src/verify.c \
-		  src/maincf.c src/serve.c src/identity.c src/workers.c src/sni.c \
-		  src/inspect.c src/json.c src/monitor.c src/probe.c src/listen.c \
-		  src/dns.c src/dane.c
+# One file per concern (see each header): the commands, the inventory
+# and its judge, the findings and their rendering, the service layer.
+SRCS		= src/main.c src/util.c src/finding.c src/render.c src/conf.c \
+		  src/postconf.c src/child.c src/cache.c src/vdb.c src/secure.c \
+		  src/write.c src/pem.c src/chain.c src/verify.c src/inspect.c \
+		  src/json.c src/maincf.c src/topology.c src/inventory.c \
+		  src/snimap.c src/mapbuild.c src/material.c src/judge.c \
+		  src/workers.c src/bundle.c src/deploy.c src/handshake.c \
+		  src/probe.c src/dns.c src/dane.c src/service.c
 OBJS		= $(SRCS:.c=.o)
 ALL_CPPFLAGS	= -D_GNU_SOURCE -DVERSION='"$(VERSION)"' \
 		  -DPOSTCONF_PATH='"$(POSTCONF)"' -DPOSTMAP_PATH='"$(POSTMAP)"' $(LIBS_CFLAGS) $(CPPFLAGS)
@@ -39,8 +43,11 @@ all: $(PROG)
 $(PROG): $(OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LIBS_LDLIBS) $(LDLIBS)
 
-src/%.o: src/%.c src/extern.h
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+# Each object rebuilds on the headers it includes (-MMD: src/*.d).
+src/%.o: src/%.c
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(SRCS:.c=.d)
 
 # The installed files name each other by their installed paths: SUBST
 # turns the paths they carry for PREFIX=/usr SYSCONFDIR=/etc into this
@@ -114,7 +121,7 @@ FUZZERS		= build/fuzz_pem build/fuzz_conf build/fuzz_dns
 
 fuzzers: $(FUZZERS)
 
-build/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) src/extern.h
+build/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(wildcard src/*.h)
 	mkdir -p build
 	$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) \
 		$(LIBS_LDLIBS)
@@ -123,7 +130,7 @@ build/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) src/extern.h
 SAN_FLAGS	= -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 		  -fno-sanitize-recover=all
 asan: build/asan/$(PROG)
-build/asan/$(PROG): $(SRCS) src/extern.h
+build/asan/$(PROG): $(SRCS) $(wildcard src/*.h)
 	mkdir -p build/asan
 	$(CC) $(ALL_CPPFLAGS) -std=c11 $(WARNINGS) $(SAN_FLAGS) -o $@ $(SRCS) \
 		$(LIBS_LDLIBS)
@@ -165,7 +172,7 @@ version:
 	@echo $(VERSION)
 
 clean:
-	rm -rf $(PROG) $(OBJS) dist build bench/floor bench/sni-pki bench/out
+	rm -rf $(PROG) $(OBJS) $(SRCS:.c=.d) dist build bench/floor bench/sni-pki bench/out
 
 .PHONY: all install install-openrc check mutants demo bench bench-sni bench-probe bench-dane dist manifest \
 	overlay fuzzers asan valgrind-wrapper version clean

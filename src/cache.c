@@ -27,9 +27,14 @@
 
 #include <openssl/evp.h>
 
-#include "extern.h"
+#include "cache.h"
+#include "common.h"
+#include "finding.h"
+#include "postconf.h"
+#include "secure.h"
+#include "write.h"
 
-#define CACHE_MAGIC	"postfix-tls-setup postconf cache 4\n"
+#define CACHE_MAGIC	"postfix-tls-setup postconf cache 5\n"
 #define MAX_DIGESTED	(8 * 1024 * 1024)	/* larger files: no cache */
 #define MAX_CACHED	(256 * 1024)
 

@@ -14,7 +14,10 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "extern.h"
+#include "chain.h"
+#include "common.h"
+#include "finding.h"
+#include "pem.h"
 
 static int
 by_subject(const void *a, const void *b)
@@ -161,7 +164,7 @@ note_left_out(const struct pool *pool, const struct chain *c,
 			debug("%s: left out %s", srcs[s], subject);
 		}
 		if (count > 0)
-			report("note: %s: left out %zu certificate%s not on "
+			note("note: %s: left out %zu certificate%s not on "
 			    "the leaf's path", srcs[s], count,
 			    count > 1 ? "s" : "");
 	}
@@ -177,8 +180,8 @@ chain_build(struct pool *pool, const struct key *key, const char *leafsrc,
 	memset(c, 0, sizeof(*c));
 	if ((x = find_leaf(pool, key, leafsrc)) == NULL) {
 		problem(EX_DATAERR, leafsrc, "no certificate found in the "
-		    "certificate file (expected the server's certificate "
-		    "first)");
+		    "certificate file" FIX "expected the server's certificate "
+		    "first");
 		return -1;
 	}
 	qsort(pool->certs, pool->n, sizeof(*pool->certs), by_subject);
@@ -186,8 +189,8 @@ chain_build(struct pool *pool, const struct key *key, const char *leafsrc,
 	while (!is_self_signed(x) && (issuer = find_issuer(pool, c, x))) {
 		if (c->n == MAX_CHAIN_LEN) {
 			problem(EX_DATAERR, leafsrc, "the certificate chain is "
-			    "longer than %d certificates (a loop of "
-			    "cross-signed CAs?)", MAX_CHAIN_LEN);
+			    "longer than %d certificates" FIX "a loop of "
+			    "cross-signed CAs?", MAX_CHAIN_LEN);
 			return -1;
 		}
 		c->x509[c->n++] = x = issuer;

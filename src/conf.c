@@ -18,7 +18,10 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "extern.h"
+#include "common.h"
+#include "conf.h"
+#include "finding.h"
+#include "secure.h"
 
 #define MAX_LINE	4096
 
@@ -75,8 +78,8 @@ conf_add_chain(struct setconf *s, const char *list, const char *where)
 		if (*word == '\0')
 			continue;
 		if (s->nchain == MAX_INPUTS) {
-			problem(EX_CONFIG, where, "more than %d chain files "
-			    "(put the CA certificates into fewer files)",
+			problem(EX_CONFIG, where, "more than %d chain files"
+			    FIX "put the CA certificates into fewer files",
 			    MAX_INPUTS);
 			rc = -1;
 			break;
@@ -153,7 +156,7 @@ set_number(int *slot, const char *name, const char *value, const char *where,
 	*slot = strtonum(value, min, max, &errstr);
 	if (errstr != NULL) {
 		problem(EX_CONFIG, where, "%s must be %s from %d to %d, not "
-		    "\"%s\" (%s)", name, what, min, max, value, errstr);
+		    "\"%s\"" FIX "%s", name, what, min, max, value, errstr);
 		return -1;
 	}
 	return 0;
@@ -289,8 +292,8 @@ conf_set(struct settings *s, const char *name, const char *value,
 	/* OpenRC's own service settings may live here too. */
 	if (!strncmp(name, "rc_", 3))
 		return 0;
-	problem(EX_CONFIG, where, "unknown setting %s (see postfix-tls-setup(8) "
-	    "for the POSTFIX_TLS_ variables)", name);
+	problem(EX_CONFIG, where, "unknown setting %s" FIX "see postfix-tls-setup(8) "
+	    "for the POSTFIX_TLS_ variables", name);
 	return -1;
 }
 
@@ -395,14 +398,14 @@ parse_line(struct settings *s, char *line, const char *where)
 	/* The shell starts a comment only at a word's start: 'a'#b is a#b. */
 	if (*p != '\0' && !isblank((unsigned char)*p)) {
 		problem(EX_CONFIG, where, "%s: text right after the closing "
-		    "quote (the shell would read it as part of the value; "
-		    "put a space before a # comment)", name);
+		    "quote" FIX "the shell would read it as part of the value; "
+		    "put a space before a # comment", name);
 		return -1;
 	}
 	p += strspn(p, " \t");
 	if (*p != '\0' && *p != '#') {
-		problem(EX_CONFIG, where, "%s: unexpected text after the value "
-		    "(quote the whole value)", name);
+		problem(EX_CONFIG, where, "%s: unexpected text after the value"
+		    FIX "quote the whole value", name);
 		return -1;
 	}
 	/* --print-conf shows what is read; a run refuses what it cannot use. */
@@ -413,8 +416,8 @@ parse_line(struct settings *s, char *line, const char *where)
 		printf("%s=%s\n", name, value);
 	return 0;
 bad:
-	problem(EX_CONFIG, where, "not a NAME=value line (comments start "
-	    "with #; no shell commands are allowed here)");
+	problem(EX_CONFIG, where, "not a NAME=value line" FIX "comments start "
+	    "with #; no shell commands are allowed here");
 	return -1;
 }
 
@@ -429,7 +432,7 @@ conf_parse(struct settings *s, char *text, size_t len, const char *path)
 
 	if (memchr(text, '\0', len) != NULL) {
 		problem(EX_CONFIG, path, "contains a NUL byte; this is not "
-		    "a text file (restore it from the shipped default)");
+		    "a text file" FIX "restore it from the shipped default");
 		return -1;
 	}
 	for (line = text; line != NULL; line = next) {
@@ -445,8 +448,8 @@ conf_parse(struct settings *s, char *text, size_t len, const char *path)
 			rc = -1;
 		} else if (strchr(line, '\r') != NULL) {
 			problem(EX_CONFIG, where, "line ends with a carriage "
-			    "return (DOS line endings; convert with "
-			    "dos2unix or sed -i 's/\\r$//')");
+			    "return" FIX "DOS line endings; convert with "
+			    "dos2unix or sed -i 's/\\r$//'");
 			rc = -1;
 		} else if (parse_line(s, line, where) == -1)
 			rc = -1;
@@ -463,15 +466,15 @@ check_owner(const struct file *f)
 {
 	if (f->st.st_uid != 0 && f->st.st_uid != geteuid()) {
 		problem(EX_NOPERM, f->real, "settings file owned by %s, not "
-		    "root, so that user decides what runs as root (fix: chown "
-		    "root:root %s && chmod go-w %s)", user_name(f->st.st_uid),
+		    "root, so that user decides what runs as root" FIX "fix: chown "
+		    "root:root %s && chmod go-w %s", user_name(f->st.st_uid),
 		    f->real, f->real);
 		return -1;
 	}
 	if (f->st.st_mode & (S_IWGRP | S_IWOTH)) {
 		problem(EX_NOPERM, f->real, "settings file writable by %s, "
-		    "so others decide what runs as root (fix: chown root:root "
-		    "%s && chmod go-w %s)", f->st.st_mode & S_IWOTH ?
+		    "so others decide what runs as root" FIX "fix: chown root:root "
+		    "%s && chmod go-w %s", f->st.st_mode & S_IWOTH ?
 		    "everyone" : "its group", f->real, f->real);
 		return -1;
 	}
@@ -509,19 +512,62 @@ out:
 	return rc;
 }
 
-/*
- * --hook: the OpenRC hook runs us at every start and leaves the switch to
- * us, so that it is read by one reader, strictly.  Switched off, say so
- * and do nothing else.
- */
-int
-conf_hook_off(const struct settings *s)
+void
+conf_init(struct settings *s)
 {
-	if (s->hook != 0)
-		return 0;
-	report("postfix-tls-setup is switched off (POSTFIX_TLS_HOOK in %s): "
-	    "nothing was checked", s->hook_from);
-	return 1;
+	memset(s, 0, sizeof(*s));
+	s->include_root = s->warn_days = s->crit_days = s->hook = -1;
+	s->probe = s->probe_timeout = -1;
+	s->dane = s->dane_dns_refuse = s->dane_timeout = -1;
+}
+
+/* The command line's settings (set 1 only), applied over conf.d's. */
+void
+conf_merge(struct settings *s, struct settings *cli)
+{
+	struct setconf	*c = &cli->set[0], *t = &s->set[0];
+	size_t		 i;
+
+#define TAKE(a, b, f) if (b->f != NULL) { free(a->f); a->f = b->f; b->f = NULL; }
+	TAKE(t, c, cert) TAKE(t, c, key) TAKE(t, c, bundle)
+	TAKE(s, cli, cafile) TAKE(s, cli, capath)
+#undef TAKE
+	if (c->nchain > 0) {
+		clear_chain(t);
+		for (i = 0; i < c->nchain; i++)
+			t->chain[i] = c->chain[i];
+		t->nchain = c->nchain;
+		c->nchain = 0;
+	}
+	if (cli->include_root != -1)
+		s->include_root = cli->include_root;
+	if (cli->warn_days != -1)
+		s->warn_days = cli->warn_days;
+	if (cli->crit_days != -1)
+		s->crit_days = cli->crit_days;
+	if (cli->hook != -1) {
+		s->hook = cli->hook;
+		free(s->hook_from);
+		s->hook_from = cli->hook_from;
+		cli->hook_from = NULL;
+	}
+	/* The documented defaults (postfix-tls-setup(8)). */
+	if (s->include_root == -1)
+		s->include_root = 0;
+	if (s->warn_days == -1)
+		s->warn_days = 30;
+	if (s->crit_days == -1)
+		s->crit_days = 7;
+	if (s->probe == -1)
+		s->probe = PROBE_WARN;
+	if (s->probe_timeout == -1)
+		s->probe_timeout = 5;
+	if (s->dane == -1)
+		s->dane = DANE_AUTO;
+	if (s->dane_dns_refuse == -1)
+		s->dane_dns_refuse = 0;
+	if (s->dane_timeout == -1)
+		s->dane_timeout = 3;
 }
 
 void

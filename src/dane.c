@@ -7,11 +7,12 @@
  * it: the guard looks the records up and refuses a chain none matches,
  * saying what to publish; tlsa prints the records for the chains served.
  *
- * Matching (RFC 6698 2.1, RFC 7671 5): usage 3 (DANE-EE) is the leaf,
- * usage 2 (DANE-TA) any issuer the server sends; selector 0 the whole
- * certificate, 1 its SubjectPublicKeyInfo; matching type 0 the bytes
- * themselves, 1 SHA-256, 2 SHA-512.  Usages 0 and 1 and unknown values
- * are never used by SMTP senders (RFC 7672 3.1.3): they match nothing.
+ * Whether records match a chain is decided by OpenSSL's own DANE code,
+ * as Postfix's smtp client and posttls-finger use it: the records go in
+ * with SSL_dane_tlsa_add, the chain as served is verified offline with
+ * X509_STORE_CTX_set0_dane and X509_verify_cert, for the MX name.  Only
+ * usages 2 (DANE-TA) and 3 (DANE-EE) are given to it: SMTP senders use
+ * no others (RFC 7672 3.1.3).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -21,9 +22,18 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include "extern.h"
+#include "chain.h"
+#include "common.h"
+#include "conf.h"
+#include "dane.h"
+#include "dns.h"
+#include "finding.h"
+#include "inspect.h"
+#include "postconf.h"
+#include "snimap.h"
 
 #define MAX_NAMES	16	/* MX host names guarded per run */
 
@@ -34,33 +44,24 @@ static const char *const verdict_names[] = {
 	"mismatch"
 };
 
-int
-chains_add(struct chains *cs, const char *who, const char *sni,
-    size_t scope, const struct chain *c)
+void
+chains_add(struct chains *cs, const char *who, const struct chain *c)
 {
-	struct dane_chain	*v, *d;
+	struct dane_chain	*d;
 	size_t			 i;
 
-	if ((v = reallocarray(cs->v, cs->n + 1, sizeof(*v))) == NULL)
-		goto oom;
-	cs->v = v;
-	d = &v[cs->n];
+	for (i = 0; i < cs->n; i++)
+		if (!strcmp(cs->v[i].who, who) &&
+		    X509_cmp(cs->v[i].x509[0], c->x509[0]) == 0)
+			return;
+	cs->v = xreallocarray(cs->v, cs->n + 1, sizeof(*cs->v));
+	d = &cs->v[cs->n++];
 	memset(d, 0, sizeof(*d));
-	d->scope = scope;
-	if ((d->who = strdup(who)) == NULL ||
-	    (sni != NULL && (d->sni = strdup(sni)) == NULL)) {
-		free(d->who);
-		goto oom;
-	}
+	d->who = xstrdup(who);
 	for (i = 0; i < c->n; i++) {
 		X509_up_ref(c->x509[i]);
 		d->x509[d->n++] = c->x509[i];
 	}
-	cs->n++;
-	return 0;
-oom:
-	problem(EX_OSERR, NULL, "out of memory");
-	return -1;
 }
 
 void
@@ -72,11 +73,10 @@ chains_free(struct chains *cs)
 		while (cs->v[i].n > 0)
 			X509_free(cs->v[i].x509[--cs->v[i].n]);
 		free(cs->v[i].who);
-		free(cs->v[i].sni);
 	}
 	free(cs->v);
-	cs->v = NULL;
-	cs->n = 0;
+	free(cs->name);
+	memset(cs, 0, sizeof(*cs));
 }
 
 /* A host name as DNS compares it: lower case, no trailing dot. */
@@ -88,10 +88,7 @@ add_name(char **names, size_t *n, const char *word, size_t len)
 
 	if (len > 0 && word[len - 1] == '.')
 		len--;
-	if ((name = strndup(word, len)) == NULL) {
-		problem(EX_OSERR, NULL, "out of memory");
-		return -1;
-	}
+	name = xstrndup(word, len);
 	for (i = 0; name[i] != '\0'; i++)
 		name[i] = tolower((unsigned char)name[i]);
 	if (strlen(name) > 253 - strlen("_25._tcp.")) {
@@ -103,8 +100,8 @@ add_name(char **names, size_t *n, const char *word, size_t len)
 	}
 	if (!sni_name_valid(name)) {
 		warning(NULL, "\"%s\" is not a host name, so its TLSA records "
-		    "are not looked up (set POSTFIX_TLS_DANE_NAMES to the MX "
-		    "host names)", name);
+		    "are not looked up" FIX "set POSTFIX_TLS_DANE_NAMES to the "
+		    "MX host names", name);
 		free(name);
 		return 0;
 	}
@@ -124,28 +121,21 @@ add_name(char **names, size_t *n, const char *word, size_t len)
 	return 0;
 }
 
-/* The MX host names: POSTFIX_TLS_DANE_NAMES, else myhostname. */
 int
 dane_names(const struct settings *s, const struct postfix *pf,
     char ***namesp, size_t *n)
 {
-	const char	*p = s->dane_names != NULL ? s->dane_names :
-			    pf->v[PF_MYHOSTNAME];
-	char		**names;
+	const char	*cur = s->dane_names != NULL ? s->dane_names :
+			    pf->v[PC_MYHOSTNAME], *w;
+	char		**names = xcalloc(MAX_NAMES, sizeof(*names));
 	size_t		  len;
-	int		  r = 0;
 
 	*n = 0;
-	if ((names = calloc(MAX_NAMES, sizeof(*names))) == NULL) {
-		problem(EX_OSERR, NULL, "out of memory");
-		return -1;
-	}
-	for (; r == 0 && *(p += strspn(p, " \t,")) != '\0'; p += len) {
-		len = strcspn(p, " \t,");
-		r = add_name(names, n, p, len);
-	}
+	while ((w = plist_next(&cur, &len, PLIST_PLAIN, NULL)) != NULL)
+		if (add_name(names, n, w, len) != 0)
+			break;
 	*namesp = names;
-	return r == -1 ? -1 : 0;
+	return 0;
 }
 
 void
@@ -156,185 +146,64 @@ dane_names_free(char **names, size_t n)
 	free(names);
 }
 
-/* The bytes a record of this selector and matching type stands for. */
+/* SHA-256 of X's SubjectPublicKeyInfo: the data of a "U 1 1" record. */
 static int
-tlsa_data(X509 *x, int selector, int mtype, unsigned char **out,
-    size_t *outlen)
+spki_sha256(X509 *x, unsigned char md[EVP_MAX_MD_SIZE], unsigned int *len)
 {
 	unsigned char	*der = NULL;
-	unsigned int	 mdlen;
-	int		 len;
+	int		 n, ok;
 
-	*out = NULL;
-	len = selector == 0 ? i2d_X509(x, &der) :
-	    i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
-	if (len <= 0)
+	if ((n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der)) <= 0)
 		return -1;
-	if (mtype == 0) {
-		*out = der;
-		*outlen = len;
-		return 0;
-	}
-	if ((*out = malloc(EVP_MAX_MD_SIZE)) == NULL ||
-	    !EVP_Digest(der, len, *out, &mdlen, mtype == 1 ? EVP_sha256() :
-	    EVP_sha512(), NULL)) {
-		OPENSSL_free(der);
-		free(*out);
-		return -1;
-	}
+	ok = EVP_Digest(der, n, md, len, EVP_sha256(), NULL);
 	OPENSSL_free(der);
-	*outlen = mdlen;
-	return 0;
-}
-
-static int
-usable(const struct tlsa *t)
-{
-	return (t->usage == 2 || t->usage == 3) && t->selector <= 1 &&
-	    t->mtype <= 2;
-}
-
-/* Does the record match the certificate? */
-static int
-matches(const struct tlsa *t, X509 *x)
-{
-	unsigned char	*data;
-	size_t		 len;
-	int		 yes;
-
-	if (tlsa_data(x, t->selector, t->mtype, &data, &len) == -1)
-		return 0;
-	yes = len == t->len && !memcmp(data, t->data, len);
-	if (t->mtype == 0)
-		OPENSSL_free(data);
-	else
-		free(data);
-	return yes;
-}
-
-/*
- * A full trust anchor (2 0 0, 2 1 0) need not be served: a sender takes
- * it from the record itself, when it signed the last certificate sent
- * (RFC 7671 5.2.2; OpenSSL's DANE does so).
- */
-static int
-signed_by_record(const struct tlsa *t, X509 *top)
-{
-	const unsigned char	*p = t->data;
-	X509			*ta = NULL;
-	EVP_PKEY		*pk = NULL;
-	int			 yes = 0;
-
-	if (t->mtype != 0)
-		return 0;
-	if (t->selector == 0 && (ta = d2i_X509(NULL, &p, t->len)) != NULL)
-		pk = X509_get0_pubkey(ta);
-	else if (t->selector == 1)
-		pk = d2i_PUBKEY(NULL, &p, t->len);
-	if (pk != NULL && p == t->data + t->len)
-		yes = X509_verify(top, pk) == 1;
-	if (ta != NULL)
-		X509_free(ta);
-	else
-		EVP_PKEY_free(pk);
-	ERR_clear_error();
-	return yes;
-}
-
-/* Does a record of USAGE match: 3 the leaf, 2 an issuer the server sends? */
-static int
-match_usage(const struct tlsa_set *t, const struct dane_chain *c, int usage)
-{
-	size_t	i, j;
-
-	for (i = 0; i < t->n; i++) {
-		if (!usable(&t->v[i]) || t->v[i].usage != usage)
-			continue;
-		for (j = usage == 3 ? 0 : 1; j < (usage == 3 ? 1 : c->n); j++)
-			if (matches(&t->v[i], c->x509[j]))
-				return 1;
-		if (usage == 2 && signed_by_record(&t->v[i], c->x509[c->n - 1]))
-			return 1;
-	}
-	return 0;
-}
-
-static int
-match_chain(const struct tlsa_set *t, const struct dane_chain *c)
-{
-	return match_usage(t, c, 3) || match_usage(t, c, 2);
+	return ok ? 0 : -1;
 }
 
 /* "_25._tcp.NAME. IN TLSA U 1 1 HEX" for X (a leaf or its issuer). */
 static int
 record(char *buf, size_t size, const char *owner, int usage, X509 *x)
 {
-	unsigned char	*data;
-	size_t		 len, i;
-	int		 n;
+	unsigned char	md[EVP_MAX_MD_SIZE];
+	unsigned int	len, i;
+	int		n;
 
-	if (tlsa_data(x, 1, 1, &data, &len) == -1) {
+	if (spki_sha256(x, md, &len) == -1) {
 		crypto_problem(EX_SOFTWARE, NULL, "hashing a public key");
 		return -1;
 	}
 	n = snprintf(buf, size, "%s. IN TLSA %d 1 1 ", owner, usage);
 	for (i = 0; i < len && n > 0 && (size_t)n + 3 <= size; i++)
-		n += snprintf(buf + n, size - n, "%02x", data[i]);
-	free(data);
+		n += snprintf(buf + n, size - n, "%02x", md[i]);
 	return 0;
-}
-
-/*
- * The chains DANE senders get for NAME: an SNI entry's for it, else the
- * service's own.  An entry hides only the chains of the listeners whose
- * maps hold it (their identity), not another port-25 listener's.
- */
-static int
-serves(const struct chains *cs, const struct dane_chain *c,
-    const char *name)
-{
-	size_t	i;
-
-	if (c->sni != NULL)
-		return !strcmp(c->sni, name);
-	for (i = 0; i < cs->n; i++)
-		if (cs->v[i].sni != NULL && !strcmp(cs->v[i].sni, name) &&
-		    (cs->v[i].scope == c->scope || cs->v[i].scope == SCOPE_ALL))
-			return 0;
-	return 1;
 }
 
 static const char *
 key_of(const struct dane_chain *c)
 {
-	EVP_PKEY	*pk = X509_get0_pubkey(c->x509[0]);
-
-	return pk != NULL ? key_type_name(EVP_PKEY_get_base_id(pk)) : "?";
+	return key_type_name(key_slot_of(c->x509[0]));
 }
 
 /* tlsa: the records to publish, each once, for each name. */
 int
-dane_print(const struct chains *cs, char *const *names, size_t n)
+dane_print(const struct chains *names, size_t n)
 {
-	char	owner[300], line[512], **seen = NULL;
-	size_t	i, j, nseen = 0, k;
-	int	u, rc = 0;
+	const struct chains	*cs;
+	char			 owner[300], line[512], **seen;
+	size_t			 i, j, k, nseen;
+	int			 u, rc = 0;
 
-	if ((seen = calloc(cs->n * 2 + 1, sizeof(*seen))) == NULL) {
-		problem(EX_OSERR, NULL, "out of memory");
-		return -1;
-	}
 	for (i = 0; i < n; i++) {
-		snprintf(owner, sizeof(owner), "_25._tcp.%s", names[i]);
+		cs = &names[i];
+		snprintf(owner, sizeof(owner), "_25._tcp.%s", cs->name);
+		seen = xcalloc(cs->n * 2 + 1, sizeof(*seen));
 		nseen = 0;
-		for (j = 0; j < cs->n; j++) {
-			if (!serves(cs, &cs->v[j], names[i]))
-				continue;
+		for (j = 0; j < cs->n; j++)
 			for (u = 3; u >= 2 && (size_t)(3 - u) < cs->v[j].n;
 			    u--) {
 				if (record(line, sizeof(line), owner, u,
 				    cs->v[j].x509[3 - u]) == -1) {
-					rc = -1;
+					rc = -1;	/* logged */
 					continue;
 				}
 				for (k = 0; k < nseen && strcmp(seen[k], line);
@@ -342,23 +211,96 @@ dane_print(const struct chains *cs, char *const *names, size_t n)
 					;
 				if (k < nseen)
 					continue;
-				if ((seen[nseen] = strdup(line)) == NULL) {
-					problem(EX_OSERR, NULL, "out of memory");
-					rc = -1;
-					break;
-				}
-				nseen++;
+				seen[nseen++] = xstrdup(line);
 				printf("%s\n", line);
 			}
-		}
 		while (nseen > 0)
 			free(seen[--nseen]);
+		free(seen);
 	}
-	free(seen);
 	if (fflush(stdout) == EOF) {
 		problem(EX_IOERR, NULL, "cannot write the records: stdout");
 		rc = -1;
 	}
+	return rc;
+}
+
+/* Records SMTP senders use (RFC 7672: usage 2 or 3, selector 0 or 1). */
+static int
+usable(const struct tlsa *t)
+{
+	return (t->usage == 2 || t->usage == 3) && t->selector <= 1 &&
+	    t->mtype <= 2;
+}
+
+/* The context every check shares: a client's, DANE on, nothing trusted. */
+static SSL_CTX *
+dane_ctx(void)
+{
+	static SSL_CTX	*ctx;
+
+	if (ctx == NULL && ((ctx = SSL_CTX_new(TLS_client_method())) == NULL ||
+	    SSL_CTX_dane_enable(ctx) <= 0)) {
+		SSL_CTX_free(ctx);
+		ctx = NULL;
+	}
+	return ctx;
+}
+
+/*
+ * Do the records of T that pass WANT (a usage, or -1 for 2 and 3; ONE:
+ * that record alone) match chain C as served to a sender asking for NAME?
+ * 1 yes, 0 no (or no such record), -1 when OpenSSL could not say.
+ */
+static int
+match(const struct tlsa_set *t, int want, const struct tlsa *one,
+    const struct dane_chain *c, const char *name)
+{
+	SSL_CTX		*ctx = dane_ctx();
+	SSL		*ssl = NULL;
+	X509_STORE_CTX	*xs = NULL;
+	STACK_OF(X509)	*rest = NULL;
+	size_t		 i, added = 0;
+	int		 rc = -1;
+
+	if (ctx == NULL || (ssl = SSL_new(ctx)) == NULL ||
+	    SSL_dane_enable(ssl, name) <= 0 ||
+	    (rest = sk_X509_new_null()) == NULL ||
+	    (xs = X509_STORE_CTX_new()) == NULL)
+		goto out;
+	/* A sender's: DANE-EE is the key alone, whatever the names say. */
+	SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+	for (i = 0; i < t->n; i++) {
+		const struct tlsa	*r = one != NULL ? one : &t->v[i];
+
+		if (!usable(r) || (want != -1 && r->usage != want))
+			continue;
+		if (SSL_dane_tlsa_add(ssl, r->usage, r->selector, r->mtype,
+		    r->data, r->len) > 0)
+			added++;
+		if (one != NULL)
+			break;
+	}
+	ERR_clear_error();
+	if (added == 0) {
+		rc = 0;
+		goto out;
+	}
+	for (i = 1; i < c->n; i++)
+		if (!sk_X509_push(rest, c->x509[i]))
+			goto out;
+	if (!X509_STORE_CTX_init(xs, SSL_CTX_get_cert_store(ctx), c->x509[0],
+	    rest) || !X509_STORE_CTX_set_default(xs, "ssl_server") ||
+	    !X509_VERIFY_PARAM_set1(X509_STORE_CTX_get0_param(xs),
+	    SSL_get0_param(ssl)))
+		goto out;
+	X509_STORE_CTX_set0_dane(xs, SSL_get0_dane(ssl));
+	rc = X509_verify_cert(xs) == 1;
+out:
+	ERR_clear_error();
+	X509_STORE_CTX_free(xs);
+	sk_X509_free(rest);
+	SSL_free(ssl);
 	return rc;
 }
 
@@ -370,7 +312,7 @@ struct verdicts {
 };
 
 static void
-note(struct verdicts *vs, const char *who, int v, int validated)
+note_verdict(struct verdicts *vs, const char *who, int v, int validated)
 {
 	size_t	i;
 
@@ -391,9 +333,10 @@ note(struct verdicts *vs, const char *who, int v, int validated)
 
 /*
  * A chain no record matches.  Refused when the records count: validated
- * (senders use them) or POSTFIX_TLS_DANE=enforce; else a warning.
+ * by a resolver this host trusts (senders use them), or
+ * POSTFIX_TLS_DANE=enforce; else a warning.  -1 when refused.
  */
-static void
+static int
 mismatch(const struct settings *s, const struct tlsa_set *t,
     const struct dane_chain *c, const char *name, int check)
 {
@@ -401,30 +344,33 @@ mismatch(const struct settings *s, const struct tlsa_set *t,
 	int	enforce = s->dane == DANE_ENFORCE ||
 		    (s->dane == DANE_AUTO && t->validated);
 
-	if (record(leaf, sizeof(leaf), t->owner, 3, c->x509[0]) == -1)
-		return;
-	if (c->n > 1 && record(ta, sizeof(ta), t->owner, 2, c->x509[1]) == -1)
-		return;
+	if (record(leaf, sizeof(leaf), t->owner, 3, c->x509[0]) == -1 ||
+	    (c->n > 1 && record(ta, sizeof(ta), t->owner, 2, c->x509[1]) ==
+	    -1))
+		return -1;	/* logged */
 	if (enforce)
 		problem(EX_DATAERR, t->qname, "no TLSA record there matches "
 		    "the %s chain of %s, so DANE senders would defer all mail "
-		    "to %s; %s (publish first: %s%s%s; wait for the old "
-		    "records' TTL, then deploy again)", key_of(c), c->who, name,
+		    "to %s; %s" FIX "publish first: %s%s%s; wait for the old "
+		    "records' TTL, then deploy again", key_of(c), c->who, name,
 		    check ? "deploy refuses it" : "it is not deployed", leaf,
 		    *ta ? ", or for its issuer " : "", ta);
 	else if (t->validated)
 		warning(t->qname, "no TLSA record there matches the %s chain "
-		    "of %s, so DANE senders defer mail to %s (publish: %s%s%s)",
-		    key_of(c), c->who, name, leaf, *ta ? ", or for its issuer "
-		    : "", ta);
+		    "of %s, so DANE senders defer mail to %s" FIX "publish: "
+		    "%s%s%s", key_of(c), c->who, name, leaf, *ta ? ", or for "
+		    "its issuer " : "", ta);
 	else
 		warning(t->qname, "no TLSA record there matches the %s chain "
-		    "of %s; the answer is not DNSSEC-validated, so this is "
+		    "of %s; the answer is not DNSSEC-validated%s, so this is "
 		    "only a warning, but if the zone is signed and this "
 		    "host's resolver does not validate, DANE senders defer "
-		    "mail to %s (publish: %s%s%s; POSTFIX_TLS_DANE=enforce "
-		    "refuses such a chain)", key_of(c), c->who, name, leaf,
-		    *ta ? ", or for its issuer " : "", ta);
+		    "mail to %s" FIX "publish: %s%s%s; POSTFIX_TLS_DANE=enforce "
+		    "refuses such a chain", key_of(c), c->who, t->ad_trusted ?
+		    "" : " (an AD bit counts only from a resolver on this host, "
+		    "or with options trust-ad in /etc/resolv.conf)", name,
+		    leaf, *ta ? ", or for its issuer " : "", ta);
+	return enforce ? -1 : 0;
 }
 
 /*
@@ -435,7 +381,7 @@ mismatch(const struct settings *s, const struct tlsa_set *t,
  * nothing served (an old CA's) does not.  The first chain at risk.
  */
 static const struct dane_chain *
-at_risk(const struct tlsa_set *t, const struct chains *cs, const char *name)
+at_risk(const struct tlsa_set *t, const struct chains *cs)
 {
 	size_t	i, j;
 	int	served;
@@ -443,83 +389,86 @@ at_risk(const struct tlsa_set *t, const struct chains *cs, const char *name)
 	for (i = 0; i < t->n; i++) {
 		if (!usable(&t->v[i]) || t->v[i].usage != 3)
 			continue;
-		for (served = 0, j = 0; j < cs->n; j++)
-			if (serves(cs, &cs->v[j], name) &&
-			    matches(&t->v[i], cs->v[j].x509[0]))
-				served = 1;
+		for (served = 0, j = 0; j < cs->n && !served; j++)
+			served = match(t, 3, &t->v[i], &cs->v[j],
+			    cs->name) == 1;
 		if (!served)
 			return NULL;	/* another key's, published ahead */
 	}
 	for (j = 0; j < cs->n; j++)
-		if (serves(cs, &cs->v[j], name) && !match_usage(t, &cs->v[j],
-		    2))
+		if (match(t, 2, NULL, &cs->v[j], cs->name) != 1)
 			return &cs->v[j];
 	return NULL;
 }
 
-/* One name's records against the chains served for it. */
-static void
+/* One name's records against the chains served for it: -1 refused. */
+static int
 judge(const struct settings *s, const struct tlsa_set *t,
-    const struct chains *cs, const char *name, int check,
-    struct verdicts *vs)
+    const struct chains *cs, int check, struct verdicts *vs)
 {
-	const struct dane_chain	*c = NULL;
+	const struct dane_chain	*c;
 	char			 ta[512] = "";
 	size_t			 i, nusable = 0;
-	int			 bad = 0;
+	int			 bad = 0, rc = 0, r;
 
 	for (i = 0; i < t->n; i++)
 		nusable += usable(&t->v[i]);
 	if (nusable == 0) {
 		warning(t->qname, "none of its %zu TLSA record%s is one SMTP "
 		    "senders use (RFC 7672: usage 2 or 3, selector 0 or 1, "
-		    "matching type 0, 1 or 2), so DANE is not guarded for %s "
-		    "(publish a 3 1 1 record: postfix-tls-setup tlsa)", t->n,
-		    t->n == 1 ? "" : "s", name);
-		return;
+		    "matching type 0, 1 or 2), so DANE is not guarded for %s"
+		    FIX "publish a 3 1 1 record: postfix-tls-setup tlsa", t->n,
+		    t->n == 1 ? "" : "s", cs->name);
+		return 0;
 	}
 	for (i = 0; i < cs->n; i++) {
-		if (!serves(cs, &cs->v[i], name))
-			continue;
-		if (match_chain(t, &cs->v[i])) {
-			note(vs, cs->v[i].who, V_MATCH, t->validated);
+		if ((r = match(t, -1, NULL, &cs->v[i], cs->name)) == 1) {
+			note_verdict(vs, cs->v[i].who, V_MATCH, t->validated);
 			continue;
 		}
-		mismatch(s, t, &cs->v[i], name, check);
-		note(vs, cs->v[i].who, V_MISMATCH, t->validated);
+		if (r == -1) {
+			crypto_problem(EX_SOFTWARE, t->qname, "cannot match "
+			    "the TLSA records with OpenSSL's DANE");
+			bad = 1;
+			rc = -1;
+			continue;
+		}
+		if (mismatch(s, t, &cs->v[i], cs->name, check) == -1)
+			rc = -1;	/* logged */
+		note_verdict(vs, cs->v[i].who, V_MISMATCH, t->validated);
 		bad = 1;
 	}
-	if (bad || !check || (c = at_risk(t, cs, name)) == NULL)
-		return;
+	if (bad || !check || (c = at_risk(t, cs)) == NULL)
+		return rc;
 	if (c->n > 1 && record(ta, sizeof(ta), t->owner, 2, c->x509[1]) == -1)
-		return;
+		return -1;	/* logged */
 	warning(t->qname, "only the served key's own 3 x x record matches "
 	    "the %s chain of %s: a renewal with a new key would break DANE "
-	    "mail to %s (publish the next key's record beside it%s%s, or "
-	    "renew with the same key, e.g. certbot --reuse-key)", key_of(c),
-	    c->who, name, *ta ? ", or one for the issuing CA: " : "", ta);
-	note(vs, c->who, V_ONE_KEY, t->validated);
+	    "mail to %s" FIX "publish the next key's record beside it%s%s, or "
+	    "renew with the same key, e.g. certbot --reuse-key", key_of(c),
+	    c->who, cs->name, *ta ? ", or one for the issuing CA: " : "", ta);
+	note_verdict(vs, c->who, V_ONE_KEY, t->validated);
+	return 0;
 }
 
 /* The records could not be had: a warning, or a refusal when tuned. */
 static void
 trouble(const struct settings *s, const struct tlsa_set *t,
-    const struct chains *cs, const char *name, struct verdicts *vs)
+    const struct chains *cs, struct verdicts *vs)
 {
 	size_t	i;
 
 	if (s->dane_dns_refuse)
 		problem(EX_TEMPFAIL, t->qname, "the TLSA records cannot be "
 		    "looked up: %s; refused, as POSTFIX_TLS_DANE_DNS=refuse "
-		    "asks (fix the resolver of /etc/resolv.conf, or set "
-		    "POSTFIX_TLS_DANE_DNS=warn)", t->why);
+		    "asks" FIX "fix the resolver of /etc/resolv.conf, or set "
+		    "POSTFIX_TLS_DANE_DNS=warn", t->why);
 	else
 		warning(t->qname, "the TLSA records cannot be looked up: %s; "
-		    "the chain served to %s was not checked against DANE "
-		    "(fix the resolver of /etc/resolv.conf)", t->why, name);
+		    "the chain served to %s was not checked against DANE" FIX
+		    "fix the resolver of /etc/resolv.conf", t->why, cs->name);
 	for (i = 0; i < cs->n; i++)
-		if (serves(cs, &cs->v[i], name))
-			note(vs, cs->v[i].who, V_TROUBLE, 0);
+		note_verdict(vs, cs->v[i].who, V_TROUBLE, 0);
 }
 
 /*
@@ -528,40 +477,42 @@ trouble(const struct settings *s, const struct tlsa_set *t,
  * warning too.  0, or -1 when a chain is refused (logged).
  */
 int
-dane_guard(const struct settings *s, const struct chains *cs,
-    char *const *names, size_t n, int check)
+dane_guard(const struct settings *s, const struct chains *names, size_t n,
+    int check)
 {
 	struct tlsa_set	*sets;
 	struct verdicts	 vs;
-	size_t		 i;
-	int		 before = problems();
+	size_t		 i, j, nchains = 0;
+	int		 refused = 0;
 
 	memset(&vs, 0, sizeof(vs));
-	if (s->dane == DANE_OFF || cs->n == 0 || n == 0)
+	for (i = 0; i < n; i++)
+		nchains += names[i].n;
+	if (s->dane == DANE_OFF || nchains == 0)
 		return 0;
-	if ((sets = calloc(n, sizeof(*sets))) == NULL) {
-		problem(EX_OSERR, NULL, "out of memory");
-		return -1;
-	}
+	sets = xcalloc(n, sizeof(*sets));
 	for (i = 0; i < n; i++)
 		snprintf(sets[i].qname, sizeof(sets[i].qname), "_25._tcp.%s",
-		    names[i]);
+		    names[i].name);
 	dns_tlsa(sets, n, s->dane_timeout);
 	for (i = 0; i < n; i++) {
-		if (sets[i].status == DNS_TROUBLE)
-			trouble(s, &sets[i], cs, names[i], &vs);
-		else if (sets[i].status == DNS_FOUND)
-			judge(s, &sets[i], cs, names[i], check, &vs);
-		else
+		if (sets[i].status == DNS_TROUBLE) {
+			trouble(s, &sets[i], &names[i], &vs);
+			refused |= s->dane_dns_refuse;
+		} else if (sets[i].status == DNS_FOUND) {
+			if (judge(s, &sets[i], &names[i], check, &vs) == -1)
+				refused = 1;	/* logged */
+		} else
 			debug("%s: no TLSA records: nothing for DANE to guard",
 			    sets[i].qname);
 		tlsa_set_clear(&sets[i]);
 	}
-	for (i = 0; i < cs->n; i++)
-		note(&vs, cs->v[i].who, V_NONE, 0);
+	for (i = 0; i < n; i++)
+		for (j = 0; j < names[i].n; j++)
+			note_verdict(&vs, names[i].v[j].who, V_NONE, 0);
 	for (i = 0; i < vs.n; i++)
-		monitor_dane(vs.who[i], verdict_names[vs.v[i]],
+		listing_dane(vs.who[i], verdict_names[vs.v[i]],
 		    vs.validated[i]);
 	free(sets);
-	return problems() > before ? -1 : 0;
+	return refused ? -1 : 0;
 }

@@ -1,8 +1,11 @@
 /*
  * TLSA records through the system resolver, as Postfix's smtp client
- * gets them: glibc's res_nquery with EDNS0 and the DO bit, RES_TRUSTAD so
- * that the resolver's AD bit (the answer was DNSSEC-validated) reaches
- * us.  No new library: libresolv is glibc's own.
+ * gets them: glibc's res_nquery with EDNS0 and the DO bit.  The
+ * resolver's AD bit (the answer was DNSSEC-validated) counts only from a
+ * resolver on this host (every nameserver on loopback) or when
+ * resolv.conf says "options trust-ad": anyone on the path to a remote
+ * resolver can set it (glibc clears it otherwise, as it does for
+ * Postfix).  No new library: libresolv is glibc's own.
  *
  * A boot must never hang on DNS, and glibc has no overall timeout (its
  * TCP fallback after a truncated answer has none at all).  So every
@@ -10,7 +13,6 @@
  * at one deadline; the child only sends the raw answers back through a
  * pipe, and the parent parses them (dns_parse, which takes any bytes).
  */
-#include "extern.h"	/* before <netinet/in.h>: see probe.c */
 
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -21,6 +23,8 @@
 
 #include <netdb.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -31,12 +35,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
+#include "common.h"
+#include "dns.h"
+#include "finding.h"
+
 #define ANSWER_MAX	65535	/* a DNS message over TCP */
 #define GRACE_MS	500	/* for the child to be forked and answer */
 #define MAX_CNAMES	8	/* a longer chain is a loop */
 
 /* What the child sends per name: then len bytes of the answer. */
 struct reply_head {
+	int	trusted;	/* the AD bit is trusted (RES_TRUSTAD) */
 	int	rc;		/* res_nquery's: the answer's length, or -1 */
 	int	herr;		/* h_errno */
 	int	err;		/* errno */
@@ -73,6 +83,61 @@ child_exit(struct __res_state *st, unsigned char *ans, int status)
 	_exit(status);
 }
 
+/* Is every nameserver resolv.conf names on this host (loopback)? */
+static int
+all_loopback(const struct __res_state *st)
+{
+	const struct sockaddr_in6	*s6;
+	int				 i;
+
+	for (i = 0; i < st->nscount; i++) {
+		s6 = st->_u._ext.nsaddrs[i];
+		if (s6 != NULL && s6->sin6_family == AF_INET6) {
+			if (!IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr))
+				return 0;
+		} else if (st->nsaddr_list[i].sin_family != AF_INET ||
+		    (ntohl(st->nsaddr_list[i].sin_addr.s_addr) >> 24) != 127)
+			return 0;
+	}
+	return st->nscount > 0;
+}
+
+/*
+ * The child keeps nothing it does not need: no descriptor but its pipe
+ * (as 3), /dev/null for the standard ones, and no privilege (nobody, no
+ * groups).  It reads only what the resolver answers.
+ */
+static int
+shed(int fd)
+{
+	struct passwd	*pw;
+	uid_t		 uid = 65534;
+	gid_t		 gid = 65534;
+	int		 null, i;
+
+	if ((null = open("/dev/null", O_RDWR)) == -1 || (fd != 3 &&
+	    dup2(fd, 3) == -1))
+		return -1;
+	for (i = 0; i < 3; i++)
+		if (null != i && dup2(null, i) == -1)
+			return -1;
+	for (i = 4; i < 1024; i++)
+		(void)close(i);	/* whatever was inherited */
+	if (null > 3)
+		(void)close(null);
+	if (geteuid() != 0)
+		return 3;	/* nothing to drop */
+	if ((pw = getpwnam("nobody")) != NULL) {
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+	}
+	endpwent();
+	if (setgroups(0, NULL) == -1 || setresgid(gid, gid, gid) == -1 ||
+	    setresuid(uid, uid, uid) == -1)
+		return -1;
+	return 3;
+}
+
 /* The child: each lookup in turn, each answer sent back as it comes. */
 static void __attribute__((noreturn))
 child(int fd, struct tlsa_set *sets, size_t n, int timeout_s)
@@ -87,8 +152,14 @@ child(int fd, struct tlsa_set *sets, size_t n, int timeout_s)
 		child_exit(&st, ans, 1);
 	st.options |= RES_USE_EDNS0 | RES_USE_DNSSEC;
 #ifdef RES_TRUSTAD
-	st.options |= RES_TRUSTAD;
+	if (all_loopback(&st))
+		st.options |= RES_TRUSTAD;
+	h.trusted = (st.options & RES_TRUSTAD) != 0;
+#else
+	h.trusted = 1;	/* old glibc: AD always passed on */
 #endif
+	if ((fd = shed(fd)) == -1)
+		child_exit(&st, ans, 1);
 	st.retrans = timeout_s;
 	st.retry = 1;
 	for (i = 0; i < n; i++) {
@@ -108,14 +179,6 @@ child(int fd, struct tlsa_set *sets, size_t n, int timeout_s)
 	child_exit(&st, ans, 0);
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* LEN bytes from the child by DEADLINE: 0, or -1 (late, or it died). */
 static int
@@ -235,20 +298,13 @@ dns_parse(struct tlsa_set *t, const unsigned char *msg, size_t len)
 		/* No data: a record nobody can match, not a damaged answer. */
 		if (ns_rr_rdlen(rr) < 4)
 			continue;
-		if ((v = reallocarray(t->v, t->n + 1, sizeof(*v))) == NULL) {
-			problem(EX_OSERR, NULL, "out of memory");
-			return -1;
-		}
-		t->v = v;
+		t->v = v = xreallocarray(t->v, t->n + 1, sizeof(*v));
 		v += t->n;
 		v->usage = ns_rr_rdata(rr)[0];
 		v->selector = ns_rr_rdata(rr)[1];
 		v->mtype = ns_rr_rdata(rr)[2];
 		v->len = ns_rr_rdlen(rr) - 3;
-		if ((v->data = malloc(v->len)) == NULL) {
-			problem(EX_OSERR, NULL, "out of memory");
-			return -1;
-		}
+		v->data = xmalloc(v->len);
 		memcpy(v->data, ns_rr_rdata(rr) + 3, v->len);
 		t->n++;
 	}
@@ -272,6 +328,7 @@ take_answer(int fd, struct tlsa_set *t, unsigned char *buf,
 	if (read_by(fd, &h, sizeof(h), deadline) == -1 || h.len < 0 ||
 	    h.len > ANSWER_MAX || read_by(fd, buf, h.len, deadline) == -1)
 		return -1;
+	t->ad_trusted = h.trusted;
 	if (h.rc < 0) {
 		failed(t, &h);
 		return 0;

@@ -16,7 +16,10 @@
 #include <openssl/bio.h>
 #include <openssl/x509v3.h>
 
-#include "extern.h"
+#include "chain.h"
+#include "common.h"
+#include "finding.h"
+#include "inspect.h"
 
 #define TREE_NAMES	8	/* DNS names the tree shows; JSON has all */
 
@@ -35,6 +38,16 @@ key_type_name(int id)
 	default:
 		return OBJ_nid2sn(id);
 	}
+}
+
+/* The leaf's key algorithm as OpenSSL's slot for it: RSA-PSS is RSA's. */
+int
+key_slot_of(X509 *x)
+{
+	EVP_PKEY	*pk = x != NULL ? X509_get0_pubkey(x) : NULL;
+	int		 id = pk != NULL ? EVP_PKEY_get_base_id(pk) : 0;
+
+	return id == EVP_PKEY_RSA_PSS ? EVP_PKEY_RSA : id;
 }
 
 /* N bytes as a string, each byte outside printable ASCII as \XX. */
@@ -181,7 +194,7 @@ tree_names(const struct facts *f)
 		line = next;
 	}
 	if (line != NULL)
-		report("          names: %s%s", line, f->nnames > TREE_NAMES ?
+		note("          names: %s%s", line, f->nnames > TREE_NAMES ?
 		    ", ..." : "");
 	free(line);
 }
@@ -208,13 +221,13 @@ facts_tree(const struct chain *c, const struct facts *leaf)
 			    sizeof(until));
 		else
 			strlcpy(until, "an unreadable date", sizeof(until));
-		report("  %zu %-5s %s  %s-%d  %s  until %s", i, i == 0 ?
+		note("  %zu %-5s %s  %s-%d  %s  until %s", i, i == 0 ?
 		    "leaf" : f->self_signed ? "root" : "ca", f->subject,
 		    f->key_type, f->key_bits, f->sig_alg, until);
 		if (i == 0)
 			tree_names(f);
 		if (!f->self_signed)
-			report("          `- issued by %s", f->issuer);
+			note("          `- issued by %s", f->issuer);
 		if (i > 0)
 			facts_free(&own);
 	}

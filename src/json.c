@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "extern.h"
+#include "json.h"
 
 /*
  * The length of the well-formed UTF-8 character at p (n bytes left), as

@@ -16,7 +16,9 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "extern.h"
+#include "common.h"
+#include "finding.h"
+#include "pem.h"
 
 #define BEGIN_MARK	"-----BEGIN "
 
@@ -103,7 +105,7 @@ pool_add(struct pool *pool, X509 *x, const char *path)
 
 	if (pool->n == MAX_CERTS) {
 		problem(EX_DATAERR, path, "more than %d certificates in all "
-		    "inputs (pass only the chain, not a whole CA bundle)",
+		    "inputs" FIX "pass only the chain, not a whole CA bundle",
 		    MAX_CERTS);
 		return -1;
 	}
@@ -199,8 +201,8 @@ add_cert(struct pool *pool, const char *name, const unsigned char *data,
 	}
 	if (p != data + len) {	/* as Postfix's tls_certkey.c refuses */
 		problem(EX_DATAERR, path, "the certificate in PEM block %d has "
-		    "excess data after its end; Postfix refuses it (restore "
-		    "the file from its source)", block);
+		    "excess data after its end; Postfix refuses it" FIX "restore "
+		    "the file from its source", block);
 		X509_free(x);
 		return -1;
 	}
@@ -448,15 +450,15 @@ explain_key(const char *name, const char *header, const unsigned char *data,
 		first_line(header, line, sizeof(line));
 		problem(EX_DATAERR, path, "the private key's PEM block has a "
 		    "header (%s) that is no encryption header; Postfix cannot "
-		    "load it (delete the lines after the BEGIN line up to "
-		    "and including the blank line)", line);
+		    "load it" FIX "delete the lines after the BEGIN line up to "
+		    "and including the blank line", line);
 		return -1;
 	}
 	if ((label = fitting_label(data, len, kind, sizeof(kind))) != NULL &&
 	    strcmp(label, name)) {
 		problem(EX_DATAERR, path, "the private key's PEM label \"%s\" "
-		    "does not fit the %s key inside; Postfix cannot load it "
-		    "(make its BEGIN and END lines say \"%s\")", name, kind,
+		    "does not fit the %s key inside; Postfix cannot load it"
+		    FIX "make its BEGIN and END lines say \"%s\"", name, kind,
 		    label);
 		return -1;
 	}
@@ -477,8 +479,8 @@ add_key(struct key *key, const char *name, const char *header,
 		return 0;	/* its content is no DER until decrypted */
 	if (has_excess(data, len)) {
 		problem(EX_DATAERR, path, "the private key (PEM block %zu) "
-		    "has excess data after its end; Postfix refuses it "
-		    "(write it out afresh: openssl pkey -in %s -out %s)",
+		    "has excess data after its end; Postfix refuses it"
+		    FIX "write it out afresh: openssl pkey -in %s -out %s",
 		    block, path, path);
 		return -1;
 	}
@@ -560,15 +562,15 @@ explain_empty(const char *path, const unsigned char *buf, size_t len,
     int want_key)
 {
 	if (len == 0)
-		problem(EX_DATAERR, path, "file is empty (expected PEM "
-		    "blocks: -----BEGIN %s-----)", want_key ? "PRIVATE KEY" :
+		problem(EX_DATAERR, path, "file is empty" FIX "expected PEM "
+		    "blocks: -----BEGIN %s-----", want_key ? "PRIVATE KEY" :
 		    "CERTIFICATE");
 	else if (looks_der(buf, len))
 		problem(EX_DATAERR, path, "file is in DER (binary) form; "
-		    "Postfix needs PEM (convert it: %s)", der_fix(want_key));
+		    "Postfix needs PEM" FIX "convert it: %s", der_fix(want_key));
 	else
-		problem(EX_DATAERR, path, "no PEM %s found (is it the right "
-		    "file?)", want_key ? "private key or certificate" :
+		problem(EX_DATAERR, path, "no PEM %s found" FIX "is it the right "
+		    "file?", want_key ? "private key or certificate" :
 		    "certificate");
 }
 
@@ -599,9 +601,9 @@ pem_load(const char *path, const unsigned char *buf, size_t len,
 		    (pool->served == POOL_STREAM || (pool->served ==
 		    POOL_PAIR && pool->n > 0)))
 			warning(path, "PEM block %zu, a TRUSTED CERTIFICATE, "
-			    "is passed over, as smtpd passes it over here "
-			    "(write it as a plain certificate: openssl x509 "
-			    "-in FILE -out FILE.new)", blocks);
+			    "is passed over, as smtpd passes it over here"
+			    FIX "write it as a plain certificate: openssl x509 "
+			    "-in FILE -out FILE.new", blocks);
 		else if (is_cert_block(name) ||
 		    !strcmp(name, PEM_STRING_X509_TRUSTED)) {
 			rc = add_cert(pool, name, data, dlen, path, blocks);
@@ -624,7 +626,7 @@ pem_load(const char *path, const unsigned char *buf, size_t len,
 	BIO_free(bio);
 	if (rc == 0 && blocks < marks) {
 		problem(EX_DATAERR, path, "PEM block %zu is damaged or cut "
-		    "off (truncated file? restore it from its source)",
+		    "off" FIX "truncated file? restore it from its source",
 		    blocks + 1);
 		rc = -1;
 	} else if (rc == 0 && certs == 0 && (!want_key || key->count == 0)) {

@@ -18,71 +18,105 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "extern.h"
+#include "cache.h"
+#include "child.h"
+#include "common.h"
+#include "finding.h"
+#include "postconf.h"
 
 #define MAX_OUTPUT	(1024 * 1024)
 
-const char *const pf_names[PF_NPARAMS] = {
-	[PF_LEVEL] = "smtpd_tls_security_level",
-	[PF_USE_TLS] = "smtpd_use_tls",
-	[PF_ENFORCE_TLS] = "smtpd_enforce_tls",
-	[PF_CERT] = "smtpd_tls_cert_file",
-	[PF_KEY] = "smtpd_tls_key_file",
-	[PF_ECCERT] = "smtpd_tls_eccert_file",
-	[PF_ECKEY] = "smtpd_tls_eckey_file",
-	[PF_DCERT] = "smtpd_tls_dcert_file",
-	[PF_DKEY] = "smtpd_tls_dkey_file",
-	[PF_CHAIN_FILES] = "smtpd_tls_chain_files",
-	[PF_AUTH_ONLY] = "smtpd_tls_auth_only",
-	[PF_SASL] = "smtpd_sasl_auth_enable",
-	[PF_MYHOSTNAME] = "myhostname",
-	[PF_SNI_MAPS] = "tls_server_sni_maps",
-	[PF_WRAPPER] = "smtpd_tls_wrappermode",
-	[PF_INET_INTERFACES] = "inet_interfaces",
-	[PF_INET_PROTOCOLS] = "inet_protocols",
+const char *const pc_names[PC_NPARAMS] = {
+	[PC_LEVEL] = "smtpd_tls_security_level",
+	[PC_USE_TLS] = "smtpd_use_tls",
+	[PC_ENFORCE_TLS] = "smtpd_enforce_tls",
+	[PC_CERT] = "smtpd_tls_cert_file",
+	[PC_KEY] = "smtpd_tls_key_file",
+	[PC_ECCERT] = "smtpd_tls_eccert_file",
+	[PC_ECKEY] = "smtpd_tls_eckey_file",
+	[PC_DCERT] = "smtpd_tls_dcert_file",
+	[PC_DKEY] = "smtpd_tls_dkey_file",
+	[PC_CHAIN_FILES] = "smtpd_tls_chain_files",
+	[PC_AUTH_ONLY] = "smtpd_tls_auth_only",
+	[PC_SASL] = "smtpd_sasl_auth_enable",
+	[PC_MYHOSTNAME] = "myhostname",
+	[PC_SNI_MAPS] = "tls_server_sni_maps",
+	[PC_WRAPPER] = "smtpd_tls_wrappermode",
+	[PC_INET_INTERFACES] = "inet_interfaces",
+	[PC_INET_PROTOCOLS] = "inet_protocols",
+	[PC_KNOWN_PORTS] = "known_tcp_ports",
+	[PC_PSCREEN_LEVEL] = "postscreen_tls_security_level",
+	[PC_TP_CERT] = "tlsproxy_tls_cert_file",
+	[PC_TP_KEY] = "tlsproxy_tls_key_file",
+	[PC_TP_ECCERT] = "tlsproxy_tls_eccert_file",
+	[PC_TP_ECKEY] = "tlsproxy_tls_eckey_file",
+	[PC_TP_DCERT] = "tlsproxy_tls_dcert_file",
+	[PC_TP_DKEY] = "tlsproxy_tls_dkey_file",
+	[PC_TP_CHAIN_FILES] = "tlsproxy_tls_chain_files",
+	[PC_SMTP_CERT] = "smtp_tls_cert_file",
+	[PC_SMTP_KEY] = "smtp_tls_key_file",
+	[PC_SMTP_ECCERT] = "smtp_tls_eccert_file",
+	[PC_SMTP_ECKEY] = "smtp_tls_eckey_file",
+	[PC_SMTP_DCERT] = "smtp_tls_dcert_file",
+	[PC_SMTP_DKEY] = "smtp_tls_dkey_file",
+	[PC_SMTP_CHAIN_FILES] = "smtp_tls_chain_files",
+	[PC_LMTP_CERT] = "lmtp_tls_cert_file",
+	[PC_LMTP_KEY] = "lmtp_tls_key_file",
+	[PC_LMTP_ECCERT] = "lmtp_tls_eccert_file",
+	[PC_LMTP_ECKEY] = "lmtp_tls_eckey_file",
+	[PC_LMTP_DCERT] = "lmtp_tls_dcert_file",
+	[PC_LMTP_DKEY] = "lmtp_tls_dkey_file",
+	[PC_LMTP_CHAIN_FILES] = "lmtp_tls_chain_files",
+	[PC_TPC_CERT] = "tlsproxy_client_cert_file",
+	[PC_TPC_KEY] = "tlsproxy_client_key_file",
+	[PC_TPC_ECCERT] = "tlsproxy_client_eccert_file",
+	[PC_TPC_ECKEY] = "tlsproxy_client_eckey_file",
+	[PC_TPC_DCERT] = "tlsproxy_client_dcert_file",
+	[PC_TPC_DKEY] = "tlsproxy_client_dkey_file",
+	[PC_TPC_CHAIN_FILES] = "tlsproxy_client_chain_files",
+};
+
+const struct pc_files pc_files[PCF_N] = {
+	[PCF_SMTPD] = { PC_CHAIN_FILES, { PC_CERT, PC_ECCERT, PC_DCERT },
+	    { PC_KEY, PC_ECKEY, PC_DKEY } },
+	[PCF_TLSPROXY] = { PC_TP_CHAIN_FILES, { PC_TP_CERT, PC_TP_ECCERT,
+	    PC_TP_DCERT }, { PC_TP_KEY, PC_TP_ECKEY, PC_TP_DKEY } },
+	[PCF_SMTP] = { PC_SMTP_CHAIN_FILES, { PC_SMTP_CERT, PC_SMTP_ECCERT,
+	    PC_SMTP_DCERT }, { PC_SMTP_KEY, PC_SMTP_ECKEY, PC_SMTP_DKEY } },
+	[PCF_LMTP] = { PC_LMTP_CHAIN_FILES, { PC_LMTP_CERT, PC_LMTP_ECCERT,
+	    PC_LMTP_DCERT }, { PC_LMTP_KEY, PC_LMTP_ECKEY, PC_LMTP_DKEY } },
+	[PCF_TP_CLIENT] = { PC_TPC_CHAIN_FILES, { PC_TPC_CERT, PC_TPC_ECCERT,
+	    PC_TPC_DCERT }, { PC_TPC_KEY, PC_TPC_ECKEY, PC_TPC_DKEY } },
 };
 
 /*
- * posix_spawn: no copy of our address space, and a failed exec comes
- * back as its errno.  Both outputs go to memory files, so postconf never
- * waits for us while we do our own work.  The three questions run side
- * by side: main.cf's values (-xh), master.cf's services (-F, for which
+ * The three questions run side by side (child.c: no shell, output in
+ * memory files, so postconf never waits for us while we do our own
+ * work): main.cf's values (-xh), master.cf's services (-F, for which
  * run smtpd) and their -o overrides (-Px, $name expanded as Postfix
  * does).
  */
 static int
-spawn(struct postfix *pf, enum pf_ask ask)
+spawn(struct postfix *pf, enum pc_ask ask)
 {
-	const char			*argv[5 + PF_NPARAMS];
-	posix_spawn_file_actions_t	 fa;
-	pid_t				 pid;
-	int				 i, n = 0, rc;
+	const char	*argv[5 + PC_NPARAMS];
+	int		 i, n = 0;
 
 	argv[n++] = POSTCONF_PATH;
 	argv[n++] = "-c";
 	argv[n++] = pf->dir;
 	if (ask == ASK_VALUES) {
 		argv[n++] = "-xh";
-		for (i = 0; i < PF_NPARAMS; i++)
-			argv[n++] = pf_names[i];
+		for (i = 0; i < PC_NPARAMS; i++)
+			argv[n++] = pc_names[i];
 	} else if (ask == ASK_SERVICES) {
 		argv[n++] = "-F";
 		argv[n++] = "*/*/command";
 	} else
 		argv[n++] = "-Px";
 	argv[n] = NULL;
-
-	if ((rc = posix_spawn_file_actions_init(&fa)) != 0)
-		return rc;
-	if ((rc = posix_spawn_file_actions_adddup2(&fa, pf->outfd[ask],
-	    STDOUT_FILENO)) == 0 && (rc = posix_spawn_file_actions_adddup2(&fa,
-	    pf->errfd[ask], STDERR_FILENO)) == 0)
-		rc = posix_spawn(&pid, POSTCONF_PATH, &fa, NULL,
-		    (char *const *)argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc == 0)
-		pf->pid[ask] = pid;	/* unspecified after a failure */
-	return rc;
+	return child_start(&pf->ask[ask], POSTCONF_PATH, (char *const *)argv,
+	    0, -1, 022);
 }
 
 /* The whole of a memory file, NUL-terminated. */
@@ -114,18 +148,14 @@ read_all(int fd, char **out)
 
 /* Postconf's own complaint, first line only, for our one-line message. */
 static void
-postconf_failed(int errfd, const char *confdir, const char *why)
+postconf_failed(const struct child *c, const char *confdir, const char *why)
 {
-	char	msg[512] = "";
-	ssize_t	r;
+	char	msg[512];
 
-	if ((r = pread(errfd, msg, sizeof(msg) - 1, 0)) > 0) {
-		msg[r] = '\0';
-		msg[strcspn(msg, "\n")] = '\0';
-	}
-	problem(EX_CONFIG, confdir, "cannot read Postfix's settings: %s%s%s "
-	    "(check that Postfix is installed and %s/main.cf exists: "
-	    "postconf -c %s -n)", why, *msg ? ": " : "", msg, confdir,
+	child_said(c, msg, sizeof(msg));
+	problem(EX_CONFIG, confdir, "cannot read Postfix's settings: %s%s%s"
+	    FIX "check that Postfix is installed and %s/main.cf exists: "
+	    "postconf -c %s -n", why, *msg ? ": " : "", msg, confdir,
 	    confdir);
 }
 
@@ -138,9 +168,9 @@ postconf_parse(char *text, struct postfix *pf)
 
 	for (line = text; (line = strchr(line, '\n')) != NULL; line++)
 		lines++;
-	if (lines != PF_NPARAMS)
+	if (lines != PC_NPARAMS)
 		return -1;
-	for (i = 0; i < PF_NPARAMS; i++) {
+	for (i = 0; i < PC_NPARAMS; i++) {
 		line = strsep(&next, "\n");
 		if ((pf->v[i] = strdup(line)) == NULL)
 			return -1;
@@ -163,7 +193,7 @@ postconf_cache_text(const struct postfix *pf, size_t *len)
 
 	if ((f = open_memstream(&values, &vlen)) == NULL)
 		return NULL;
-	for (i = 0; i < PF_NPARAMS; i++)
+	for (i = 0; i < PC_NPARAMS; i++)
 		fprintf(f, "%s\n", pf->v[i]);
 	if (fclose(f) != 0 || (f = open_memstream(&text, len)) == NULL) {
 		free(values);
@@ -241,8 +271,8 @@ postconf_start(const char *confdir, const char *cache, struct postfix *pf)
 	memset(pf, 0, sizeof(*pf));
 	pf->dir = confdir;
 	for (i = 0; i < ASK_N; i++) {
-		pf->pid[i] = -1;
-		pf->outfd[i] = pf->errfd[i] = -1;
+		pf->ask[i].pid = -1;
+		pf->ask[i].out = pf->ask[i].err = -1;
 	}
 	pf->cache = cache;
 	if (cache != NULL && geteuid() != 0) {
@@ -261,48 +291,32 @@ postconf_start(const char *confdir, const char *cache, struct postfix *pf)
 	/* No master.cf, no services: postconf -F and -P would only fail. */
 	pf->no_master = faccessat(AT_FDCWD, confdir, F_OK, 0) == 0 &&
 	    !master_exists(confdir);
-	for (i = 0; i < ASK_N && pf->spawn_errno == 0; i++) {
-		if (i != ASK_VALUES && pf->no_master)
-			continue;
-		if ((pf->outfd[i] = memfd_create("postconf-stdout",
-		    MFD_CLOEXEC)) == -1 || (pf->errfd[i] =
-		    memfd_create("postconf-stderr", MFD_CLOEXEC)) == -1) {
-			pf->spawn_errno = errno;
-			pf->no_memfd = 1;
-		}
-		else
+	pf->deadline = now_ms() + POSTCONF_DEADLINE_MS;
+	for (i = 0; i < ASK_N && pf->spawn_errno == 0; i++)
+		if (i == ASK_VALUES || !pf->no_master)
 			pf->spawn_errno = spawn(pf, i);
-	}
 }
 
-/* Wait for postconf; its status, or -1 when it could not be waited for. */
+/*
+ * One child's answer, whole, in *text; -1 when reported.  Past its
+ * deadline postconf is killed: a main.cf that never ends (a FIFO) must
+ * not hold a start.
+ */
 static int
-reap(pid_t *pid)
+answer(struct child *c, const char *dir, long long deadline, char **text)
 {
 	int	status;
 
-	if (*pid == -1)
-		return -1;
-	while (waitpid(*pid, &status, 0) == -1)
-		if (errno != EINTR) {
-			*pid = -1;
-			return -1;
-		}
-	*pid = -1;
-	return status;
-}
-
-/* One question's answer, whole, in *text; -1 when reported. */
-static int
-answer(struct postfix *pf, enum pf_ask ask, char **text)
-{
-	int	status = reap(&pf->pid[ask]);
-
-	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		postconf_failed(pf->errfd[ask], pf->dir, "postconf failed");
+	if (child_wait(c, deadline, &status) == -1) {
+		postconf_failed(c, dir, "postconf did not finish within "
+		    POSTCONF_DEADLINE_TEXT);
 		return -1;
 	}
-	if (read_all(pf->outfd[ask], text) == -1) {
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		postconf_failed(c, dir, "postconf failed");
+		return -1;
+	}
+	if (read_all(c->out, text) == -1) {
 		problem(EX_IOERR, NULL, "reading postconf's output: %s",
 		    strerror(errno));
 		return -1;
@@ -317,23 +331,23 @@ postconf_finish(struct postfix *pf)
 	int	 rc = -1;
 
 	if (pf->cached)
-		return maincf_file_names(pf);
-	if (pf->no_memfd) {
+		return 0;
+	if (pf->spawn_errno < 0) {
 		problem(EX_OSERR, NULL, "cannot create a memory file for "
-		    "postconf's output: %s", strerror(pf->spawn_errno));
+		    "postconf's output: %s", strerror(-pf->spawn_errno));
 		goto out;
 	}
 	if (pf->spawn_errno != 0) {
 		problem(EX_CONFIG, pf->dir, "cannot read Postfix's settings: "
-		    "postconf could not be run: %s: %s (check that Postfix is "
-		    "installed)", POSTCONF_PATH, strerror(pf->spawn_errno));
+		    "postconf could not be run: %s: %s" FIX "check that Postfix is "
+		    "installed", POSTCONF_PATH, strerror(pf->spawn_errno));
 		goto out;
 	}
-	if (answer(pf, ASK_VALUES, &text) == -1)
+	if (answer(&pf->ask[ASK_VALUES], pf->dir, pf->deadline, &text) == -1)
 		goto out;
 	if (postconf_parse(text, pf) == -1) {
-		postconf_failed(pf->errfd[ASK_VALUES], pf->dir, "postconf "
-		    "printed fewer values than asked (Postfix older than 3.4?)");
+		postconf_failed(&pf->ask[ASK_VALUES], pf->dir, "postconf "
+		    "printed fewer values than asked (Postfix older than 3.6?)");
 		goto out;
 	}
 	if (pf->no_master && ((pf->services = strdup("")) == NULL ||
@@ -341,10 +355,12 @@ postconf_finish(struct postfix *pf)
 		problem(EX_OSERR, NULL, "out of memory");
 		goto out;
 	}
-	if (!pf->no_master && (answer(pf, ASK_SERVICES, &pf->services) == -1 ||
-	    answer(pf, ASK_OVERRIDES, &pf->overrides) == -1))
+	if (!pf->no_master && (answer(&pf->ask[ASK_SERVICES], pf->dir, pf->deadline,
+	    &pf->services) == -1 ||
+	    answer(&pf->ask[ASK_OVERRIDES], pf->dir,
+	    pf->deadline, &pf->overrides) == -1))
 		goto out;
-	rc = maincf_file_names(pf);
+	rc = 0;
 	/* Kept only if nothing changed while postconf was reading. */
 	pf->keep = pf->key[0] != '\0' && cache_key(pf->dir, key) == 0 &&
 	    !strcmp(key, pf->key);
@@ -372,12 +388,7 @@ postconf_free(struct postfix *pf)
 	if (pf->dir == NULL)	/* never started */
 		return;
 	for (i = 0; i < ASK_N; i++) {
-		reap(&pf->pid[i]);	/* when we stopped before asking */
-		if (pf->outfd[i] != -1)
-			close(pf->outfd[i]);
-		if (pf->errfd[i] != -1)
-			close(pf->errfd[i]);
-		pf->outfd[i] = pf->errfd[i] = -1;
+		child_close(&pf->ask[i]);	/* killed if never asked */
 	}
 	postconf_free_values(pf);
 }
@@ -387,7 +398,7 @@ postconf_free_values(struct postfix *pf)
 {
 	int	i;
 
-	for (i = 0; i < PF_NPARAMS; i++) {
+	for (i = 0; i < PC_NPARAMS; i++) {
 		free(pf->v[i]);
 		pf->v[i] = NULL;
 	}
@@ -409,14 +420,11 @@ postconf_free_values(struct postfix *pf)
 static int
 spawn_service(struct postfix *pf, struct svcask *a)
 {
-	posix_spawn_file_actions_t	 fa;
-	const char			**argv;
-	size_t				 i, n = 0;
-	int				 rc;
+	const char	**argv;
+	size_t		  i, n = 0;
+	int		  rc;
 
-	if ((argv = reallocarray(NULL, 5 + 2 * a->no + PF_NPARAMS,
-	    sizeof(*argv))) == NULL)
-		return ENOMEM;
+	argv = xreallocarray(NULL, 5 + 2 * a->no + PC_NPARAMS, sizeof(*argv));
 	argv[n++] = POSTCONF_PATH;
 	argv[n++] = "-c";
 	argv[n++] = pf->dir;
@@ -425,28 +433,16 @@ spawn_service(struct postfix *pf, struct svcask *a)
 		argv[n++] = "-o";
 		argv[n++] = a->o[i];
 	}
-	for (i = 0; i < PF_NPARAMS; i++)
-		argv[n++] = pf_names[i];
+	for (i = 0; i < PC_NPARAMS; i++)
+		argv[n++] = pc_names[i];
 	argv[n] = NULL;
-	if ((a->outfd = memfd_create("postconf-service", MFD_CLOEXEC)) == -1 ||
-	    (a->errfd = memfd_create("postconf-stderr", MFD_CLOEXEC)) == -1) {
-		free(argv);
-		return errno;
-	}
-	if ((rc = posix_spawn_file_actions_init(&fa)) == 0) {
-		if ((rc = posix_spawn_file_actions_adddup2(&fa, a->outfd,
-		    STDOUT_FILENO)) == 0 && (rc =
-		    posix_spawn_file_actions_adddup2(&fa, a->errfd,
-		    STDERR_FILENO)) == 0)
-			rc = posix_spawn(&a->pid, POSTCONF_PATH, &fa, NULL,
-			    (char *const *)argv, environ);
-		posix_spawn_file_actions_destroy(&fa);
-	}
+	rc = child_start(&a->ch, POSTCONF_PATH, (char *const *)argv, 0, -1,
+	    022);
 	free(argv);
 	return rc;
 }
 
-/* The cached answer for a->svc: "SVC\n" then PF_NPARAMS lines. */
+/* The cached answer for a->svc: "SVC\n" then PC_NPARAMS lines. */
 static int
 cached_service(const struct postfix *pf, struct svcask *a)
 {
@@ -459,7 +455,7 @@ cached_service(const struct postfix *pf, struct svcask *a)
 			return -1;
 		if ((size_t)(nl - p) != len || strncmp(p, a->svc, len))
 			continue;
-		for (i = 0; i < PF_NPARAMS; i++) {
+		for (i = 0; i < PC_NPARAMS; i++) {
 			p = nl + 1;
 			if ((nl = strchr(p, '\n')) == NULL ||
 			    (a->v[i] = strndup(p, nl - p)) == NULL)
@@ -472,25 +468,21 @@ cached_service(const struct postfix *pf, struct svcask *a)
 
 /* A service's answer, read and added to what the cache will keep. */
 static int
-collect_service(struct postfix *pf, struct svcask *a)
+collect_service(struct postfix *pf, struct svcask *a, long long deadline)
 {
 	struct postfix	 one;
 	char		*text = NULL, *all = NULL;
-	int		 status, i, rc = -1;
+	int		 i, rc = -1;
 
-	status = reap(&a->pid);
-	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		postconf_failed(a->errfd, pf->dir, "postconf failed");
-		return -1;
-	}
+	if (answer(&a->ch, pf->dir, deadline, &text) == -1)
+		return -1;	/* logged */
 	memset(&one, 0, sizeof(one));
-	if (read_all(a->outfd, &text) == -1 || postconf_parse(text, &one) ==
-	    -1) {
-		postconf_failed(a->errfd, pf->dir, "postconf answered for "
+	if (postconf_parse(text, &one) == -1) {
+		postconf_failed(&a->ch, pf->dir, "postconf answered for "
 		    "a master.cf service what it could not have");
 		goto out;
 	}
-	for (i = 0; i < PF_NPARAMS; i++) {
+	for (i = 0; i < PC_NPARAMS; i++) {
 		a->v[i] = one.v[i];
 		one.v[i] = NULL;
 	}
@@ -499,7 +491,7 @@ collect_service(struct postfix *pf, struct svcask *a)
 		goto oom;
 	free(pf->svcvalues);
 	pf->svcvalues = all;
-	for (i = 0; i < PF_NPARAMS; i++) {
+	for (i = 0; i < PC_NPARAMS; i++) {
 		if (asprintf(&all, "%s%s\n", pf->svcvalues, a->v[i]) == -1)
 			goto oom;
 		free(pf->svcvalues);
@@ -518,15 +510,20 @@ out:
 int
 postconf_services(struct postfix *pf, struct svcask *a, size_t n)
 {
-	size_t	i;
-	int	err, rc = 0;
+	long long	deadline = now_ms() + POSTCONF_DEADLINE_MS;
+	size_t		i;
+	int		err, rc = 0;
 
 	for (i = 0; i < n; i++) {
-		a[i].pid = -1;
-		a[i].outfd = a[i].errfd = -1;
+		a[i].ch.pid = -1;
+		a[i].ch.out = a[i].ch.err = -1;
 		if (a[i].no == 0 || cached_service(pf, &a[i]) == 0)
 			continue;	/* main.cf's values, or known */
-		if ((err = spawn_service(pf, &a[i])) != 0) {
+		if ((err = spawn_service(pf, &a[i])) < 0) {
+			problem(EX_OSERR, NULL, "cannot create a memory file for "
+			    "postconf's output: %s", strerror(-err));
+			rc = -1;
+		} else if (err != 0) {
 			problem(EX_CONFIG, pf->dir, "cannot read the settings "
 			    "of %s: postconf could not be run: %s: %s", a[i].svc,
 			    POSTCONF_PATH, strerror(err));
@@ -534,13 +531,10 @@ postconf_services(struct postfix *pf, struct svcask *a, size_t n)
 		}
 	}
 	for (i = 0; i < n; i++) {
-		if (a[i].pid != -1 && collect_service(pf, &a[i]) == -1)
+		if (a[i].ch.pid != -1 && collect_service(pf, &a[i],
+		    deadline) == -1)
 			rc = -1;	/* logged */
-		reap(&a[i].pid);
-		if (a[i].outfd != -1)
-			close(a[i].outfd);
-		if (a[i].errfd != -1)
-			close(a[i].errfd);
+		child_close(&a[i].ch);
 	}
 	return rc;
 }

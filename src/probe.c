@@ -1,655 +1,499 @@
 /*
- * The post-start handshake: after Postfix started or reloaded, connect to
- * each of its TLS listeners as a verifying client would (STARTTLS, or TLS
- * from the first byte in wrapper mode), at OpenSSL's default client
- * security level, and judge what is served: the handshake works, the
- * chain verifies against the run's trust anchors, and the leaf is one of
- * the certificates on disk for that identity.  What Postfix serves is
- * decided by the running processes and their protocol and cipher
- * settings, which no file check sees.
- *
- * Every probe runs at once (up to MAX_AT_ONCE) on non-blocking sockets
- * under one deadline, so the time added to a start is that of the
- * slowest listener, and a start never hangs.
+ * probe: what the running Postfix serves, proved by handshakes after
+ * every start and reload (the hooks' start_post and reload_post).  Each
+ * listener of the inventory (an smtpd inet service that serves TLS) is
+ * reached on a local address (its own, or inet_interfaces'), tried once
+ * per key algorithm its slot holds and once per SNI name it serves, and
+ * judged by handshake.c against the leaves on disk, read as the check
+ * reads them.
  */
-/* First: <sys/socket.h> defines PF_KEY, a name extern.h's enum uses. */
-#include "extern.h"
+#include <arpa/inet.h>
 
-#include <sys/socket.h>
-
-#include <netdb.h>
-
-#include <errno.h>
-#include <stdarg.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sysexits.h>
-#include <time.h>
-#include <unistd.h>
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
+#include <openssl/evp.h>
 
-#define MAX_AT_ONCE	16	/* connections open together */
-#define RETRY_MS	100	/* before trying a listener again */
-#define SETTLE_MS	1000	/* ... while Postfix may still be settling */
-#define BYE_MS		500	/* for smtpd's 221 once the verdict is in */
-#define MAX_LINE	1024	/* an SMTP reply line, and more than enough */
+#include "command.h"
+#include "common.h"
+#include "conf.h"
+#include "finding.h"
+#include "handshake.h"
+#include "inspect.h"
+#include "inventory.h"
+#include "maincf.h"
+#include "material.h"
+#include "postconf.h"
+#include "snimap.h"
+#include "topology.h"
+#include "verify.h"
 
-enum state { S_IDLE, S_CONNECT, S_GREET, S_EHLO, S_STARTTLS, S_TLS, S_QUIT,
-    S_DONE };
+/* The leaves a slot serves, as read (one per key). */
+struct leaves {
+	X509	**v;
+	size_t	  n;
+};
+#define MAX_SNI_PROBES	100	/* SNI names tried per run: the first ones */
 
-/* One connection's progress: probe.c's own. */
-struct conn {
-	int		 fd;
-	SSL		*ssl;
-	enum state	 state;
-	short		 events;	/* what poll waits for */
-	char		 in[MAX_LINE];
-	size_t		 inlen;
-	int		 code;		/* the reply's code, once complete */
-	char		 last[128];	/* the reply's last line, for messages */
-	int		 starttls;	/* EHLO offered it */
-	long		 retry_at;	/* ms on our clock; 0: none waiting */
-	long		 bye_until;	/* the goodbye is waited for until then */
+#define MAX_SNI_PROBES	100	/* SNI names tried per run: the first ones */
+
+/* The probes of one run and what they point into. */
+struct plan {
+	struct probe		*p;
+	size_t			 n;
+	struct leaves		*leaves;	/* per slot, then per SNI name */
+	size_t			 nleaves;
+	char			**text;		/* labels and names to free */
+	size_t			 ntext;
+	size_t			 nsni, sni_left;	/* SNI names tried, left out */
+	size_t			 first_sni;	/* the list's first probe */
+	const char		*ehlo;
+	const struct inventory	*inv;
 };
 
-static long
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-/* The verdict of the latest attempt, with what it found. */
-static void
-verdict(struct probe *p, int v, const char *fmt, ...)
-{
-	va_list	ap;
-
-	free(p->said);
-	p->said = NULL;
-	p->verdict = v;
-	va_start(ap, fmt);
-	if (vasprintf(&p->said, fmt, ap) == -1)
-		p->said = NULL;
-	va_end(ap);
-}
-
-static void
-conn_close(struct conn *c)
-{
-	if (c->ssl != NULL)
-		SSL_free(c->ssl);
-	if (c->fd != -1)
-		close(c->fd);
-	c->ssl = NULL;
-	c->fd = -1;
-	c->inlen = 0;
-	c->events = 0;
-}
-
-static int
-conn_start(struct probe *p, struct conn *c)
-{
-	struct addrinfo	 hints, *ai = NULL;
-	int		 rc;
-
-	c->state = S_CONNECT;
-	c->starttls = 0;
-	c->code = 0;
-	c->last[0] = '\0';
-	c->retry_at = 0;
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-	if ((rc = getaddrinfo(p->host, p->port, &hints, &ai)) != 0) {
-		verdict(p, PV_UNREACHABLE, "not an address (%s)",
-		    gai_strerror(rc));
-		return -1;
-	}
-	if ((c->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0)) == -1)
-		verdict(p, PV_UNREACHABLE, "cannot make a socket (%s)",
-		    strerror(errno));
-	else if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
-	    errno == EINPROGRESS)
-		c->events = POLLOUT;
-	else
-		verdict(p, errno == ECONNREFUSED ? PV_REFUSED : PV_UNREACHABLE,
-		    "cannot connect (%s)", strerror(errno));
-	freeaddrinfo(ai);
-	return c->events == POLLOUT ? 0 : -1;
-}
-
-/* A command, whole: the socket buffer of a new connection holds it. */
-static int
-send_line(struct probe *p, struct conn *c, const char *cmd)
-{
-	char	line[300];
-	int	n;
-
-	n = snprintf(line, sizeof(line), "%s\r\n", cmd);
-	if (n < 0 || (size_t)n >= sizeof(line) ||
-	    send(c->fd, line, n, MSG_NOSIGNAL) != n) {
-		verdict(p, PV_FAILED, "the connection broke while sending %.8s "
-		    "(%s)", cmd, strerror(errno));
-		return -1;
-	}
-	c->events = POLLIN;
-	return 0;
-}
-
-/* A server's line for a message: printable ASCII only, cut to SIZE. */
-static void
-printable(char *dst, const char *src, size_t size)
-{
-	size_t	i;
-
-	for (i = 0; i + 1 < size && src[i] != '\0'; i++)
-		dst[i] = src[i] >= ' ' && src[i] < 0x7f ? src[i] : '?';
-	dst[i] = '\0';
-}
-
-/* The next complete line out of c->in, without its CR LF: 1, or 0. */
-static int
-next_line(struct conn *c, char line[MAX_LINE + 1])
-{
-	char	*nl;
-	size_t	 used, len;
-
-	if ((nl = memchr(c->in, '\n', c->inlen)) == NULL)
-		return 0;
-	used = nl - c->in + 1;
-	len = used - 1;
-	if (len > 0 && c->in[len - 1] == '\r')
-		len--;
-	memcpy(line, c->in, len);
-	line[len] = '\0';
-	memmove(c->in, c->in + used, c->inlen - used);
-	c->inlen -= used;
-	return 1;
-}
-
-/*
- * Read what came and take each complete line of the reply: 1 when the
- * reply is complete (its code in c->code), 0 for more, -1 on failure
- * (said).
- */
-static int
-read_reply(struct probe *p, struct conn *c)
-{
-	char	line[MAX_LINE + 1];
-	ssize_t	n;
-	size_t	len;
-
-	n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen, 0);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return 0;
-	if (n <= 0) {
-		verdict(p, PV_FAILED, "the server closed the connection (%s)%s%s",
-		    n == 0 ? "end of file" : strerror(errno), c->last[0] ?
-		    " after: " : "", c->last);
-		return -1;
-	}
-	c->inlen += n;
-	while (next_line(c, line)) {
-		len = strlen(line);
-		printable(c->last, line, sizeof(c->last));
-		if (len < 3 || line[0] < '2' || line[0] > '5' ||
-		    (len > 3 && line[3] != ' ' && line[3] != '-')) {
-			verdict(p, PV_FAILED, "not an SMTP reply: %s", c->last);
-			return -1;
-		}
-		if (len > 4 && !strcasecmp(line + 4, "STARTTLS"))
-			c->starttls = 1;
-		if (len == 3 || line[3] == ' ') {
-			c->code = (line[0] - '0') * 100 + (line[1] - '0') * 10 +
-			    (line[2] - '0');
-			return 1;
-		}
-	}
-	if (c->inlen == sizeof(c->in)) {
-		verdict(p, PV_FAILED, "an SMTP reply line longer than %d bytes",
-		    MAX_LINE);
-		return -1;
-	}
-	return 0;
-}
-
-/* OpenSSL's reason for the last failure, or the system's. */
+/* A string the plan keeps until the end of the run. */
 static const char *
-tls_reason(struct conn *c, int r)
+keep(struct plan *pl, char *s)
 {
-	unsigned long	 e = ERR_peek_last_error();
-	const char	*reason = e ? ERR_reason_error_string(e) : NULL;
-
-	if (reason != NULL)
-		return reason;
-	if (SSL_get_error(c->ssl, r) == SSL_ERROR_SYSCALL && errno != 0)
-		return strerror(errno);
-	return "the server closed the connection";
+	pl->text = xreallocarray(pl->text, pl->ntext + 1, sizeof(*pl->text));
+	pl->text[pl->ntext++] = s;
+	return s;
 }
 
 /*
- * What was served, judged: it verifies (for the name asked, a warning
- * as the file check says it), and it is a leaf on disk.
+ * One address as master.cf or inet_interfaces writes it, brackets off,
+ * into HOST: 1 when it is numeric or stands for loopback ("localhost",
+ * "all", "loopback-only": of the first protocol inet_protocols allows),
+ * 0 for a host name (HOST holds it), -1 when too long.
  */
-static void
-judge(struct probe *p, struct conn *c)
+static int
+one_host(const struct service *svc, const char *given, size_t glen,
+    char host[64])
 {
-	X509		*leaf = SSL_get0_peer_certificate(c->ssl);
-	EVP_PKEY	*pk;
-	char		 subject[256];
-	long		 err = SSL_get_verify_result(c->ssl);
-	size_t		 i;
-	int		 id;
+	const char	*protocols = svc->v[PC_INET_PROTOCOLS];
+	unsigned char	 addr[16];
+	int		 v6 = strstr(protocols, "ipv4") == NULL &&
+			    strcasecmp(protocols, "all") != 0;
 
-	if (leaf == NULL) {
-		verdict(p, PV_FAILED, "no certificate was served");
-		return;
+	if (glen >= 2 && given[0] == '[' && given[glen - 1] == ']')
+		given++, glen -= 2;
+	if (glen >= 63)
+		return -1;
+	memcpy(host, given, glen);
+	host[glen] = '\0';
+	if (!strcasecmp(host, "localhost") || !strcasecmp(host, "all") ||
+	    !strcasecmp(host, "loopback-only")) {
+		strlcpy(host, v6 ? "::1" : "127.0.0.1", 64);
+		return 1;
 	}
-	X509_NAME_oneline(X509_get_subject_name(leaf), subject,
-	    sizeof(subject));
-	if (err != X509_V_OK) {
-		verdict(p, PV_FAILED, "the chain served for %s does not verify: "
-		    "%s (%s)", subject, X509_verify_cert_error_string(err),
-		    verify_fix(err));
-		return;
-	}
-	for (i = 0; i < p->nleaves; i++)
-		if (X509_cmp(leaf, p->leaves[i]) == 0)
-			break;
-	if (p->nleaves == 0) {
-		verdict(p, PV_FAILED, "serves %s, but the files on disk cannot be "
-		    "read now, so a reload or restart would serve nothing "
-		    "(run postfix-tls-setup check)", subject);
-		return;
-	}
-	if (i == p->nleaves) {
-		verdict(p, PV_MISMATCH, "serves %s, which is not the certificate "
-		    "on disk: a process that has not picked up the last change "
-		    "(run \"postfix reload\", or restart Postfix)", subject);
-		return;
-	}
-	pk = X509_get0_pubkey(leaf);
-	id = pk != NULL ? EVP_PKEY_get_base_id(pk) : 0;
-	if (p->algo != 0 && (id == EVP_PKEY_RSA_PSS ? EVP_PKEY_RSA : id) !=
-	    p->algo) {
-		verdict(p, PV_FAILED, "asked for its %s certificate, served %s "
-		    "(%s)", key_type_name(p->algo), subject, key_type_name(id));
-		return;
-	}
-	p->name_ok = p->servername == NULL || verify_names(leaf,
-	    p->servername);
-	verdict(p, PV_OK, "%s, %s, %s, %s-%d, verified",
-	    SSL_get_version(c->ssl), SSL_get_cipher_name(c->ssl), subject,
-	    key_type_name(id), pk != NULL ? EVP_PKEY_get_bits(pk) : 0);
+	return inet_pton(AF_INET, host, addr) == 1 ||
+	    inet_pton(AF_INET6, host, addr) == 1;
 }
 
-/* Say goodbye, so that smtpd logs a quit, not a lost connection. */
+/*
+ * The address to connect to: the service's own host part, else the
+ * first of inet_interfaces that is numeric or loopback.  Never a name:
+ * it would need DNS, which may hang a boot.  0, or -1 (warned).
+ */
 static int
-quit(struct conn *c)
+pick_host(const struct service *svc, size_t hlen, char host[64])
 {
-	ERR_clear_error();
-	if (SSL_write(c->ssl, "QUIT\r\n", 6) != 6)
-		return 1;
-	c->state = S_QUIT;
-	c->events = POLLIN;
-	c->bye_until = now_ms() + BYE_MS;
+	const char	*cur = svc->v[PC_INET_INTERFACES], *w;
+	size_t		 n;
+	int		 r = 0;
+
+	*host = '\0';
+	if (hlen > 0)
+		r = one_host(svc, svc->name, hlen, host);
+	else if (plist_next(&cur, &n, PLIST_PLAIN, NULL) == NULL)
+		r = one_host(svc, "all", 3, host);	/* Postfix's default */
+	else
+		for (cur = svc->v[PC_INET_INTERFACES]; r != 1 &&
+		    (w = plist_next(&cur, &n, PLIST_PLAIN, NULL)) != NULL; )
+			if ((r = one_host(svc, w, n, host)) == -1)
+				break;
+	if (r == 1)
+		return 0;
+	if (r == 0)
+		warning(NULL, "%s: \"%s\" is a host name, not an address, "
+		    "and names are not looked up at boot; not checked" FIX
+		    "name the address in master.cf or inet_interfaces",
+		    svc->name, host);
+	else
+		warning(NULL, "%s: the address is too long to try; not "
+		    "checked", svc->name);
+	return -1;
+}
+
+static int
+listener_address(const struct service *svc, struct probe *p)
+{
+	const char	*slash = strrchr(svc->name, '/'), *colon;
+	size_t		 len = slash != NULL ? (size_t)(slash - svc->name) :
+			    strlen(svc->name), hlen = 0;
+
+	if (svc->port[0] == '\0') {
+		warning(NULL, "%s: its port is neither a number nor a known "
+		    "service name; not checked", svc->name);
+		return -1;
+	}
+	if ((colon = memrchr(svc->name, ':', len)) != NULL)
+		hlen = colon - svc->name;
+	strlcpy(p->port, svc->port, sizeof(p->port));
+	if (pick_host(svc, hlen, p->host) == -1)
+		return -1;	/* warned */
+	snprintf(p->where, sizeof(p->where), strchr(p->host, ':') ?
+	    "[%s]:%s" : "%s:%s", p->host, p->port);
 	return 0;
 }
 
 /*
- * Until smtpd closes the connection after its 221: 1 then.  The verdict
- * is in; a server that sends more than a greeting and a goodbye (16
- * reads) is left at once.
- */
-static int
-quit_step(struct conn *c)
-{
-	int	r = 0, i;
-
-	ERR_clear_error();
-	for (i = 0; i < 16; i++)
-		if ((r = SSL_read(c->ssl, c->in, sizeof(c->in))) <= 0)
-			break;
-	if (i < 16 && SSL_get_error(c->ssl, r) == SSL_ERROR_WANT_READ)
-		return 0;
-	return 1;
-}
-
-static int
-tls_step(struct probe *p, struct conn *c)
-{
-	int	r;
-
-	ERR_clear_error();
-	errno = 0;
-	if ((r = SSL_do_handshake(c->ssl)) == 1) {
-		judge(p, c);
-		return quit(c);
-	}
-	switch (SSL_get_error(c->ssl, r)) {
-	case SSL_ERROR_WANT_READ:
-		c->events = POLLIN;
-		return 0;
-	case SSL_ERROR_WANT_WRITE:
-		c->events = POLLOUT;
-		return 0;
-	}
-	verdict(p, PV_FAILED, "the TLS handshake%s%s failed (%s)", p->algo ?
-	    " asking for " : "", p->algo ? key_type_name(p->algo) : "",
-	    tls_reason(c, r));
-	return 1;
-}
-
-static int
-tls_start(struct probe *p, struct conn *c, SSL_CTX *ctx)
-{
-	ERR_clear_error();
-	if ((c->ssl = SSL_new(ctx)) == NULL || !SSL_set_fd(c->ssl, c->fd) ||
-	    (p->sni && !SSL_set_tlsext_host_name(c->ssl, p->servername)) ||
-	    (p->sigalgs != NULL && !SSL_set1_sigalgs_list(c->ssl,
-	    p->sigalgs))) {
-		verdict(p, PV_FAILED, "cannot set up TLS (%s)",
-		    ERR_reason_error_string(ERR_peek_last_error()));
-		return 1;
-	}
-	SSL_set_connect_state(c->ssl);
-	c->state = S_TLS;
-	return tls_step(p, c);
-}
-
-/* The connection is made, or not. */
-static int
-connected(struct probe *p, struct conn *c, SSL_CTX *ctx)
-{
-	socklen_t	len = sizeof(int);
-	int		err = 0;
-
-	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
-		err = errno;
-	if (err != 0) {
-		verdict(p, err == ECONNREFUSED ? PV_REFUSED : PV_UNREACHABLE,
-		    "cannot connect (%s)", strerror(err));
-		return 1;
-	}
-	if (p->wrapper)
-		return tls_start(p, c, ctx);
-	c->state = S_GREET;
-	c->events = POLLIN;
-	return 0;
-}
-
-/* One step of the SMTP dialogue up to TLS: 1 when the probe is over. */
-static int
-smtp_step(struct probe *p, struct conn *c, SSL_CTX *ctx)
-{
-	char	cmd[300];
-	int	r;
-
-	if ((r = read_reply(p, c)) != 1)
-		return r == -1;
-	switch (c->state) {
-	case S_GREET:
-		if (c->code != 220) {
-			verdict(p, PV_FAILED, "greeted with: %s", c->last);
-			return 1;
-		}
-		snprintf(cmd, sizeof(cmd), "EHLO %s", p->ehlo);
-		c->state = S_EHLO;
-		return send_line(p, c, cmd) == -1;
-	case S_EHLO:
-		if (c->code != 250) {
-			verdict(p, PV_FAILED, "answered EHLO with: %s", c->last);
-			return 1;
-		}
-		if (!c->starttls) {
-			verdict(p, PV_FAILED, "does not offer STARTTLS, so every "
-			    "sender sends in cleartext (is "
-			    "smtpd_tls_security_level none for this service?)");
-			return 1;
-		}
-		c->state = S_STARTTLS;
-		return send_line(p, c, "STARTTLS") == -1;
-	default:
-		if (c->code != 220) {
-			/* The headline fault: the files did not load. */
-			verdict(p, PV_FAILED, "answered STARTTLS with: %s (smtpd "
-			    "could not load its certificate or key: see the "
-			    "Postfix log)", c->last);
-			return 1;
-		}
-		return tls_start(p, c, ctx);
-	}
-}
-
-static int
-step(struct probe *p, struct conn *c, SSL_CTX *ctx)
-{
-	switch (c->state) {
-	case S_CONNECT:
-		return connected(p, c, ctx);
-	case S_TLS:
-		return tls_step(p, c);
-	case S_QUIT:
-		return quit_step(c);
-	default:
-		return smtp_step(p, c, ctx);
-	}
-}
-
-/*
- * Worth another try, in the first SETTLE_MS: nothing listened yet (a
- * service a reload just added), or an old smtpd answered (it exits once
- * master has seen the reload).  Not longer: a process that keeps
- * serving an old certificate is what the probe is there to find.
- */
-static int
-retry(const struct probe *p, long now, long start, long deadline)
-{
-	if (now + RETRY_MS >= deadline || now - start >= SETTLE_MS)
-		return 0;
-	return p->verdict == PV_MISMATCH || p->verdict == PV_REFUSED;
-}
-
-/*
- * The slots still open at the deadline: said as timed out, unless an
- * earlier attempt of theirs said more (refused, a stale leaf), which a
- * retry cut short by the deadline (the helper slowed down by valgrind)
- * must not hide.
+ * The leaves a slot serves, read as the check reads them; what is wrong
+ * with its files was said by the check before the start, not again.
  */
 static void
-time_out(struct probe *p, size_t n, struct conn *c, size_t next,
-    int timeout_ms)
+read_leaves(const struct slot *s, struct leaves *l)
 {
-	static const char *const what[] = {
-		[S_CONNECT] = "connecting", [S_GREET] = "waiting for the greeting",
-		[S_EHLO] = "after EHLO", [S_STARTTLS] = "after STARTTLS",
-		[S_TLS] = "in the TLS handshake",
-	};
+	struct material	m;
+	size_t		mark = findings_mark(), i;
+
+	material_load(s, NULL, 0, &m);
+	findings_drop(mark);
+	for (i = 0; i < m.n; i++)
+		if (m.g[i].pool.n > 0) {
+			l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
+			X509_up_ref(m.g[i].pool.certs[0].x509);
+			l->v[l->n++] = m.g[i].pool.certs[0].x509;
+		}
+	material_free(&m);
+}
+
+static void
+leaves_free(struct leaves *l)
+{
+	while (l->n > 0)
+		X509_free(l->v[--l->n]);
+	free(l->v);
+	l->v = NULL;
+}
+
+/* To ask for one algorithm's certificate: its signature algorithms. */
+static const char *
+sigalgs_for(int algo)
+{
+	switch (algo) {
+	case EVP_PKEY_RSA:	/* an RSA-PSS leaf's too: its own schemes */
+		return "rsa_pss_rsae_sha256:rsa_pss_rsae_sha384:"
+		    "rsa_pss_rsae_sha512:rsa_pss_pss_sha256:rsa_pss_pss_sha384:"
+		    "rsa_pss_pss_sha512:RSA+SHA256:RSA+SHA384:RSA+SHA512";
+	case EVP_PKEY_EC:
+		return "ECDSA+SHA256:ECDSA+SHA384:ECDSA+SHA512";
+	case EVP_PKEY_ED25519:
+		return "ed25519";
+	case EVP_PKEY_ED448:
+		return "ed448";
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * One handshake to try.  SERVERNAME is the name the leaf must cover; it
+ * is sent as SNI only for an SNI entry: a listener's own slot is what
+ * peers that send none get (Postfix's smtp client sends none by
+ * default), and an SNI entry for myhostname would answer in its place.
+ */
+static void
+add_probe(struct plan *pl, size_t li, const char *label,
+    const char *servername, int sni, const struct leaves *lv, int algo)
+{
+	const struct listener	*l = &pl->inv->ls[li];
+	struct probe		*p;
+
+	pl->p = xreallocarray(pl->p, pl->n + 1, sizeof(*pl->p));
+	p = &pl->p[pl->n];
+	memset(p, 0, sizeof(*p));
+	if (listener_address(l->svc, p) == -1)
+		return;	/* warned: not tried */
+	p->label = label;
+	p->wrapper = l->svc->wrapper;
+	p->ehlo = pl->ehlo;
+	p->servername = servername;
+	p->sni = sni;
+	p->ident = l->slot;		/* for plan_algorithms */
+	p->listener = li;
+	p->leaves = lv != NULL ? lv->v : NULL;
+	p->nleaves = lv != NULL ? lv->n : 0;
+	p->algo = algo;
+	p->sigalgs = algo ? sigalgs_for(algo) : NULL;
+	pl->n++;
+}
+
+/*
+ * The listener probes completed with their slots' leaves: one probe a
+ * listener, or one per algorithm when the slot holds leaves of several
+ * (each must be served); the others are added at the end.
+ */
+static void
+plan_algorithms(struct plan *pl, size_t nbase)
+{
+	const struct leaves	*lv;
+	const char		*label;
+	int			 algos[8];
+	size_t			 b, i, k, n;
+
+	for (b = 0; b < nbase; b++) {
+		lv = &pl->leaves[pl->p[b].ident];
+		pl->p[b].leaves = lv->v;
+		pl->p[b].nleaves = lv->n;
+		for (i = n = 0; i < lv->n && n < 8; i++) {
+			for (k = 0; k < n && algos[k] !=
+			    key_slot_of(lv->v[i]); k++)
+				;
+			if (k == n)
+				algos[n++] = key_slot_of(lv->v[i]);
+		}
+		for (k = 0; n > 1 && k < n; k++) {
+			label = keep(pl, xasprintf("%s, %s certificate",
+			    pl->inv->ls[pl->p[b].listener].svc->name,
+			    key_type_name(algos[k])));
+			if (k == 0) {
+				pl->p[b].label = label;
+				pl->p[b].algo = algos[0];
+				pl->p[b].sigalgs = sigalgs_for(algos[0]);
+			} else
+				add_probe(pl, pl->p[b].listener, label,
+				    pl->p[b].servername, 0, lv, algos[k]);
+		}
+	}
+}
+
+/* Was DOMAIN tried already, by an earlier map of the same list? */
+static int
+sni_tried(const struct plan *pl, const char *domain)
+{
 	size_t	i;
 
-	for (i = 0; i < n; i++) {
-		if (i >= next)
-			p[i].verdict = PV_NOT_TRIED;
-		else if (c[i].state > S_IDLE && c[i].state < S_QUIT &&
-		    c[i].fd != -1 && p[i].verdict == PV_NOT_TRIED)
-			verdict(&p[i], PV_TIMEOUT, "no complete answer %s "
-			    "within %d seconds (POSTFIX_TLS_PROBE_TIMEOUT)",
-			    what[c[i].state], timeout_ms / 1000);
-		conn_close(&c[i]);
-	}
-}
-
-/* Take every open slot that is ready a step further; 1 when any ended. */
-static void
-turn(struct probe *p, struct conn *c, size_t *slot, size_t *nslots,
-    const struct pollfd *pfd, SSL_CTX *ctx, long start, long deadline)
-{
-	size_t	k, i, kept = 0;
-	long	now = now_ms();
-	int	over;
-
-	for (k = 0; k < *nslots; k++) {
-		i = slot[k];
-		over = 0;
-		if (c[i].fd == -1 && now >= c[i].retry_at)
-			over = conn_start(&p[i], &c[i]) == -1;
-		else if (c[i].fd != -1 && pfd[k].revents != 0)
-			over = step(&p[i], &c[i], ctx);
-		else if (c[i].state == S_QUIT && now >= c[i].bye_until)
-			over = 1;	/* the verdict is in: no more waiting */
-		if (over) {
-			conn_close(&c[i]);
-			if (retry(&p[i], now, start, deadline))
-				c[i].retry_at = now + RETRY_MS;
-			else
-				c[i].state = S_DONE;
-		}
-		if (c[i].state != S_DONE)
-			slot[kept++] = i;
-	}
-	*nslots = kept;
-}
-
-/* A run of probes: their connections, open slots and deadline. */
-struct prober {
-	struct conn	*c;
-	size_t		 nc;		/* conns allocated */
-	size_t		 slot[MAX_AT_ONCE], nslots, next;
-	long		 start, deadline;
-	int		 timeout_ms;
-};
-
-/* Open slots filled from the probes not started yet. */
-static int
-fill(struct prober *pr, struct probe *p, size_t n, long now)
-{
-	struct conn	*c;
-	size_t		 i;
-
-	if (n > pr->nc) {
-		if ((c = reallocarray(pr->c, n, sizeof(*c))) == NULL) {
-			problem(EX_OSERR, NULL, "out of memory");
-			return -1;
-		}
-		memset(c + pr->nc, 0, (n - pr->nc) * sizeof(*c));
-		for (i = pr->nc; i < n; i++)
-			c[i].fd = -1;
-		pr->c = c;
-		pr->nc = n;
-	}
-	for (c = pr->c; pr->nslots < MAX_AT_ONCE && pr->next < n; pr->next++) {
-		i = pr->next;
-		if (conn_start(&p[i], &c[i]) == 0)
-			pr->slot[pr->nslots++] = i;
-		else if (retry(&p[i], now, pr->start, pr->deadline)) {
-			c[i].retry_at = now + RETRY_MS;
-			pr->slot[pr->nslots++] = i;
-		} else
-			c[i].state = S_DONE;
-	}
+	for (i = pl->first_sni; i < pl->n; i++)
+		if (pl->p[i].sni && !strcmp(pl->p[i].servername, domain))
+			return 1;
 	return 0;
 }
 
-/*
- * The first connections made at once, before the caller's own work (the
- * leaves read, the trust store): master spawns each smtpd meanwhile.
- * The deadline runs from here.  NULL when out of memory (said).
- */
-struct prober *
-probe_start(struct probe *p, size_t n, int timeout_ms)
-{
-	struct prober	*pr;
+/* One SNI entry of a listener's maps: its leaves, one probe by name. */
+struct sni_ctx {
+	struct plan		*pl;
+	size_t			 li;
+	const struct sni_map	*map;
+};
 
-	if ((pr = calloc(1, sizeof(*pr))) == NULL) {
-		problem(EX_OSERR, NULL, "out of memory");
-		return NULL;
-	}
-	pr->start = now_ms();
-	pr->deadline = pr->start + timeout_ms;
-	pr->timeout_ms = timeout_ms;
+static int
+plan_sni_entry(const char *domain, const char *files, const char *where,
+    void *arg)
+{
+	struct sni_ctx	*cx = arg;
+	struct plan	*pl = cx->pl;
+	struct slot	 s;
+	struct leaves	*v;
+	const char	*label, *name;
+
 	/*
-	 * OpenSSL writes to the socket with write(): a server that closed
-	 * the connection (as smtpd does after a failed handshake) must not
-	 * kill us with SIGPIPE.
+	 * ".example.org" stands for names under it: no one name to ask.  A
+	 * name smtpd never matches (check warns) gets the default; a name
+	 * an earlier map of the list has is that map's (Postfix asks the
+	 * maps in order).
 	 */
-	signal(SIGPIPE, SIG_IGN);
-	if (fill(pr, p, n, pr->start) == -1) {
-		free(pr);
-		return NULL;
+	if (*domain == '.' || !sni_name_valid(domain) ||
+	    sni_tried(pl, domain))
+		return 0;
+	if (pl->nsni == MAX_SNI_PROBES) {
+		pl->sni_left++;
+		return 0;
 	}
-	return pr;
+	pl->nsni++;
+	pl->leaves = xreallocarray(pl->leaves, pl->nleaves + 1,
+	    sizeof(*pl->leaves));
+	v = &pl->leaves[pl->nleaves++];
+	memset(v, 0, sizeof(*v));
+	name = keep(pl, xstrdup(domain));
+	label = keep(pl, xasprintf("SNI %s on %s", domain,
+	    pl->inv->ls[cx->li].svc->name));
+	slot_of_sni(cx->map, domain, files, where, &s);
+	read_leaves(&s, v);
+	slot_free(&s);
+	add_probe(pl, cx->li, label, name, 1, v, 0);
+	return 0;
 }
 
-/* How long poll may sleep: to the deadline, a retry or a goodbye's end. */
-static long
-poll_wait(struct prober *pr, struct pollfd *pfd, long now)
+/* The SNI names a listener serves, unless an earlier one tried them. */
+static void
+plan_sni(struct plan *pl, size_t li)
 {
-	struct conn	*c;
-	long		 wait = pr->deadline - now;
-	size_t		 k;
+	const struct inventory	*inv = pl->inv;
+	const struct sni_map	*maps;
+	struct sni_ctx		 cx = { pl, li, NULL };
+	size_t			 i, n, mark = findings_mark();
 
-	for (k = 0; k < pr->nslots; k++) {
-		c = &pr->c[pr->slot[k]];
-		pfd[k].fd = c->fd;
-		pfd[k].events = c->events;
-		pfd[k].revents = 0;
-		if (c->fd == -1 && c->retry_at - now < wait)
-			wait = c->retry_at > now ? c->retry_at - now : 0;
-		if (c->state == S_QUIT && c->bye_until - now < wait)
-			wait = c->bye_until > now ? c->bye_until - now : 0;
+	if (*inv->ls[li].sni == '\0')
+		return;
+	for (i = 0; i < li; i++)
+		if (!strcmp(inv->ls[i].sni, inv->ls[li].sni))
+			return;
+	pl->first_sni = pl->n;
+	inventory_maps(inv, inv->ls[li].sni, &maps, &n);
+	for (i = 0; i < n; i++) {
+		cx.map = &maps[i];
+		if (sni_each(&maps[i], plan_sni_entry, &cx) == -1)
+			break;
 	}
-	return wait;
+	findings_drop(mark);	/* the check said what is wrong there */
+}
+
+/* What each probe found, in order: failures as problems. */
+static void
+say(const struct plan *pl, int hook)
+{
+	const struct probe	*p;
+	size_t			 i, untried = 0, mark;
+
+	for (i = 0; i < pl->n; i++) {
+		p = &pl->p[i];
+		if (p->verdict == PV_NOT_TRIED) {
+			untried++;
+			continue;
+		}
+		mark = findings_mark();
+		switch (p->verdict) {
+		case PV_OK:
+			if (!p->name_ok)
+				warning(p->where, "%s is not among the served "
+				    "certificate's names; peers that check the "
+				    "name refuse it", p->servername);
+			if (!hook || verbose())
+				note("ok: %s: %s: %s, %s", p->label, p->where,
+				    p->wrapper ? "TLS" : "STARTTLS", p->said);
+			break;
+		case PV_FAILED:
+		case PV_MISMATCH:
+			problem(EX_PROTOCOL, p->where, "%s%s", p->wrapper ? "" :
+			    "STARTTLS: ", p->said ? p->said : "failed");
+			break;
+		case PV_REFUSED:
+		case PV_UNREACHABLE:
+			warning(p->where, "%s: not reachable from this host "
+			    "(bound to another address or network namespace?); "
+			    "not checked", p->said ? p->said : "no connection");
+			break;
+		default:
+			warning(p->where, "%s", p->said ? p->said :
+			    "not tried");
+		}
+		findings_attribute(mark, p->label);
+	}
+	if (untried > 0)
+		warning(NULL, "%zu handshake%s not tried: the time was spent on "
+		    "the others (POSTFIX_TLS_PROBE_TIMEOUT)", untried,
+		    untried == 1 ? " was" : "s were");
+	if (pl->sni_left > 0 && !hook)
+		note("note: %zu more SNI name%s not tried: a run tries the "
+		    "first %d", pl->sni_left, pl->sni_left == 1 ? " was" :
+		    "s were", MAX_SNI_PROBES);
+}
+
+static void
+plan_free(struct plan *pl)
+{
+	size_t	i;
+
+	for (i = 0; i < pl->n; i++)
+		free(pl->p[i].said);
+	free(pl->p);
+	for (i = 0; i < pl->nleaves; i++)
+		leaves_free(&pl->leaves[i]);
+	free(pl->leaves);
+	for (i = 0; i < pl->ntext; i++)
+		free(pl->text[i]);
+	free(pl->text);
 }
 
 /*
- * Every probe of P (the ones probe_start began, and any added since) to
- * its verdict or the deadline; PR is freed.
+ * Try every TLS listener of the running instance; -1 when one serves
+ * what a verifying peer would refuse (said), 0 otherwise.
  */
-int
-probe_run(struct prober *pr, struct probe *p, size_t n, X509_STORE *store)
+static int
+try_listeners(const struct inventory *inv, const struct postfix *pf,
+    const struct settings *st, int hook)
 {
-	struct pollfd	 pfd[MAX_AT_ONCE];
-	SSL_CTX		*ctx;
-	long		 now;
-	int		 rc = -1;
+	struct trust	 t = { st->cafile, st->capath };
+	struct plan	 pl;
+	struct prober	*pr = NULL;
+	size_t		 i, nbase;
+	int		 rc = 0;
 
-	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
-		crypto_problem(EX_SOFTWARE, NULL, "cannot set up TLS");
+	memset(&pl, 0, sizeof(pl));
+	pl.ehlo = pf->v[PC_MYHOSTNAME];
+	pl.inv = inv;
+	pl.leaves = xcalloc(inv->n + 1, sizeof(*pl.leaves));
+	pl.nleaves = inv->n;
+	/*
+	 * The listeners' connections first: master spawns their smtpd
+	 * processes (the slow part of a first connection) while the leaves
+	 * are read and the trust store is set up.
+	 */
+	for (i = 0; i < inv->nls; i++)
+		add_probe(&pl, i, keep(&pl, xstrdup(inv->ls[i].svc->name)),
+		    inv->v[inv->ls[i].slot].host, 0, NULL, 0);
+	nbase = pl.n;
+	if ((pr = probe_start(pl.p, pl.n, st->probe_timeout * 1000)) == NULL)
+		rc = -1;	/* logged */
+	for (i = 0; rc == 0 && i < inv->n; i++)
+		if (inv->v[i].role == ROLE_SERVER)
+			read_leaves(&inv->v[i], &pl.leaves[i]);
+	if (rc == 0)
+		plan_algorithms(&pl, nbase);
+	for (i = 0; rc == 0 && i < inv->nls; i++)
+		plan_sni(&pl, i);
+	if (rc == 0 && inv->nls == 0 && !hook)
+		note("no smtpd inet service of master.cf serves TLS: nothing "
+		    "to try");
+	if (pr != NULL && probe_run(pr, pl.p, pl.n, verify_store(&t)) == -1)
+		rc = -1;	/* logged */
+	if (rc == 0)
+		say(&pl, hook);
+	plan_free(&pl);
+	return rc;
+}
+
+int
+probe_command(const struct command *c)
+{
+	struct postfix		 pf;
+	struct inventory	 inv;
+	size_t			 mark;
+	int			 rc = -1;
+
+	postconf_start(c->confdir, c->s->cache, &pf);
+	if (postconf_finish(&pf) == -1 ||
+	    maincf_file_names(&pf, PCF_SMTPD) == -1)
+		goto out;	/* logged */
+	mark = findings_mark();
+	if (inventory_build(&pf, &inv) == -1) {
+		findings_drop(mark);
+		problem(EX_CONFIG, NULL, "the TLS services of %s/master.cf "
+		    "cannot be read, so none was tried" FIX "run "
+		    "postfix-tls-setup check for why", c->confdir);
+		inventory_free(&inv);
 		goto out;
 	}
-	if (store != NULL)
-		SSL_CTX_set1_cert_store(ctx, store);
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
-	while ((now = now_ms()) < pr->deadline) {
-		if (fill(pr, p, n, now) == -1)
-			goto out;
-		if (pr->nslots == 0)
-			break;
-		if (poll(pfd, pr->nslots, (int)poll_wait(pr, pfd, now)) == -1 &&
-		    errno != EINTR) {
-			problem(EX_OSERR, NULL, "poll: %s", strerror(errno));
-			break;
-		}
-		turn(p, pr->c, pr->slot, &pr->nslots, pfd, ctx, pr->start,
-		    pr->deadline);
-	}
-	rc = 0;
+	findings_drop(mark);	/* the check before the start said them */
+	rc = try_listeners(&inv, &pf, c->s, c->hook);
+	if (rc == 0 && findings_status() == 0)
+		postconf_keep(&pf);
+	inventory_free(&inv);
 out:
-	if (pr->nc >= n)
-		time_out(p, n, pr->c, pr->next, pr->timeout_ms);
-	free(pr->c);
-	free(pr);
-	SSL_CTX_free(ctx);
+	postconf_free(&pf);
 	return rc;
 }

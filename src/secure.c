@@ -23,9 +23,14 @@
 
 #include <openssl/evp.h>
 
-#include "extern.h"
+#include "common.h"
+#include "finding.h"
+#include "secure.h"
+#include "write.h"
 
 #define DIR_FIX	"chown root:root %s && chmod go-w %s"
+
+static int	walk_quietly(struct file *, const char *);
 
 struct walk {
 	int	 dirfd;
@@ -64,16 +69,14 @@ static void __attribute__((format(printf, 4, 5)))
 walk_problem(const struct walk *w, int ex, const char *path, const char *fmt,
     ...)
 {
-	char	msg[2048];
 	va_list	ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	if (w->quiet)
-		debug("%s%s%s", path ? path : "", path ? ": " : "", msg);
+		vdebug(path, fmt, ap);
 	else
-		problem(ex, path, "%s", msg);
+		vproblem(ex, path, fmt, ap);
+	va_end(ap);
 }
 
 /* May we trust a directory?  Sets w->shared for sticky shared ones. */
@@ -83,7 +86,7 @@ check_dir(struct walk *w, const struct stat *st)
 	if (st->st_uid != 0) {
 		walk_problem(w, EX_NOPERM, w->where, "directory is owned by "
 		    "%s, not root, so that user could replace the files below "
-		    "it (fix: " DIR_FIX ")", user_name(st->st_uid), w->where,
+		    "it" FIX "fix: " DIR_FIX "", user_name(st->st_uid), w->where,
 		    w->where);
 		return -1;
 	}
@@ -94,8 +97,8 @@ check_dir(struct walk *w, const struct stat *st)
 			return 0;
 		}
 		walk_problem(w, EX_NOPERM, w->where, "directory is writable by "
-		    "%s, so others could replace the files below it (fix: "
-		    DIR_FIX ")", st->st_mode & S_IWOTH ? "everyone" :
+		    "%s, so others could replace the files below it" FIX "fix: "
+		    DIR_FIX "", st->st_mode & S_IWOTH ? "everyone" :
 		    "its group", w->where, w->where);
 		return -1;
 	}
@@ -179,14 +182,14 @@ follow_link(struct walk *w, int linkfd, const struct stat *st,
 	append(display, sizeof(display), comp);
 	if (w->shared && st->st_uid != 0) {
 		walk_problem(w, EX_NOPERM, display, "symbolic link owned by %s "
-		    "in a shared directory; refusing to follow it (replace it "
+		    "in a shared directory; refusing to follow it" FIX "replace it "
 		    "with a link owned by root in a directory only root can "
-		    "write)", user_name(st->st_uid));
+		    "write", user_name(st->st_uid));
 		return -1;
 	}
 	if (++w->links > MAX_SYMLINKS) {
 		walk_problem(w, EX_NOPERM, display, "too many levels of "
-		    "symbolic links (a loop?)");
+		    "symbolic links" FIX "a loop?");
 		return -1;
 	}
 	if ((n = readlinkat(linkfd, "", target, sizeof(target) - 1)) == -1) {
@@ -217,8 +220,8 @@ enter_dir(struct walk *w, int fd, const struct stat *st, const char *comp)
 		append(w->where, sizeof(w->where), comp);
 	if (w->shared && st->st_uid != 0 && strcmp(comp, "..")) {
 		walk_problem(w, EX_NOPERM, w->where, "directory is owned by %s "
-		    "inside a shared directory (move the files to a directory "
-		    "owned by root)", user_name(st->st_uid));
+		    "inside a shared directory" FIX "move the files to a directory "
+		    "owned by root", user_name(st->st_uid));
 		return -1;
 	}
 	close(w->dirfd);
@@ -247,8 +250,8 @@ resolve(struct file *f, const char *path, int quiet)
 	    "%s%s%s", path[0] == '/' ? "" : cwd, path[0] == '/' ? "" : "/",
 	    path) >= (int)sizeof(w.rest)) {
 		/* Too long for one line too: its start names it. */
-		walk_problem(&w, EX_NOINPUT, NULL, "%.100s...: %s (the whole "
-		    "name is longer than %d bytes; shorten it)", path,
+		walk_problem(&w, EX_NOINPUT, NULL, "%.100s...: %s" FIX "the whole "
+		    "name is longer than %d bytes; shorten it", path,
 		    strerror(ENAMETOOLONG), PATH_MAX - 1);
 		return -1;
 	}
@@ -256,8 +259,8 @@ resolve(struct file *f, const char *path, int quiet)
 		goto out;
 	for (;;) {
 		if ((last = next_component(&w, comp)) == -1) {
-			walk_problem(&w, EX_NOINPUT, path, "%s (a name in it "
-			    "is longer than %d bytes; shorten it)",
+			walk_problem(&w, EX_NOINPUT, path, "%s" FIX "a name in it "
+			    "is longer than %d bytes; shorten it",
 			    strerror(errno), NAME_MAX);
 			goto out;
 		}
@@ -299,6 +302,13 @@ resolve(struct file *f, const char *path, int quiet)
 		close(fd);
 		fd = -1;
 	}
+	if (fstat(w.dirfd, &st) == -1) {
+		walk_problem(&w, EX_IOERR, w.where, "cannot stat: %s",
+		    strerror(errno));
+		goto out;
+	}
+	f->dir_dev = st.st_dev;
+	f->dir_ino = st.st_ino;
 	f->dirfd = w.dirfd;
 	w.dirfd = -1;
 	f->shared = w.shared;
@@ -331,25 +341,41 @@ check_file(struct file *f)
 	else if (!S_ISREG(f->st.st_mode))
 		what = "is not a regular file";
 	if (what != NULL) {
-		problem(EX_NOPERM, f->real, "%s, not a regular file "
-		    "(replace it with a regular file)", what);
+		problem(EX_NOPERM, f->real, "%s, not a regular file"
+		    FIX "replace it with a regular file", what);
 		return -1;
 	}
 	if (f->st.st_nlink > 1) {
 		problem(EX_NOPERM, f->real, "has %ju hard links; another name "
-		    "could be used to read or swap it (make a private copy: "
-		    "cp -p %s %s.new && mv %s.new %s)",
+		    "could be used to read or swap it" FIX "make a private copy: "
+		    "cp -p %s %s.new && mv %s.new %s",
 		    (uintmax_t)f->st.st_nlink, f->real, f->real, f->real,
 		    f->real);
 		return -1;
 	}
 	if (f->shared && f->st.st_uid != 0) {
 		problem(EX_NOPERM, f->real, "owned by %s in a shared "
-		    "directory; anyone could have put it there (move it to a "
-		    "directory owned by root)", user_name(f->st.st_uid));
+		    "directory; anyone could have put it there" FIX "move it to a "
+		    "directory owned by root", user_name(f->st.st_uid));
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The walk, saying nothing, and the file's identity only (O_PATH: nothing
+ * is opened for reading): 0 when both worked, or the name is absent.
+ */
+static int
+walk_quietly(struct file *f, const char *path)
+{
+	f->path = xstrdup(path);
+	if (resolve(f, path, 1) == -1)
+		return -1;
+	if ((f->fd = openat(f->dirfd, f->name, O_PATH | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return errno == ENOENT ? 0 : -1;
+	return fstat(f->fd, &f->st);
 }
 
 int
@@ -370,8 +396,8 @@ file_open(struct file *f, const char *path, int may_be_absent)
 			return 0;
 		if (errno == ELOOP)
 			problem(EX_NOPERM, f->real, "became a symbolic link "
-			    "while being checked; refusing it (is someone "
-			    "changing this directory?)");
+			    "while being checked; refusing it" FIX "is someone "
+			    "changing this directory?");
 		else
 			problem(EX_NOINPUT, f->real, "%s%s", strerror(errno),
 			    errno == ENOENT ? " (check the file name in "
@@ -438,7 +464,7 @@ file_read(struct file *f, unsigned char **bufp, size_t *lenp)
 
 	if (f->st.st_size > MAX_FILE_SIZE) {
 		problem(EX_DATAERR, f->real, "file is %jd bytes, more than the "
-		    "limit of %d bytes (is it the right file?)",
+		    "limit of %d bytes" FIX "is it the right file?",
 		    (intmax_t)f->st.st_size, MAX_FILE_SIZE);
 		return -1;
 	}
@@ -466,66 +492,6 @@ file_read(struct file *f, unsigned char **bufp, size_t *lenp)
 	return 0;
 }
 
-/*
- * Make f root:root 0600, through the descriptor that was checked, never by
- * name.  The owner first: once the file is root's, its previous owner can
- * no longer chmod it back (done the other way round, a chmod between our
- * two calls left the key root:root 0644).  Meanwhile it is open to no
- * more people than before: the same mode bits, now for root's group.
- * Then the mode, then a last look: what is reported is what is on disk.
- */
-int
-file_secure(struct file *f, int apply)
-{
-	mode_t	mode = f->st.st_mode & 07777;
-
-	if (!apply) {
-		if (f->st.st_uid != 0 || f->st.st_gid != 0)
-			report("would change the owner of %s from %u:%u to "
-			    "root:root", f->real, (unsigned)f->st.st_uid,
-			    (unsigned)f->st.st_gid);
-		if (mode != 0600)
-			report("would change the mode of %s from %04o to 0600",
-			    f->real, (unsigned)mode);
-		return 0;
-	}
-	if (f->st.st_uid != 0 || f->st.st_gid != 0) {
-		if (fchown(f->fd, 0, 0) == -1) {
-			problem(EX_IOERR, f->real, "cannot change owner to "
-			    "root:root: %s", strerror(errno));
-			return -1;	/* logged */
-		}
-		report("changed the owner of %s from %u:%u to root:root",
-		    f->real, (unsigned)f->st.st_uid, (unsigned)f->st.st_gid);
-		if (fstat(f->fd, &f->st) == -1)
-			goto gone;
-		mode = f->st.st_mode & 07777;	/* as its owner left it */
-	}
-	if (mode != 0600) {
-		if (fchmod(f->fd, 0600) == -1) {
-			problem(EX_IOERR, f->real, "cannot change mode to "
-			    "0600: %s", strerror(errno));
-			return -1;	/* logged */
-		}
-		report("changed the mode of %s from %04o to 0600", f->real,
-		    (unsigned)mode);
-	}
-	if (fstat(f->fd, &f->st) == -1)
-		goto gone;
-	if (f->st.st_uid != 0 || f->st.st_gid != 0 ||
-	    (f->st.st_mode & 07777) != 0600) {
-		problem(EX_NOPERM, f->real, "is %u:%u %04o right after being "
-		    "made root:root 0600: something else changed it meanwhile "
-		    "(find out what, then run again)", (unsigned)f->st.st_uid,
-		    (unsigned)f->st.st_gid, (unsigned)(f->st.st_mode & 07777));
-		return -1;	/* logged */
-	}
-	return 0;
-gone:
-	problem(EX_IOERR, f->real, "cannot stat: %s", strerror(errno));
-	return -1;	/* logged */
-}
-
 /* The SHA-256 of BUF in hex: what was checked, to know it again. */
 int
 file_digest(const unsigned char *buf, size_t len, char hex[65])
@@ -538,40 +504,6 @@ file_digest(const unsigned char *buf, size_t len, char hex[65])
 	for (i = 0; i < n; i++)
 		snprintf(hex + 2 * i, 3, "%02x", d[i]);
 	return 0;
-}
-
-/*
- * file_secure, and when that took the file from another owner or mode,
- * the file read again through the same descriptor: whoever could write
- * it before could have rewritten it between our check and the chown,
- * and a file root now guards must hold what was checked (HEX, of
- * file_digest).
- */
-int
-file_secure_as_checked(struct file *f, const char *hex, int apply)
-{
-	unsigned char	*buf = NULL;
-	size_t		 len = 0;
-	char		 now[65];
-	int		 was_ours, rc = -1;
-
-	was_ours = f->st.st_uid == 0 && f->st.st_gid == 0 &&
-	    (f->st.st_mode & 07777) == 0600;
-	if (file_secure(f, apply) == -1)
-		return -1;	/* logged */
-	if (!apply || was_ours)
-		return 0;
-	if (file_read(f, &buf, &len) == -1)
-		return -1;	/* logged */
-	if (file_digest(buf, len, now) == 0 && !strncmp(now, hex, 64))
-		rc = 0;
-	else
-		problem(EX_NOPERM, f->real, "changed while it was being "
-		    "checked (by its previous owner?); it is root's now, but "
-		    "what it holds was not checked (find out who wrote it, "
-		    "then run again)");
-	freezero(buf, len);
-	return rc;
 }
 
 /*
@@ -595,22 +527,111 @@ path_absolute(const char *path, char buf[PATH_MAX])
 }
 
 /*
- * Do two names lead to the same file?  (Identity, not spelling; a file
- * that does not exist yet is the same by its absolute name.)
+ * Do two walked names lead to one file?  By what the walk opened: the
+ * file's device and inode, or for a name that does not exist yet, its
+ * directory's and its name.  Never by name alone: a link through a
+ * directory someone else owns was refused by the walk already.
  */
 int
-same_file(const char *a, const char *b)
+file_same(const struct file *a, const struct file *b)
 {
-	struct stat	sa, sb;
-	char		abuf[PATH_MAX], bbuf[PATH_MAX];
-
-	if (a == NULL || b == NULL)
+	if (a->dirfd == -1 || b->dirfd == -1)
 		return 0;
-	if (!strcmp(a, b) || !strcmp(path_absolute(a, abuf),
-	    path_absolute(b, bbuf)))
+	if (a->fd != -1 && b->fd != -1)
+		return a->st.st_dev == b->st.st_dev &&
+		    a->st.st_ino == b->st.st_ino;
+	return a->fd == -1 && b->fd == -1 && a->dir_dev == b->dir_dev &&
+	    a->dir_ino == b->dir_ino && !strcmp(a->name, b->name);
+}
+
+/*
+ * Do two names (from settings and main.cf) lead to one file?  1 for the
+ * same absolute name, or the same file by a walk of each; 0 when not; -1
+ * (logged) when a name cannot be walked safely: it leads nowhere root
+ * may go, whatever file it ends at.
+ */
+int
+path_same(const char *a, const char *b)
+{
+	struct file	fa, fb;
+	char		abuf[PATH_MAX], bbuf[PATH_MAX];
+	int		same = -1;
+
+	if (a == NULL || b == NULL || *a == '\0' || *b == '\0')
+		return 0;
+	if (!strcmp(path_absolute(a, abuf), path_absolute(b, bbuf)))
 		return 1;
-	return stat(a, &sa) == 0 && stat(b, &sb) == 0 &&
-	    sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+	file_init(&fa);
+	file_init(&fb);
+	if (walk_quietly(&fa, a) == -1) {
+		file_close(&fa);
+		if (file_open(&fa, a, 1) == 0)
+			same = 0;	/* the walk works, the file does not */
+	} else if (walk_quietly(&fb, b) == -1) {
+		file_close(&fb);
+		if (file_open(&fb, b, 1) == 0)
+			same = 0;
+	} else
+		same = file_same(&fa, &fb);
+	file_close(&fa);
+	file_close(&fb);
+	return same;
+}
+
+int
+file_private(const struct file *f)
+{
+	return f->fd != -1 && f->st.st_uid == 0 && f->st.st_gid == 0 &&
+	    (f->st.st_mode & 07777) == 0600;
+}
+
+/*
+ * Root's alone, and no one else's descriptor to it: a file someone else
+ * owned (or could write) may still be open for writing by them, and a
+ * chown in place would hand root a file they can rewrite.  So the bytes
+ * that were checked go into a new root:root 0600 file, renamed over the
+ * name (write.c); the old inode is left to whoever holds it.
+ */
+int
+file_make_private(struct file *f, const unsigned char *buf, size_t len,
+    int apply)
+{
+	const char	*step;
+	struct stat	 st;
+
+	if (file_private(f))
+		return 0;
+	if (!apply) {
+		note("would replace %s with a root:root 0600 copy of what was "
+		    "checked (it is %u:%u %04o)", f->real,
+		    (unsigned)f->st.st_uid, (unsigned)f->st.st_gid,
+		    (unsigned)(f->st.st_mode & 07777));
+		return 0;
+	}
+	if (write_replace(f->dirfd, f->name, buf, len, &step) == -1) {
+		problem(EX_IOERR, f->real, "cannot make it root's alone: %s: %s%s",
+		    step, strerror(errno), strcmp(step, "cannot flush its "
+		    "directory to disk") ? " (the file is unchanged)" : "");
+		return -1;	/* logged */
+	}
+	note("replaced %s with a root:root 0600 copy of what was checked (it "
+	    "was %u:%u %04o)", f->real, (unsigned)f->st.st_uid,
+	    (unsigned)f->st.st_gid, (unsigned)(f->st.st_mode & 07777));
+	/* The name is the new file now: look at it through a new descriptor. */
+	if (f->fd != -1)
+		close(f->fd);
+	f->fd = openat(f->dirfd, f->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (f->fd == -1 || fstat(f->fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != 0 || (st.st_mode & 07777) != 0600 ||
+	    st.st_nlink != 1) {
+		problem(EX_NOPERM, f->real, "is not root's alone right after "
+		    "being replaced: something else changed it meanwhile"
+		    FIX "find out what, then run again");
+		return -1;	/* logged */
+	}
+	f->st = st;
+	return 0;
 }
 
 void

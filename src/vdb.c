@@ -15,12 +15,16 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "extern.h"
+#include "common.h"
+#include "finding.h"
+#include "secure.h"
+#include "vdb.h"
 
 #define MAX_USE		65536
 #define SSL_FIX		"echo 'mail-mta/postfix ssl' >> " \
@@ -83,7 +87,7 @@ open_dir(int dirfd, const char *name, const char *display)
 	saved = errno;
 	if (saved == ENOTDIR || saved == ELOOP)
 		problem(EX_NOPERM, display, "%s, not a directory; Portage never "
-		    "makes one there (%s)", what_is(dirfd, name), REEMERGE);
+		    "makes one there" FIX "%s", what_is(dirfd, name), REEMERGE);
 	else
 		problem(EX_NOINPUT, display, "cannot read Gentoo's package "
 		    "database: %s", strerror(saved));
@@ -105,8 +109,8 @@ entry_has_ssl(int catfd, const char *entry, const char *catpath)
 	if ((entfd = open_dir(catfd, entry, path)) == -1) {
 		if (errno == ENOENT)	/* gone since readdir */
 			problem(EX_NOINPUT, path, "cannot read Gentoo's record "
-			    "of the installed Postfix: %s (is emerge running? "
-			    "try again when it is done)", strerror(errno));
+			    "of the installed Postfix: %s" FIX "is emerge running? "
+			    "try again when it is done", strerror(errno));
 		return -1;	/* logged */
 	}
 	strlcat(path, "/USE", sizeof(path));
@@ -118,12 +122,12 @@ entry_has_ssl(int catfd, const char *entry, const char *catpath)
 	}
 	if (fd == -1 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
 		problem(EX_NOPERM, path, "%s, not a regular file; Portage never "
-		    "makes one there (%s)", what_is(entfd, "USE"), REEMERGE);
+		    "makes one there" FIX "%s", what_is(entfd, "USE"), REEMERGE);
 		goto out;
 	}
 	if (st.st_size > MAX_USE) {
 		problem(EX_NOINPUT, path, "is %jd bytes, more than a USE file "
-		    "can be (%s)", (intmax_t)st.st_size, REEMERGE);
+		    "can be" FIX "%s", (intmax_t)st.st_size, REEMERGE);
 		goto out;
 	}
 	while (len < MAX_USE) {
@@ -164,7 +168,7 @@ open_category(const char *root, char *catpath, size_t size)
 	snprintf(catpath, size, "%.*s", (int)len, root);
 	if ((fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
 		problem(EX_NOINPUT, root, "cannot open the root of Gentoo's "
-		    "package database: %s (check --root)", strerror(errno));
+		    "package database: %s" FIX "check --root", strerror(errno));
 		return -1;	/* logged */
 	}
 	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
@@ -206,15 +210,15 @@ vdb_check_ssl(const char *root)
 		if (!ssl) {
 			problem(EX_UNAVAILABLE, catpath, "mail-mta/%s was "
 			    "built without the ssl USE flag, so Postfix cannot "
-			    "serve TLS (%s)", de->d_name, SSL_FIX);
+			    "serve TLS" FIX "%s", de->d_name, SSL_FIX);
 			goto out;
 		}
 		debug("mail-mta/%s has the ssl USE flag", de->d_name);
 	}
 	if (!found) {
-		problem(EX_UNAVAILABLE, catpath, "Postfix is not installed "
-		    "(no mail-mta/postfix in the package database; "
-		    "emerge mail-mta/postfix with USE=ssl)");
+		problem(EX_UNAVAILABLE, catpath, "Postfix is not installed"
+		    FIX "no mail-mta/postfix in the package database; "
+		    "emerge mail-mta/postfix with USE=ssl");
 		goto out;
 	}
 	rc = 0;

@@ -10,7 +10,9 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <openssl/tls1.h>
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +21,12 @@
 #include <sysexits.h>
 #include <time.h>
 
-#include "extern.h"
+#include "chain.h"
+#include "common.h"
+#include "finding.h"
+#include "pem.h"
+#include "secure.h"
+#include "verify.h"
 
 #define MIN_BITS	2048
 #define AUTH_LEVEL	2	/* OpenSSL's default client security level */
@@ -107,15 +114,15 @@ anchor_open(struct file *f, const char *path, int may_be_absent,
 		return 0;
 	if (f->st.st_uid != 0) {
 		problem(EX_NOPERM, f->real, "trust anchors (%s) owned by %s, "
-		    "not root: that user can make any certificate trusted "
-		    "(fix: chown root:root %s)", what, user_name(f->st.st_uid),
+		    "not root: that user can make any certificate trusted"
+		    FIX "fix: chown root:root %s", what, user_name(f->st.st_uid),
 		    f->real);
 		return -1;
 	}
 	if (f->st.st_mode & (S_IWGRP | S_IWOTH)) {
 		problem(EX_NOPERM, f->real, "trust anchors (%s) writable by "
-		    "%s: they can make any certificate trusted (fix: chmod "
-		    "go-w %s)", what, f->st.st_mode & S_IWOTH ? "everyone" :
+		    "%s: they can make any certificate trusted" FIX "fix: chmod "
+		    "go-w %s", what, f->st.st_mode & S_IWOTH ? "everyone" :
 		    "its group", f->real);
 		return -1;
 	}
@@ -201,7 +208,7 @@ anchors_by_subject(X509_LOOKUP *lu, X509_LOOKUP_TYPE type,
 	for (i = 0; ; i++) {
 		if (snprintf(path, sizeof(path), "%s/%08lx.%d", a->dir, hash,
 		    i) >= (int)sizeof(path)) {
-			problem(EX_USAGE, a->dir, "path too long (%s)",
+			problem(EX_USAGE, a->dir, "path too long" FIX "%s",
 			    a->what);
 			a->failed = 1;
 			return 0;
@@ -254,9 +261,9 @@ load_anchors(X509_STORE *store, X509_LOOKUP_METHOD **meth, struct anchors *a,
 		    -1)
 			return -1;	/* logged */
 		if (n == 0) {
-			problem(EX_DATAERR, cafile, "holds no certificate "
-			    "(POSTFIX_TLS_CAFILE must name a PEM file of CA "
-			    "certificates)");
+			problem(EX_DATAERR, cafile, "holds no certificate"
+			    FIX "POSTFIX_TLS_CAFILE must name a PEM file of CA "
+			    "certificates");
 			return -1;
 		}
 	}
@@ -277,8 +284,8 @@ load_anchors(X509_STORE *store, X509_LOOKUP_METHOD **meth, struct anchors *a,
 		return -1;	/* logged */
 	if (n == 0) {
 		problem(EX_NOINPUT, file, "cannot load the system's trust "
-		    "anchors (install app-misc/ca-certificates or set "
-		    "POSTFIX_TLS_CAFILE)");
+		    "anchors" FIX "install app-misc/ca-certificates or set "
+		    "POSTFIX_TLS_CAFILE");
 		return -1;
 	}
 	return 0;
@@ -295,7 +302,7 @@ is_weak_error(int err)
 
 static int
 run_verify(X509_STORE *store, const struct chain *c, const char *leafsrc,
-    const struct anchors *a, int weak_said)
+    const struct anchors *a, int weak_said, int purpose)
 {
 	X509_STORE_CTX	*ctx = NULL;
 	STACK_OF(X509)	*untrusted = NULL;
@@ -314,7 +321,7 @@ run_verify(X509_STORE *store, const struct chain *c, const char *leafsrc,
 	if (c->root != NULL && !sk_X509_push(untrusted, c->root))
 		goto oom;
 	if (!X509_STORE_CTX_init(ctx, store, c->x509[0], untrusted) ||
-	    !X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER))
+	    !X509_STORE_CTX_set_purpose(ctx, purpose))
 		goto oom;
 	/*
 	 * Security level 2, as a default client: no key under 112 bits of
@@ -340,11 +347,19 @@ run_verify(X509_STORE *store, const struct chain *c, const char *leafsrc,
 			X509_NAME_oneline(X509_get_issuer_name(x), issuer,
 			    sizeof(issuer));
 	}
-	problem(EX_DATAERR, leafsrc, "certificate chain does not verify as "
-	    "a TLS server: %s at depth %d, %s%s%s (%s)",
-	    X509_verify_cert_error_string(err),
-	    X509_STORE_CTX_get_error_depth(ctx), subject,
-	    *issuer ? ", whose issuer is " : "", issuer, verify_fix(err));
+	if (purpose == X509_PURPOSE_SSL_SERVER)
+		problem(EX_DATAERR, leafsrc, "certificate chain does not verify "
+		    "as a TLS server: %s at depth %d, %s%s%s" FIX "%s",
+		    X509_verify_cert_error_string(err),
+		    X509_STORE_CTX_get_error_depth(ctx), subject,
+		    *issuer ? ", whose issuer is " : "", issuer, verify_fix(err));
+	else
+		warning(leafsrc, "certificate chain does not verify as a TLS "
+		    "client: %s at depth %d, %s%s%s; a relay that checks client "
+		    "certificates against the public CAs refuses it" FIX "%s",
+		    X509_verify_cert_error_string(err),
+		    X509_STORE_CTX_get_error_depth(ctx), subject,
+		    *issuer ? ", whose issuer is " : "", issuer, verify_fix(err));
 	goto out;
 oom:
 	crypto_problem(EX_SOFTWARE, leafsrc, "cannot set up verification");
@@ -396,9 +411,23 @@ unusable_leaf_key(EVP_PKEY *pk, char *buf, size_t size)
 	}
 }
 
+/* A weakness: a problem in what is served, a warning in a client's. */
+static void __attribute__((format(printf, 3, 4)))
+weak(int refuse, const char *src, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	if (refuse)
+		vproblem(EX_DATAERR, src, fmt, ap);
+	else
+		vwarning(src, fmt, ap);
+	va_end(ap);
+}
+
 /* Keys and signatures a peer at OpenSSL security level 2 refuses. */
 static int
-check_strength(const struct chain *c, const char *leafsrc)
+check_strength(const struct chain *c, const char *leafsrc, int refuse)
 {
 	char		 subject[256], kind[96];
 	const char	*what;
@@ -413,17 +442,17 @@ check_strength(const struct chain *c, const char *leafsrc)
 		bits = pk ? EVP_PKEY_get_bits(pk) : 0;
 		if (i == 0 && (what = unusable_leaf_key(pk, kind,
 		    sizeof(kind))) != NULL) {
-			problem(EX_DATAERR, leafsrc, "%s has %s, which "
+			weak(refuse, leafsrc, "%s has %s, which "
 			    "default TLS clients (OpenSSL security level 2) do "
-			    "not accept: every handshake fails (reissue it "
-			    "with a P-256 or RSA-2048 key)", subject, what);
+			    "not accept: every handshake fails" FIX "reissue it "
+			    "with a P-256 or RSA-2048 key", subject, what);
 			rc = -1;
 		}
 		if ((id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS ||
 		    id == EVP_PKEY_DSA) && bits < MIN_BITS) {
-			problem(EX_DATAERR, leafsrc, "%s has a %d-bit %s key; "
-			    "verifying peers refuse keys under %d bits "
-			    "(reissue it with a key of at least %d bits)",
+			weak(refuse, leafsrc, "%s has a %d-bit %s key; "
+			    "verifying peers refuse keys under %d bits"
+			    FIX "reissue it with a key of at least %d bits",
 			    subject, bits, id == EVP_PKEY_DSA ? "DSA" : "RSA",
 			    MIN_BITS, MIN_BITS);
 			rc = -1;
@@ -432,9 +461,9 @@ check_strength(const struct chain *c, const char *leafsrc)
 			continue;	/* its own signature is never checked */
 		if (X509_get_signature_info(c->x509[i], &mdnid, NULL, NULL,
 		    NULL) && (mdnid == NID_sha1 || mdnid == NID_md5)) {
-			problem(EX_DATAERR, leafsrc, "%s is signed with %s; "
-			    "verifying peers refuse such signatures (reissue "
-			    "it signed with SHA-256)", subject,
+			weak(refuse, leafsrc, "%s is signed with %s; "
+			    "verifying peers refuse such signatures" FIX "reissue "
+			    "it signed with SHA-256", subject,
 			    OBJ_nid2sn(mdnid));
 			rc = -1;
 		}
@@ -451,7 +480,7 @@ static struct {
 	X509_STORE		*store;
 	X509_LOOKUP_METHOD	*meth;
 	struct anchors		 a;
-	int			 tried, ok;
+	int			 tried, ok, said;
 } trust;
 
 static X509_STORE *
@@ -496,9 +525,10 @@ verify_names(X509 *x, const char *host)
 
 /* The run's trust store, for the post-start handshakes (probe.c). */
 X509_STORE *
-verify_store(const char *cafile, const char *capath)
+verify_store(const struct trust *t)
 {
-	return trust_store(cafile, capath, cafile != NULL ? cafile : capath);
+	return trust_store(t->cafile, t->capath, t->cafile != NULL ?
+	    t->cafile : t->capath);
 }
 
 void
@@ -509,8 +539,38 @@ verify_done(void)
 	memset(&trust, 0, sizeof(trust));
 }
 
+/*
+ * OCSP Must-Staple (the TLS Feature extension asking for status_request):
+ * Postfix never staples an OCSP response, and a client that honours the
+ * extension refuses the server without one.
+ */
+static int
+must_staple(X509 *leaf, const char *leafsrc)
+{
+	STACK_OF(ASN1_INTEGER)	*features;
+	char			 subject[256];
+	int			 i, yes = 0;
+
+	features = X509_get_ext_d2i(leaf, NID_tlsfeature, NULL, NULL);
+	for (i = 0; i < sk_ASN1_INTEGER_num(features); i++)
+		if (ASN1_INTEGER_get(sk_ASN1_INTEGER_value(features, i)) ==
+		    TLSEXT_TYPE_status_request)
+			yes = 1;
+	sk_ASN1_INTEGER_pop_free(features, ASN1_INTEGER_free);
+	ERR_clear_error();
+	if (!yes)
+		return 0;
+	subject_of(leaf, subject, sizeof(subject));
+	problem(EX_DATAERR, leafsrc, "%s demands OCSP stapling (the TLS Feature "
+	    "status_request, \"must-staple\"), which Postfix never does, so "
+	    "clients that honour it refuse every handshake" FIX "reissue it "
+	    "without must-staple, e.g. certbot without --must-staple",
+	    subject);
+	return -1;
+}
+
 int
-verify_chain(const struct chain *c, const char *cafile, const char *capath,
+verify_chain(const struct chain *c, const struct trust *t,
     const char *leafsrc)
 {
 	X509_STORE	*store;
@@ -518,24 +578,60 @@ verify_chain(const struct chain *c, const char *cafile, const char *capath,
 	int		 rc = -1, weak;
 
 	/* First what is weak in the bundle: named with its fix, once. */
-	weak = check_strength(c, leafsrc) == -1;
-	if ((store = trust_store(cafile, capath, leafsrc)) != NULL) {
-		rc = run_verify(store, c, leafsrc, &trust.a, weak);
+	weak = check_strength(c, leafsrc, 1) == -1;
+	if ((store = trust_store(t->cafile, t->capath, leafsrc)) != NULL) {
+		rc = run_verify(store, c, leafsrc, &trust.a, weak,
+		    X509_PURPOSE_SSL_SERVER);
 		if (trust.a.failed)	/* an anchor was refused: logged */
 			rc = -1;
-	} else if (problems() == 0)	/* never silently */
+	} else if (!trust.said) {	/* never silently */
 		problem(EX_SOFTWARE, leafsrc, "no trust anchors to verify "
 		    "against");
+		trust.said = 1;
+	}
 	if (X509_check_ca(c->x509[0]) != 0) {
 		subject_of(c->x509[0], subject, sizeof(subject));
 		problem(EX_DATAERR, leafsrc, "the first certificate, %s, is a "
-		    "CA certificate, not a server certificate (put the "
-		    "server's own certificate first)", subject);
+		    "CA certificate, not a server certificate" FIX "put the "
+		    "server's own certificate first", subject);
 		rc = -1;
 	}
+	if (must_staple(c->x509[0], leafsrc) == -1)
+		rc = -1;	/* logged */
 	if (weak)
 		rc = -1;	/* logged */
 	return rc;
+}
+
+/*
+ * A client certificate (smtp_tls_cert_file, ...) is sent to relays that
+ * ask for one; whether they trust its CA only they know.  What a
+ * verifying relay at security level 2 would refuse is a warning.
+ */
+void
+verify_client(const struct chain *c, const struct trust *t,
+    const char *leafsrc, const char *param)
+{
+	X509_STORE	*store;
+	uint32_t	 xku;
+	int		 weak_said;
+
+	weak_said = check_strength(c, leafsrc, 0) == -1;
+	if ((X509_get_extension_flags(c->x509[0]) & EXFLAG_XKUSAGE) != 0) {
+		xku = X509_get_extended_key_usage(c->x509[0]);
+		if ((xku & XKU_SSL_CLIENT) == 0) {
+			warning(leafsrc, "the certificate's extendedKeyUsage "
+			    "lacks clientAuth, so a relay that requires client "
+			    "certificates refuses it (%s); Let's Encrypt stopped "
+			    "including clientAuth in 2026" FIX "use a "
+			    "certificate issued for client authentication for "
+			    "%s", param, param);
+			return;
+		}
+	}
+	if ((store = trust_store(t->cafile, t->capath, leafsrc)) != NULL)
+		run_verify(store, c, leafsrc, &trust.a, weak_said,
+		    X509_PURPOSE_SSL_CLIENT);
 }
 
 /*
@@ -596,18 +692,18 @@ verify_key(const struct chain *c, const struct key *key, const char *keypath,
 {
 	if (key->encrypted) {
 		problem(EX_DATAERR, keypath, "private key is protected by a "
-		    "passphrase; Postfix cannot use it (remove it: openssl "
-		    "pkey -in %s -out %s)", keypath, keypath);
+		    "passphrase; Postfix cannot use it" FIX "remove it: openssl "
+		    "pkey -in %s -out %s", keypath, keypath);
 		return -1;
 	}
 	if (key->count == 0) {
-		problem(EX_DATAERR, keypath, "no private key found (expected "
-		    "a PEM \"PRIVATE KEY\" block)");
+		problem(EX_DATAERR, keypath, "no private key found" FIX "expected "
+		    "a PEM \"PRIVATE KEY\" block");
 		return -1;
 	}
 	if (key->pkey == NULL) {
 		problem(EX_DATAERR, keypath, "the private key cannot be "
-		    "parsed (damaged file?)");
+		    "parsed" FIX "damaged file?");
 		return -1;
 	}
 	if (key->count > 1)
@@ -616,15 +712,15 @@ verify_key(const struct chain *c, const struct key *key, const char *keypath,
 	if (X509_check_private_key(c->x509[0], key->pkey) != 1) {
 		ERR_clear_error();
 		problem(EX_DATAERR, keypath, "private key does not match "
-		    "public key in certificate %s (use the key the "
-		    "certificate was issued for)", leafsrc);
+		    "public key in certificate %s" FIX "use the key the "
+		    "certificate was issued for", leafsrc);
 		return -1;
 	}
 	if (!halves_fit(key->pkey)) {
 		problem(EX_DATAERR, keypath, "the private key's secret part "
 		    "does not fit its public part, so every handshake would "
-		    "fail (the file is damaged: restore it from its source, "
-		    "or issue a certificate for a new key)");
+		    "fail" FIX "the file is damaged: restore it from its source, "
+		    "or issue a certificate for a new key");
 		return -1;
 	}
 	return 0;
@@ -647,19 +743,19 @@ verify_warn(const struct chain *c, const char *leafsrc, const char *host,
 	    X509_get0_notAfter(c->x509[0])) && (days > 0 || secs > 0) &&
 	    days < warn_days) {
 		date_of(X509_get0_notAfter(c->x509[0]), date, sizeof(date));
-		warning(leafsrc, "certificate expires in %d day%s, on %s "
-		    "(renew it soon; POSTFIX_TLS_WARN_DAYS=%d)", days,
+		warning(leafsrc, "certificate expires in %d day%s, on %s"
+		    FIX "renew it soon; POSTFIX_TLS_WARN_DAYS=%d", days,
 		    days == 1 ? "" : "s", date, warn_days);
 	}
 	if (host != NULL && *host != '\0' && !verify_names(c->x509[0], host))
 		warning(leafsrc, "%s %s is not among the certificate's names; "
-		    "peers that check the name will refuse it (add it to the "
-		    "certificate%s)", host_what, host, strcmp(host_what,
+		    "peers that check the name will refuse it" FIX "add it to the "
+		    "certificate%s", host_what, host, strcmp(host_what,
 		    "myhostname") ? "" : ", or set myhostname");
 	if (c->root != NULL) {
 		subject_of(c->root, subject, sizeof(subject));
 		warning(c->root_src, "the root CA %s was given and left out "
-		    "of the bundle, as peers must have it already (set "
-		    "POSTFIX_TLS_INCLUDE_ROOT=yes to send it anyway)", subject);
+		    "of the bundle, as peers must have it already" FIX "set "
+		    "POSTFIX_TLS_INCLUDE_ROOT=yes to send it anyway", subject);
 	}
 }

@@ -5,8 +5,8 @@
  * process per CPU.  A worker is a fork of this process (its caches, its
  * trust store, its settings) that holds everything it says; the parent
  * says it after its own share, worker by worker, so the lines come in
- * the order of the entries and are counted and filtered as its own.  A
- * worker also hands over the key files deploy must make root's alone.
+ * the order of the entries, as its own records.  A worker also hands
+ * over the key files deploy must make root's alone.
  * Short maps are checked here, in this process: a fork costs more.
  */
 #include <sys/mman.h>
@@ -19,7 +19,9 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "extern.h"
+#include "common.h"
+#include "finding.h"
+#include "workers.h"
 
 #define MAX_WORKERS	8
 #define MIN_SHARE	512	/* entries a worker is worth forking for */
@@ -48,29 +50,45 @@ slurp(int fd, size_t *len)
 	return buf;
 }
 
-/* In the worker: its share, then what it said and found, then exit. */
-static void __attribute__((noreturn))
-work(const struct worker *w, struct sni_entry *v, entry_fn fn, void *arg,
-    struct served *sv)
+void
+notes_add(struct notes *n, const char *s)
 {
-	size_t	 i, before = sv->nsecure;
+	n->v = xreallocarray(n->v, n->n + 1, sizeof(*n->v));
+	n->v[n->n++] = xstrdup(s);
+}
+
+void
+notes_free(struct notes *n)
+{
+	while (n->n > 0)
+		free(n->v[--n->n]);
+	free(n->v);
+	n->v = NULL;
+}
+
+/* In the worker: its share, then what it found and noted, then exit. */
+static void __attribute__((noreturn))
+work(const struct worker *w, const struct sni_entry *v, entry_fn fn,
+    void *arg, struct notes *notes)
+{
+	size_t	 i, before = notes->n, mark = findings_mark();
+	size_t	 lmark = listings_mark();
 	FILE	*f;
 	int	 ok;
 
-	log_hold();
 	for (i = w->lo; i < w->hi; i++)
-		fn(&v[i], arg);
-	ok = (f = fdopen(w->logfd, "w")) != NULL && log_export(f) == 0 &&
-	    fclose(f) == 0;
-	for (i = before; ok && i < sv->nsecure; i++)
-		ok = write(w->securefd, sv->secure[i],
-		    strlen(sv->secure[i]) + 1) > 0;
+		fn(&v[i], arg, notes);
+	ok = (f = fdopen(w->logfd, "w")) != NULL &&
+	    findings_export(f, mark, lmark) == 0 && fclose(f) == 0;
+	for (i = before; ok && i < notes->n; i++)
+		ok = write(w->securefd, notes->v[i], strlen(notes->v[i]) + 1) >
+		    0;
 	_exit(ok ? 0 : 1);
 }
 
-/* Back in the parent: what worker w said, said; its key files noted. */
+/* Back in the parent: what worker w found, ours; its notes noted. */
 static int
-collect(struct worker *w, struct served *sv)
+collect(struct worker *w, struct notes *notes)
 {
 	char	*text = NULL, *secure = NULL, *p;
 	size_t	 len = 0, slen = 0;
@@ -81,20 +99,15 @@ collect(struct worker *w, struct served *sv)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
 	    (text = slurp(w->logfd, &len)) != NULL &&
 	    (secure = slurp(w->securefd, &slen)) != NULL &&
-	    log_import(text) >= 0) {
+	    findings_import(text, len) == 0) {
 		rc = 0;
-		for (p = secure; rc == 0 && p < secure + slen;
-		    p += strlen(p) + 1)
-			rc = served_note(sv, p);
+		for (p = secure; p < secure + slen; p += strlen(p) + 1)
+			notes_add(notes, p);
 	}
-	if (rc == -1 && problems() == 0)
+	if (rc == -1)
 		problem(EX_SOFTWARE, NULL, "internal error: the process that "
-		    "checked SNI entries %zu to %zu failed; nothing was changed "
-		    "(please report this)", w->lo + 1, w->hi);
-	else if (rc == -1)
-		problem(EX_SOFTWARE, NULL, "the process that checked SNI "
-		    "entries %zu to %zu failed; nothing was changed", w->lo + 1,
-		    w->hi);
+		    "checked SNI entries %zu to %zu failed; nothing was changed"
+		    FIX "please report this", w->lo + 1, w->hi);
 	free(text);
 	free(secure);
 	close(w->logfd);
@@ -103,8 +116,8 @@ collect(struct worker *w, struct served *sv)
 }
 
 static int
-start(struct worker *w, struct sni_entry *v, entry_fn fn, void *arg,
-    struct served *sv)
+start(struct worker *w, const struct sni_entry *v, entry_fn fn, void *arg,
+    struct notes *notes)
 {
 	if ((w->logfd = memfd_create("worker-log", MFD_CLOEXEC)) == -1 ||
 	    (w->securefd = memfd_create("worker-secure", MFD_CLOEXEC)) ==
@@ -120,13 +133,13 @@ start(struct worker *w, struct sni_entry *v, entry_fn fn, void *arg,
 		return -1;
 	}
 	if (w->pid == 0)
-		work(w, v, fn, arg, sv);
+		work(w, v, fn, arg, notes);
 	return 0;
 }
 
 int
-workers_run(struct sni_entry *v, size_t n, entry_fn fn, void *arg,
-    struct served *sv)
+workers_run(const struct sni_entry *v, size_t n, entry_fn fn, void *arg,
+    struct notes *notes)
 {
 	struct worker	 w[MAX_WORKERS];
 	long		 cpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -141,17 +154,17 @@ workers_run(struct sni_entry *v, size_t n, entry_fn fn, void *arg,
 		w[started].lo = n * i / nw;
 		w[started].hi = n * (i + 1) / nw;
 		w[started].logfd = w[started].securefd = -1;
-		if (start(&w[started], v, fn, arg, sv) == -1)
+		if (start(&w[started], v, fn, arg, notes) == -1)
 			break;	/* the rest is ours: slower, still whole */
 		started++;
 	}
 	for (i = 0; i < (started > 0 ? w[0].lo : n); i++)
-		fn(&v[i], arg);
+		fn(&v[i], arg, notes);
 	for (i = 0; i < started; i++)
-		if (collect(&w[i], sv) == -1)
+		if (collect(&w[i], notes) == -1)
 			rc = -1;	/* logged */
 	/* What a worker that could not start would have checked, last. */
 	for (i = started > 0 ? w[started - 1].hi : n; i < n; i++)
-		fn(&v[i], arg);
+		fn(&v[i], arg, notes);
 	return rc;
 }

@@ -15,7 +15,10 @@
 #include <sysexits.h>
 #include <unistd.h>
 
-#include "extern.h"
+#include "common.h"
+#include "finding.h"
+#include "secure.h"
+#include "write.h"
 
 #define TMP_TRIES	16
 
@@ -233,7 +236,7 @@ write_cleanup(struct file *f, int apply)
 		    !S_ISREG(st.st_mode) || st.st_uid != 0 || st.st_nlink != 1)
 			continue;
 		if (!apply)
-			report("would remove %s, left by an interrupted run",
+			note("would remove %s, left by an interrupted run",
 			    de->d_name);
 		else if (unlinkat(dfd, de->d_name, 0) == -1) {
 			problem(EX_IOERR, f->real, "cannot remove %s, left by "
@@ -241,7 +244,7 @@ write_cleanup(struct file *f, int apply)
 			    strerror(errno));
 			rc = -1;
 		} else
-			report("removed %s, left by an interrupted run",
+			note("removed %s, left by an interrupted run",
 			    de->d_name);
 	}
 	closedir(dir);

@@ -64,6 +64,11 @@ swap_at() {
 	[ "$(find "$T/postfix" -name '.certificate.pem.*' | wc -l)" -eq 0 ]
 }
 
+# keys -> keys.real becomes keys -> decoy just after the set read its key:
+# the set's key was read through the descriptor its walk opened (not the
+# decoy), and main.cf's name, walked again as smtpd will follow it, now
+# leads to the decoy, which does not fit the bundle: refused, and neither
+# key is read for a write or made root's.
 @test "a directory link retargeted after the walk does not redirect the read or the chmod" {
 	mkdir "$T/keys.real" "$T/decoy"
 	mv "$T/ssl/key.pem" "$T/keys.real/key.pem"
@@ -73,8 +78,10 @@ swap_at() {
 		openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T/decoy/key.pem"
 	chmod 0644 "$T/decoy/key.pem"
 	decoy=$(sha256sum <"$T/decoy/key.pem")
+	real=$(sha256sum <"$T/keys.real/key.pem")
 	ln -s decoy "$T/.keys.evil"
 	write_maincf "smtpd_tls_key_file = $T/keys/key.pem"
+	bundle=$(sha256sum <"$BUNDLE")
 	# Just before key.pem is opened, keys -> keys.real becomes keys -> decoy.
 	not_under_valgrind
 	run env FAULT_SWAP_NAME=key.pem FAULT_SWAP_FROM="$T/.keys.evil" FAULT_SWAP_TO="$T/keys" \
@@ -83,12 +90,14 @@ swap_at() {
 		--cafile "$PKI/root.pem" --cert "$T/ssl/cert.pem" \
 		--key "$T/keys/key.pem" --chain "$T/ssl/chain.pem" deploy
 	assert_equal "$(readlink "$T/keys")" decoy       # the swap did happen
-	assert_success            # the key it checked matched: it was not the decoy
-	assert_output --partial "changed the mode of $T/keys.real/key.pem from 0644 to 0600"
-	refute_output --partial decoy
-	assert_file_permission 600 "$T/keys.real/key.pem"
+	assert_failure 65
+	assert_output --partial "main.cf: $T/keys/key.pem: private key does not match public key in certificate"
+	refute_output --partial "$T/ssl/cert.pem: private key does not match"	# the set read the real key
+	assert_file_permission 644 "$T/keys.real/key.pem"
+	assert_equal "$(sha256sum <"$T/keys.real/key.pem")" "$real"
 	assert_file_permission 644 "$T/decoy/key.pem"
 	assert_equal "$(sha256sum <"$T/decoy/key.pem")" "$decoy"
+	assert_equal "$(sha256sum <"$BUNDLE")" "$bundle"
 }
 
 @test "files planted with the temporary's name in a shared directory are neither removed nor followed" {

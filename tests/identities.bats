@@ -87,7 +87,7 @@ setup() {
 	before=$(snapshot)
 	run deploy_inputs check
 	assert_success
-	assert_output --partial "would change the mode of $T/ssl/sub.key from 0644 to 0600"
+	assert_output --partial "would replace $T/ssl/sub.key with a root:root 0600 copy of what was checked (it is 0:0 0644)"
 	assert_equal "$(snapshot)" "$before"
 	run deploy_inputs deploy
 	assert_success
@@ -234,7 +234,7 @@ chain_files_second() {
 	postmap -c "$T/postfix" -F "hash:$T/postfix/sni"
 	run deploy_inputs check
 	assert_success
-	assert_line "would change the mode of $T/ssl/open.pem from 0644 to 0600"
+	assert_line "would replace $T/ssl/open.pem with a root:root 0600 copy of what was checked (it is 0:0 0644)"
 	grep -o '^identity SNI d[0-9]*' <<<"$output" | sed 's/^identity SNI //' >"$T/listed"
 	seq 1 1200 | sed 's/^/d/' | diff - "$T/listed"
 	run deploy_inputs deploy
@@ -525,7 +525,7 @@ two_sets() {
 	touch "$T/postfix/sni.db"	# built after the chmod: fresh
 	run deploy_inputs deploy
 	assert_success
-	assert_output --partial "changed the mode of $T/postfix/sni from 0644 to 0600"
+	assert_output --partial "replaced $T/postfix/sni with a root:root 0600 copy of what was checked (it was 0:0 0644)"
 	refute_output --partial "rebuilt"
 	ino=$(stat -c %i "$T/postfix/sni.db")
 	run deploy_inputs check

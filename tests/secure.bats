@@ -35,8 +35,7 @@ evil_dir() {
 	chmod 0644 "$T/ssl/key.pem"
 	run deploy_inputs deploy
 	assert_success
-	assert_output --partial "changed the mode of $T/ssl/key.pem from 0644 to 0600"
-	assert_output --partial "changed the owner of $T/ssl/key.pem from 65534:"
+	assert_output --partial "replaced $T/ssl/key.pem with a root:root 0600 copy of what was checked (it was 65534:"
 	assert_file_permission 600 "$T/ssl/key.pem"
 	assert_equal "$(stat -c %U:%G "$T/ssl/key.pem")" root:root
 	assert_file_permission 600 "$BUNDLE"
@@ -48,8 +47,8 @@ evil_dir() {
 	before=$(snapshot)
 	run deploy_inputs check
 	assert_success
-	assert_output --partial "would change the mode of $T/ssl/key.pem from 0644 to 0600"
-	assert_output --partial "would change the mode of $BUNDLE from 0644 to 0600"
+	assert_output --partial "would replace $T/ssl/key.pem with a root:root 0600 copy of what was checked (it is 0:0 0644)"
+	assert_output --partial "would replace $BUNDLE with a root:root 0600 copy of what was checked (it is 0:0 0644)"
 	assert_equal "$(snapshot)" "$before"
 }
 
@@ -188,7 +187,7 @@ certbot_layout() {
 	write_maincf "smtpd_tls_key_file = $live/privkey.pem"
 	run helper --cert "$live/fullchain.pem" --key "$live/privkey.pem" deploy
 	assert_success
-	assert_output --partial "changed the mode of $T/letsencrypt/archive/$HOST/privkey1.pem from 0644 to 0600"
+	assert_output --partial "replaced $T/letsencrypt/archive/$HOST/privkey1.pem with a root:root 0600 copy of what was checked"
 	assert_file_permission 600 "$T/letsencrypt/archive/$HOST/privkey1.pem"
 	assert_link_exists "$live/privkey.pem"
 	run subjects "$BUNDLE"
@@ -209,9 +208,10 @@ certbot_layout() {
 
 # The key's previous owner (nobody) keeps setting it 0644, as a certificate
 # robot's user could, while the helper makes it root's: strace holds the
-# helper for a second right after its fchmod, so a chmod that the kernel
-# still allows lands between the helper's two calls, every time.
-@test "a key's previous owner cannot chmod it back between the helper's chmod and chown" {
+# helper for a second right after its fchmod of the new copy, so her chmod
+# loop runs all the while; it can only reach the file she owns, never the
+# copy that takes its name.
+@test "a key's previous owner cannot chmod it back while the helper makes it root's" {
 	command -v strace >/dev/null || skip "strace is not installed"
 	not_under_valgrind
 	chown nobody:nogroup "$T/ssl/key.pem"
@@ -228,24 +228,30 @@ certbot_layout() {
 	kill "$chmoder"
 	wait "$chmoder" || true
 	assert_success
-	assert_output --partial "changed the mode of $T/ssl/key.pem from 0644 to 0600"
+	assert_output --partial "replaced $T/ssl/key.pem with a root:root 0600 copy of what was checked (it was 65534:"
 	assert_equal "$(stat -c '%U:%G %a' "$T/ssl/key.pem")" "root:root 600"
 }
 
-@test "a key whose mode does not stick is refused, not reported as 0600" {
+# A copy that cannot take the key's name leaves the key as it was, and no
+# bundle is written: the run refuses.
+@test "a key whose root-only copy cannot be renamed into place is left as it was" {
 	command -v strace >/dev/null || skip "strace is not installed"
 	not_under_valgrind
+	chown nobody:nogroup "$T/ssl/key.pem"
 	chmod 0644 "$T/ssl/key.pem"
-	# fchmod "succeeds" and changes nothing, as on a file system that
-	# ignores modes or when something else sets the mode back at once.
+	before=$(snapshot)
 	run env ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" \
-		strace -f -qq -o /dev/null -e trace=fchmod -e inject=fchmod:retval=0 \
+		strace -f -qq -o /dev/null -e trace=rename,renameat,renameat2 \
+		-e inject=rename,renameat,renameat2:error=EIO:when=1 \
 		"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
 		--cafile "$PKI/root.pem" --cert "$T/ssl/cert.pem" \
 		--key "$T/ssl/key.pem" --chain "$T/ssl/chain.pem" deploy
-	assert_failure 77
-	assert_output --partial "$T/ssl/key.pem: is 0:0 0644 right after being made root:root 0600: something else changed it meanwhile"
-	assert_equal "$(stat -c '%U:%G %a' "$T/ssl/key.pem")" "root:root 644"
+	assert_failure 74
+	assert_output --partial "$T/ssl/key.pem: cannot make it root's alone: cannot rename the new file into place: Input/output error (the file is unchanged)"
+	assert_equal "$(stat -c '%U:%G %a' "$T/ssl/key.pem")" "nobody:nogroup 644"
+	# Every file as it was (the directory's own time moved: the copy
+	# was made there, then removed).
+	assert_equal "$(snapshot | grep -v '^\./ssl ')" "$(grep -v '^\./ssl ' <<<"$before")"
 }
 
 @test "a name longer than 255 bytes is refused, not read as two names" {

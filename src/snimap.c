@@ -13,25 +13,19 @@
  * warning, and smtpd would then serve no certificate for that domain,
  * this file reports a problem instead.
  */
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-
 #include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
-#include <unistd.h>
 
-#include "extern.h"
+#include "common.h"
+#include "finding.h"
+#include "secure.h"
+#include "snimap.h"
 
-#define PARAM		"tls_server_sni_maps"
-#define LIST_SEP	", \t\r\n"	/* Postfix's CHARS_COMMA_SP */
+#define PARAM		SNI_PARAM
 #define WHERE_MAX	(PATH_MAX + 64)
 
 /* The types read here, and the file postmap makes of a source (postmap(1)). */
@@ -66,12 +60,6 @@ static int
 is_blank(int c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
-}
-
-static void
-oom(void)
-{
-	problem(EX_OSERR, NULL, "out of memory");
 }
 
 /* Where an entry stands: "SOURCE:LINE", or its element of an inline map. */
@@ -161,9 +149,9 @@ parse_source(struct table *t, size_t len)
 		for (eol = p; eol < q; eol++)
 			line += *eol == '\n';
 		entry_problem(t, line + 1, "holds a NUL byte, which would cut "
-		    "this line short for postmap (is this the compiled map "
+		    "this line short for postmap" FIX "is this the compiled map "
 		    "rather than its source?  If not, remove it: tr -d "
-		    "'\\000' <%s >%s.new, check, then mv %s.new %s)",
+		    "'\\000' <%s >%s.new, check, then mv %s.new %s",
 		    t->map->source, t->map->source, t->map->source,
 		    t->map->source);
 		return -1;	/* logged */
@@ -187,8 +175,8 @@ parse_source(struct table *t, size_t len)
 		} else if (cur == NULL) {
 			entry_problem(t, line, "starts with white space but "
 			    "continues no entry; postmap ignores it (\"logical "
-			    "line must not start with whitespace\") (fix: "
-			    "start it in the first column)");
+			    "line must not start with whitespace\")" FIX "fix: "
+			    "start it in the first column");
 			continue;
 		} else
 			*w++ = ' ';
@@ -204,32 +192,22 @@ parse_source(struct table *t, size_t len)
 }
 
 /*
- * The next element of a list as Postfix's mystrtokq() cuts it: separated
- * by commas and white space, except inside braces.  NULL at the end;
- * *unbalanced set on a brace that does not balance.
+ * The next element of the list at *sp as Postfix's mystrtokq() cuts it
+ * (plist_next), NUL-terminated in place; NULL at the end.
  */
 static char *
 next_token(char **sp, int *unbalanced)
 {
-	char	*s = *sp + strspn(*sp, LIST_SEP), *start = s;
-	int	 depth = 0;
+	const char	*cur = *sp, *w;
+	size_t		 len;
+	char		*elem;
 
-	if (*s == '\0')
+	if ((w = plist_next(&cur, &len, PLIST_BRACES, unbalanced)) == NULL)
 		return NULL;
-	for (; *s != '\0'; s++) {
-		if (*s == '{')
-			depth++;
-		else if (*s == '}' && --depth < 0)
-			break;
-		else if (depth == 0 && strchr(LIST_SEP, *s) != NULL)
-			break;
-	}
-	if (depth != 0)
-		*unbalanced = 1;
-	if (*s != '\0')
-		*s++ = '\0';
-	*sp = s;
-	return start;
+	elem = *sp + (w - *sp);
+	*sp += cur - *sp;
+	elem[len] = '\0';	/* a separator, or the end already */
+	return elem;
 }
 
 /* Where the brace at s[0] closes: its offset, or -1. */
@@ -260,8 +238,8 @@ split_element(struct table *t, char *elem, size_t at)
 	if (*elem == '{') {
 		if ((close = closing(elem)) == -1 || elem[close + 1] != '\0') {
 			entry_problem(t, at, "text after '}' in \"%s\": "
-			    "Postfix refuses the whole map (fix: separate the "
-			    "elements with commas)", elem);
+			    "Postfix refuses the whole map" FIX "fix: separate the "
+			    "elements with commas", elem);
 			return 0;
 		}
 		elem[close] = '\0';
@@ -275,7 +253,7 @@ split_element(struct table *t, char *elem, size_t at)
 		;
 	if (*value != '=') {
 		entry_problem(t, at, "\"%s\" is not name=value: Postfix refuses "
-		    "the whole map (fix: write {domain = /file1, /file2})",
+		    "the whole map" FIX "fix: write {domain = /file1, /file2}",
 		    elem);
 		return 0;
 	}
@@ -295,19 +273,18 @@ parse_inline(struct table *t)
 	size_t	 at = 0;
 	int	 unbalanced = 0;
 
-	while ((elem = next_token(&p, &unbalanced)) != NULL) {
-		if (unbalanced) {
-			problem(EX_CONFIG, t->map->spec, "unbalanced braces in "
-			    "%s (fix: close each '{' with a '}')", PARAM);
-			return -1;	/* logged */
-		}
+	while ((elem = next_token(&p, &unbalanced)) != NULL)
 		if (split_element(t, elem, ++at) == -1)
 			return -1;	/* logged */
+	if (unbalanced) {
+		problem(EX_CONFIG, t->map->spec, "unbalanced braces in %s" FIX
+		    "fix: close each '{' with a '}'", PARAM);
+		return -1;	/* logged */
 	}
 	if (at == 0)
 		problem(EX_CONFIG, t->map->spec, "an inline map in %s with no "
-		    "entries: Postfix refuses it (\"bad syntax\") (fix: "
-		    "inline:{ {domain = /file1, /file2} })", PARAM);
+		    "entries: Postfix refuses it (\"bad syntax\")" FIX "fix: "
+		    "inline:{ {domain = /file1, /file2} }", PARAM);
 	return at == 0 ? -1 : 0;	/* logged */
 }
 
@@ -359,26 +336,24 @@ find_duplicates(struct table *t)
 static int
 check_files(struct table *t, const struct entry *e)
 {
-	const char	*p = e->value;
+	const char	*p, *cur = e->value;
 	size_t		 n, count = 0;
 	int		 ok = 1;
 
-	while (*(p += strspn(p, LIST_SEP)) != '\0') {
-		n = strcspn(p, LIST_SEP);
+	while ((p = plist_next(&cur, &n, PLIST_PLAIN, NULL)) != NULL) {
 		if (*p != '/') {
 			entry_problem(t, e->at, "%s names %.*s, a relative "
 			    "name: postmap and smtpd would each look for it in "
-			    "their own working directory (fix: give its "
-			    "absolute name)", e->key, (int)n, p);
+			    "their own working directory" FIX "fix: give its "
+			    "absolute name", e->key, (int)n, p);
 			ok = 0;
 		}
 		count++;
-		p += n;
 	}
 	if (count == 0 && *e->value != '\0') {
 		entry_problem(t, e->at, "%s has an empty file list \"%s\": "
-		    "Postfix skips the entry and serves no certificate for it "
-		    "(fix: name its key and certificate chain files)", e->key,
+		    "Postfix skips the entry and serves no certificate for it"
+		    FIX "fix: name its key and certificate chain files", e->key,
 		    e->value);
 		ok = 0;
 	}
@@ -390,8 +365,8 @@ static int
 check_entry(struct table *t, const struct entry *e)
 {
 	if (e->dup_of != 0) {
-		entry_problem(t, e->at, "duplicate entry for %s: %s %zu (fix: "
-		    "remove one of them)", e->key, t->map->source != NULL ?
+		entry_problem(t, e->at, "duplicate entry for %s: %s %zu" FIX "fix: "
+		    "remove one of them", e->key, t->map->source != NULL ?
 		    "postmap skips it and keeps the first one, at line" :
 		    "Postfix ignores it and uses the last one, element",
 		    e->dup_of);
@@ -400,18 +375,18 @@ check_entry(struct table *t, const struct entry *e)
 	if (*e->key == '"') {
 		entry_problem(t, e->at, "the domain %s is in quotes: postmap "
 		    "keeps the quotes in the key, so no SNI name ever matches "
-		    "it (fix: remove the quotes)", e->key);
+		    "it" FIX "fix: remove the quotes", e->key);
 		return 0;
 	}
 	if (*e->key == '\0') {
 		entry_problem(t, e->at, "an entry with no domain: Postfix "
-		    "ignores it (fix: put the domain before the '=')");
+		    "ignores it" FIX "fix: put the domain before the '='");
 		return 0;
 	}
 	if (*e->value == '\0') {
 		entry_problem(t, e->at, "%s has no file list: Postfix skips "
-		    "the entry%s and serves no certificate for it (fix: name "
-		    "its key and certificate chain files)", e->key,
+		    "the entry%s and serves no certificate for it" FIX "fix: name "
+		    "its key and certificate chain files", e->key,
 		    t->map->source != NULL ? " (\"expected format: key "
 		    "whitespace value\")" : "");
 		return 0;
@@ -468,9 +443,23 @@ table_free(struct table *t)
 }
 
 int
+sni_each_in(const struct sni_map *map, const unsigned char *raw, size_t len,
+    sni_fn fn, void *arg, size_t *count)
+{
+	struct table	t;
+	int		rc = -1;
+
+	if (table_load(&t, map, raw, len) == 0)
+		rc = visit(&t, fn, arg);
+	if (count != NULL)
+		*count = t.n;
+	table_free(&t);
+	return rc;	/* logged */
+}
+
+int
 sni_each(const struct sni_map *map, sni_fn fn, void *arg)
 {
-	struct table	 t = { 0 };
 	struct file	 f;
 	unsigned char	*raw = NULL;
 	size_t		 len = 0;
@@ -479,392 +468,54 @@ sni_each(const struct sni_map *map, sni_fn fn, void *arg)
 	file_init(&f);
 	if (map->source != NULL && (file_open(&f, map->source, 0) == -1 ||
 	    file_read(&f, &raw, &len) == -1))
-		goto out;
-	if (table_load(&t, map, raw, len) == -1)
-		goto out;
-	rc = visit(&t, fn, arg);
+		goto out;	/* logged */
+	rc = sni_each_in(map, raw, len, fn, arg, NULL);
 out:
-	table_free(&t);
 	if (raw != NULL)
 		freezero(raw, len + 1);
 	file_close(&f);
 	return rc;	/* logged */
 }
 
-/* Is a later than b? */
-static int
-newer(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec > b->tv_sec || (a->tv_sec == b->tv_sec &&
-	    a->tv_nsec > b->tv_nsec);
-}
-
-/*
- * When a file last changed, as far as a map built from it can tell: its
- * mtime, or its ctime when later.  A key restored with cp -p, rsync -a
- * or tar keeps an old mtime, but its ctime is the restore's, and no one
- * but the kernel sets a ctime.
- */
-static const struct timespec *
-changed(const struct stat *st)
-{
-	return newer(&st->st_ctim, &st->st_mtim) ? &st->st_ctim :
-	    &st->st_mtim;
-}
-
-struct staleness {
-	const struct stat	*db;	/* NULL: the map does not exist */
-	char			 why[WHERE_MAX + PATH_MAX];
-	int			 bad;
+/* The first entry for KEY in one map, as postmap's lookup finds it. */
+struct find {
+	const char	*key;
+	char		*files, *where;
 };
 
-/*
- * sni_fn: is any file this entry names newer than the map?  Named files
- * are looked at by name (as postmap reads them); they are opened safely
- * by whoever checks their content.
- */
 static int
-stale_entry(const char *domain, const char *files, const char *w, void *arg)
+find_entry(const char *domain, const char *files, const char *where,
+    void *argp)
 {
-	struct staleness	*s = arg;
-	struct stat		 st;
-	char			 name[PATH_MAX];
-	size_t			 n;
+	struct find	*f = argp;
 
-	while (*(files += strspn(files, LIST_SEP)) != '\0') {
-		n = strcspn(files, LIST_SEP);
-		snprintf(name, sizeof(name), "%.*s", (int)n, files);
-		files += n;
-		if (stat(name, &st) == -1) {
-			problem(EX_NOINPUT, w, "%s: %s (postmap -F would skip "
-			    "the entry for %s, and smtpd would serve no "
-			    "certificate for it)", name, strerror(errno),
-			    domain);
-			s->bad = 1;
-		} else if (s->db != NULL && s->why[0] == '\0' &&
-		    newer(changed(&st), &s->db->st_mtim))
-			snprintf(s->why, sizeof(s->why), "%s, named at %s, is "
-			    "newer", name, w);
+	if (f->files == NULL && !strcmp(domain, f->key)) {
+		f->files = xstrdup(files);
+		f->where = xstrdup(where);
 	}
 	return 0;
 }
 
-/*
- * 1 when the compiled map DB must be made again from the source RAW (why
- * in WHY), 0 when it is up to date, -1 after a problem.
- */
-static int
-stale_in(const struct sni_map *map, const struct file *src,
-    const struct file *db, const unsigned char *raw, size_t len,
-    char *why, size_t size)
+int
+sni_lookup(const struct sni_map *maps, size_t n, const char *name,
+    char **key, char **files, char **where, const struct sni_map **map)
 {
-	struct staleness	s = { .db = db->fd != -1 ? &db->st : NULL };
-	struct table		t;
-	int			rc = -1;
+	struct find	 f = { name, NULL, NULL };
+	size_t		 i;
 
-	if (table_load(&t, map, raw, len) == -1 ||
-	    visit(&t, stale_entry, &s) == -1 || s.bad)
-		goto out;	/* logged */
-	rc = 1;
-	if (db->fd == -1)
-		strlcpy(why, "it does not exist", size);
-	else if (newer(changed(&src->st), &db->st.st_mtim))
-		snprintf(why, size, "its source %s is newer", map->source);
-	else if (s.why[0] != '\0')
-		strlcpy(why, s.why, size);
-	else
-		rc = 0;
-out:
-	table_free(&t);
-	return rc;
-}
-
-/* The first line of what postmap said, for a one-line message. */
-static void
-first_line(int fd, char *buf, size_t size)
-{
-	ssize_t	r;
-
-	buf[0] = '\0';
-	if ((r = pread(fd, buf, size - 1, 0)) > 0) {
-		buf[r] = '\0';
-		buf[strcspn(buf, "\n")] = '\0';
-	}
-}
-
-/*
- * postmap -c CONFDIR -F TYPE:TMP, started in the map's directory (through
- * its checked descriptor, so Berkeley DB's DB_CONFIG and temporary files
- * are looked for there, and TMP is found without a path), no shell, its
- * output in a memory file.  Anything it says fails the rebuild: each of
- * its warnings means an entry left out of the map.
- */
-static int
-run_postmap(const struct sni_map *map, int dirfd, const char *tmp,
-    const char *confdir)
-{
-	posix_spawn_file_actions_t	 fa;
-	const char			*argv[6];
-	char				 arg[NAME_MAX + 32], dir[PATH_MAX];
-	char				 msg[512];
-	pid_t				 pid;
-	mode_t				 old;
-	int				 out, status, err;
-
-	snprintf(arg, sizeof(arg), "%s:%s", map->type, tmp);
-	argv[0] = POSTMAP_PATH;
-	argv[1] = "-c";
-	argv[2] = path_absolute(confdir, dir);	/* we run elsewhere */
-	argv[3] = "-F";
-	argv[4] = arg;
-	argv[5] = NULL;
-	if ((out = memfd_create("postmap-output", MFD_CLOEXEC)) == -1) {
-		problem(EX_OSERR, map->db, "cannot rebuild it: cannot create a "
-		    "memory file for postmap's output: %s", strerror(errno));
-		return -1;	/* logged */
-	}
-	/*
-	 * postmap sets its umask from the source's mode before it creates
-	 * the map (measured: umask 077 for our 0600 copy); start it under
-	 * 077 all the same, so no later postmap makes key material
-	 * readable while it writes.
-	 */
-	old = umask(077);
-	if ((err = posix_spawn_file_actions_init(&fa)) == 0) {
-		if ((err = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO,
-		    "/dev/null", O_RDONLY, 0)) == 0 &&
-		    (err = posix_spawn_file_actions_adddup2(&fa, out,
-		    STDOUT_FILENO)) == 0 &&
-		    (err = posix_spawn_file_actions_adddup2(&fa, out,
-		    STDERR_FILENO)) == 0 &&
-		    (err = posix_spawn_file_actions_addfchdir_np(&fa,
-		    dirfd)) == 0)
-			err = posix_spawn(&pid, POSTMAP_PATH, &fa, NULL,
-			    (char *const *)argv, environ);
-		posix_spawn_file_actions_destroy(&fa);
-	}
-	umask(old);
-	if (err != 0) {
-		problem(EX_CONFIG, map->db, "cannot rebuild it: postmap could "
-		    "not be run: %s: %s (check that Postfix is installed)",
-		    POSTMAP_PATH, strerror(err));
-		close(out);
-		return -1;	/* logged */
-	}
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
-	first_line(out, msg, sizeof(msg));
-	close(out);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && msg[0] == '\0')
-		return 0;
-	problem(WIFEXITED(status) ? EX_CONFIG : EX_SOFTWARE, map->db, "not "
-	    "rebuilt: postmap -F on a private copy of %s (%s) %s%s%s (the map "
-	    "is unchanged; fix the cause, then run again)", map->source, tmp,
-	    WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "warned" :
-	    "failed", msg[0] != '\0' ? ": " : "", msg);
-	return -1;	/* logged */
-}
-
-/* Remove what a rebuild made; no name but these, all of them ours. */
-static void
-remove_temps(int dirfd, const char *tmp, const char *suffix)
-{
-	static const char *const fmts[] = { "%s", "%s%s", "__db.%s%s",
-	    "%s%s.tmp" };
-	char	name[NAME_MAX + 1];
-	size_t	i;
-
-	for (i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++)
-		if (snprintf(name, sizeof(name), fmts[i], tmp, suffix) <
-		    (int)sizeof(name))
-			unlinkat(dirfd, name, 0);
-}
-
-/* The map postmap made beside the copy, made ours, on disk, into place. */
-static int
-install_db(const struct sni_map *map, int dirfd, const char *tmpdb,
-    const char *dbname)
-{
-	struct stat	 st;
-	const char	*step;
-	int		 fd = -1, dfd = -1, rc = -1;
-
-	step = "cannot open the map postmap made";
-	if ((fd = openat(dirfd, tmpdb, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
-	    -1 || fstat(fd, &st) == -1)
-		goto out;
-	step = "the map postmap made is not a lone regular file of root's";
-	errno = EPERM;
-	if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != 0)
-		goto out;
-	step = "cannot make the new map root:root 0600";
-	if (fchown(fd, 0, 0) == -1 || fchmod(fd, 0600) == -1)
-		goto out;
-	/*
-	 * Stamped now, at its install, after the key files it holds were
-	 * made root's (their ctime moved then): else the next run would
-	 * take it for older than they are and build it again.
-	 */
-	step = "cannot set the new map's time";
-	if (futimens(fd, NULL) == -1)
-		goto out;
-	step = "cannot flush the new map to disk";
-	if (fsync(fd) == -1)
-		goto out;
-	step = "cannot open its directory";
-	if ((dfd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
-	    -1)
-		goto out;
-	step = "cannot rename the new map into place";
-	if (renameat(dirfd, tmpdb, dirfd, dbname) == -1)
-		goto out;
-	step = "cannot flush its directory to disk";
-	if (fsync(dfd) == -1)
-		goto out;
-	rc = 0;
-out:
-	if (rc == -1)
-		problem(EX_IOERR, map->db, "not rebuilt: %s: %s%s", step,
-		    strerror(errno), strcmp(step, "cannot flush its directory "
-		    "to disk") ? " (the map is unchanged)" : "");
-	if (fd != -1)
-		close(fd);
-	if (dfd != -1)
-		close(dfd);
-	return rc;	/* logged */
-}
-
-/*
- * Build the new map from a private copy of the source, so that postmap
- * writes names no one else can have made or can read (0600, root's:
- * postmap gives a new map its source's group and other bits, and runs as
- * the source's owner).  It stays beside the real one until sni_commit
- * renames it over it: Postfix opens the old map or the whole new one,
- * never one postmap is writing, and a run refused after this changes
- * nothing.
- */
-static int
-build(struct sni_build *b, const unsigned char *raw, size_t len,
-    const char *confdir)
-{
-	const struct sni_map	*map = b->map;
-	const char		*step;
-
-	b->suffix = map->db + strlen(map->source);
-	/* Room for Berkeley DB's "__db." and cdb's ".tmp" beside it. */
-	if (snprintf(b->dbname, sizeof(b->dbname), "%s%s", b->src.name,
-	    b->suffix) >= (int)sizeof(b->dbname) || strlen(b->src.name) +
-	    strlen(b->suffix) + 9 > NAME_MAX) {
-		problem(EX_CONFIG, map->db, "not rebuilt: the name is too long "
-		    "for a temporary beside it (fix: a shorter name)");
-		return -1;
-	}
-	if (write_temp(b->src.dirfd, b->src.name, raw, len, b->tmp, &step) ==
-	    -1) {
-		b->tmp[0] = '\0';
-		problem(EX_IOERR, map->source, "cannot rebuild %s: %s: %s (the "
-		    "map is unchanged)", map->db, step, strerror(errno));
-		return -1;
-	}
-	snprintf(b->tmpdb, sizeof(b->tmpdb), "%s%s", b->tmp, b->suffix);
-	if (run_postmap(map, b->src.dirfd, b->tmp, confdir) == -1)
-		return -1;	/* logged */
-	b->built = 1;
+	for (; f.key != NULL; f.key = strchr(f.key + 1, '.'))
+		for (i = 0; i < n; i++) {
+			if (sni_each(&maps[i], find_entry, &f) == -1)
+				return -1;	/* logged */
+			if (f.files != NULL) {
+				*key = xstrdup(f.key);
+				*files = f.files;
+				*where = f.where;
+				*map = &maps[i];
+				return 1;
+			}
+		}
 	return 0;
-}
-
-/*
- * Everything a rebuild of MAP needs before any file is changed: the
- * source and map reached safely, read, judged stale or not, and in
- * deploy the new map built beside the old (build).  Check says what it
- * would rebuild.  -1 after a problem: then nothing is changed.
- */
-int
-sni_prepare(const struct sni_map *map, const char *confdir, int apply,
-    struct sni_build *b)
-{
-	unsigned char	*raw = NULL;
-	size_t		 len = 0;
-	char		 why[WHERE_MAX + PATH_MAX];
-	int		 rc = -1, stale;
-
-	memset(b, 0, sizeof(*b));
-	b->map = map;
-	file_init(&b->src);
-	file_init(&b->db);
-	if (map->db == NULL)
-		return 0;	/* texthash, inline: nothing compiled */
-	if (file_open(&b->src, map->source, 0) == -1 ||
-	    file_open(&b->db, map->db, 1) == -1)
-		goto out;	/* logged */
-	if (b->src.shared) {
-		problem(EX_NOPERM, map->source, "is in a directory everyone "
-		    "may write to; postmap would write key material there "
-		    "(fix: move the map to a directory only root can write, "
-		    "such as /etc/postfix)");
-		goto out;
-	}
-	if (write_cleanup(&b->src, apply) == -1 ||
-	    file_read(&b->src, &raw, &len) == -1 ||
-	    (stale = stale_in(map, &b->src, &b->db, raw, len, why,
-	    sizeof(why))) == -1)
-		goto out;	/* logged */
-	rc = 0;
-	if (stale && !apply)
-		report("would rebuild %s with postmap -F, root:root 0600: %s",
-		    map->db, why);
-	else if (stale)
-		rc = build(b, raw, len, confdir);
-out:
-	if (raw != NULL)
-		freezero(raw, len + 1);
-	return rc;	/* logged */
-}
-
-/*
- * Every check passed: the source made root's alone, then the new map
- * (if one was built) into place, else the old one made root's alone.
- * Check says what it would change.
- */
-int
-sni_commit(struct sni_build *b, int apply)
-{
-	const struct sni_map	*map = b->map;
-	int			 rc = -1, tightened;
-
-	if (map == NULL || map->db == NULL)
-		return 0;
-	tightened = b->src.st.st_uid != 0 || b->src.st.st_gid != 0 ||
-	    (b->src.st.st_mode & 07777) != 0600;
-	if (file_secure(&b->src, apply) == -1)
-		return -1;	/* logged */
-	/*
-	 * Making the source root's changes its ctime, which staleness
-	 * reads (a key restored with cp -p): the map, as fresh as before,
-	 * is stamped too, or the next run would rebuild it for nothing.
-	 */
-	if (!b->built && tightened && apply && b->db.fd != -1)
-		futimens(b->db.fd, NULL);
-	if (!b->built)
-		return b->db.fd != -1 ? file_secure(&b->db, apply) : 0;
-	if (install_db(map, b->src.dirfd, b->tmpdb, b->dbname) == 0) {
-		report("rebuilt %s from %s with postmap -F, root:root 0600",
-		    map->db, map->source);
-		rc = 0;
-	}
-	b->built = 0;	/* in place, or given up: its temporaries go */
-	return rc;	/* logged */
-}
-
-/* A rebuild's temporaries removed, its files closed. */
-void
-sni_build_free(struct sni_build *b)
-{
-	if (b->tmp[0] != '\0' && b->src.dirfd != -1)
-		remove_temps(b->src.dirfd, b->tmp, b->suffix);
-	file_close(&b->src);
-	file_close(&b->db);
-	memset(b, 0, sizeof(*b));
 }
 
 /* A map's name must be absolute, as the other file names Postfix gets. */
@@ -877,8 +528,8 @@ map_absolute(const char *spec, const char *type, const char *name)
 		return 0;
 	problem(EX_CONFIG, spec, "%s names a relative file: smtpd looks for "
 	    "it in Postfix's queue directory (postconf -h queue_directory), "
-	    "this helper would look in its own working directory (fix: give "
-	    "its absolute name, e.g. %s:/etc/postfix/%s)", PARAM, type,
+	    "this helper would look in its own working directory" FIX "fix: give "
+	    "its absolute name, e.g. %s:/etc/postfix/%s", PARAM, type,
 	    base != NULL ? base + 1 : name);
 	return -1;	/* logged */
 }
@@ -904,7 +555,7 @@ map_parts(const char *spec, struct sni_map *m)
 
 	if (colon == NULL || colon[1] == '\0') {
 		problem(EX_CONFIG, spec, "%s: not of the form type:name, which "
-		    "Postfix refuses (fix: e.g. hash:/etc/postfix/sni)", PARAM);
+		    "Postfix refuses" FIX "fix: e.g. hash:/etc/postfix/sni", PARAM);
 		return -1;	/* logged */
 	}
 	tlen = colon - spec;
@@ -915,11 +566,11 @@ map_parts(const char *spec, struct sni_map *m)
 			ty = &types[i];
 	if (ty == NULL) {
 		warning(spec, "not checked: postfix-tls-setup reads only hash, "
-		    "btree, lmdb, cdb, texthash and inline maps in %s (check "
+		    "btree, lmdb, cdb, texthash and inline maps in %s" FIX "check "
 		    "it by hand: postmap -q DOMAIN %s names the files, or for "
 		    "a table built with postmap -F or kept in a database "
 		    "gives them in base64: postmap -q DOMAIN %s | base64 -d | "
-		    "openssl x509 -noout -subject -enddate)", PARAM, spec,
+		    "openssl x509 -noout -subject -enddate", PARAM, spec,
 		    spec);
 		return 1;
 	}
@@ -928,7 +579,7 @@ map_parts(const char *spec, struct sni_map *m)
 	if (!ty->file && closing(name) != (ssize_t)strlen(name) - 1) {
 		problem(EX_CONFIG, spec, "%s: an inline map must be written "
 		    "inline:{...}, which Postfix otherwise refuses (\"bad "
-		    "syntax\") (fix: inline:{ {domain = /file1, /file2} })",
+		    "syntax\")" FIX "fix: inline:{ {domain = /file1, /file2} }",
 		    PARAM);
 		return -1;	/* logged */
 	}
@@ -1010,17 +661,7 @@ sni_maps(const char *value, struct sni_map **mapsp, size_t *np)
 		return -1;	/* logged */
 	}
 	while ((spec = next_token(&p, &unbalanced)) != NULL) {
-		if (unbalanced) {
-			problem(EX_CONFIG, NULL, "%s: unbalanced braces in "
-			    "\"%s\" (fix: close each '{' with a '}')", PARAM,
-			    value);
-			goto out;
-		}
-		if ((m = reallocarray(maps, n + 1, sizeof(*maps))) == NULL) {
-			oom();
-			goto out;
-		}
-		maps = m;
+		maps = m = xreallocarray(maps, n + 1, sizeof(*maps));
 		memset(&maps[n], 0, sizeof(maps[n]));
 		/* Every map's problem said, then none returned. */
 		if ((r = map_parts(spec, &maps[n++])) == -1)
@@ -1028,7 +669,10 @@ sni_maps(const char *value, struct sni_map **mapsp, size_t *np)
 		if (r != 0)
 			sni_maps_free_one(&maps[--n]);	/* not read here */
 	}
-	if (bad)
+	if (unbalanced)
+		problem(EX_CONFIG, NULL, "%s: unbalanced braces in \"%s\"" FIX
+		    "fix: close each '{' with a '}'", PARAM, value);
+	if (bad || unbalanced)
 		goto out;	/* logged */
 	*mapsp = maps;
 	*np = n;

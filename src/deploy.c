@@ -1,0 +1,444 @@
+/*
+ * deploy, check and tlsa: the inventory of what Postfix will load,
+ * judged once; then the DANE guard over what port 25 will serve (or, for
+ * tlsa, the records to publish); then the plan (the SNI maps to rebuild)
+ * and, only when no stage found a problem, the install.  check does all
+ * of it but the writing and says what deploy would change.
+ *
+ * The order of work: postconf runs from the start, beside our own work
+ * (the inputs of sets that need nothing from Postfix); what that work
+ * finds is said in its turn all the same, after postconf's and the
+ * package database's findings.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "bundle.h"
+#include "command.h"
+#include "common.h"
+#include "conf.h"
+#include "dane.h"
+#include "finding.h"
+#include "inventory.h"
+#include "judge.h"
+#include "maincf.h"
+#include "mapbuild.h"
+#include "material.h"
+#include "postconf.h"
+#include "secure.h"
+#include "snimap.h"
+#include "vdb.h"
+#include "workers.h"
+
+struct run {
+	const struct command	*c;
+	struct trust		 trust;
+	struct judge_opts	 opts;
+	struct postfix		 pf;
+	struct sets		 sets;
+	struct pending		 pd[MAX_SETS];
+	size_t			 npd;
+	struct inventory	 inv;
+	struct material		*mats;		/* one per slot */
+	struct notes		 secure;	/* key files to make root's */
+	struct sni_build	*builds;	/* one per SNI map */
+	struct chains		*names;		/* per MX name: port 25 */
+	size_t			 nnames;
+};
+
+/*
+ * A stage that failed without saying why is a bug in this program, not
+ * a verdict on the set-up: say so, and never deploy (EX_SOFTWARE).
+ */
+static int
+failed(const char *stage)
+{
+	if (findings_status() == 0)
+		problem(EX_SOFTWARE, NULL, "internal error: %s failed without "
+		    "saying why; nothing was changed" FIX "please report this",
+		    stage);
+	return -1;
+}
+
+/*
+ * Postfix's view (-1 when it cannot be had), the package database, then
+ * what the early inputs said, in their turn.
+ */
+static int
+ask_postfix(struct run *r)
+{
+	struct findings	*early;
+	size_t		 mark;
+	int		 rc = 0;
+
+	postconf_start(r->c->confdir, r->c->s->cache, &r->pf);
+	mark = findings_mark();
+	sets_check_early(&r->sets);
+	early = findings_take(mark);
+	if (postconf_finish(&r->pf) == -1 ||
+	    maincf_file_names(&r->pf, PCF_SMTPD) == -1)
+		rc = failed("asking postconf");
+	else if (vdb_check_ssl(r->c->root) == -1)
+		failed("reading the package database");	/* and go on */
+	findings_put(early);
+	return rc;
+}
+
+/* Every slot but the SNI entries, judged with the bundles to be. */
+static int
+judge_slots(struct run *r)
+{
+	const struct slot	*s;
+	size_t			 i, j, mark;
+	int			 rc = 0;
+
+	r->mats = xcalloc(r->inv.n, sizeof(*r->mats));
+	for (i = 0; i < r->inv.n; i++) {
+		s = &r->inv.v[i];
+		if (i > 0 && !slot_names_certificate(s)) {
+			mark = findings_mark();
+			problem(EX_CONFIG, s->where, "TLS is on, but no "
+			    "certificate is named (an empty -o override?), so "
+			    "smtpd has none to offer and every TLS client "
+			    "fails" FIX "fix: name the certificate and key "
+			    "files with -o, or drop the empty override");
+			findings_attribute(mark, s->name);
+			rc = -1;
+			continue;
+		}
+		if (judge_identity(s, r->pd, r->npd, &r->opts, &r->mats[i]) ==
+		    -1)
+			rc = -1;	/* logged */
+		for (j = 0; j < r->mats[i].nsecure; j++)
+			notes_add(&r->secure, r->mats[i].secure[j]);
+	}
+	return rc;
+}
+
+/* One SNI entry, judged (in a worker, for long maps). */
+static void
+judge_sni(const struct sni_entry *e, void *argp, struct notes *notes)
+{
+	struct run	*r = argp;
+	struct material	 m;
+	struct slot	 s;
+	size_t		 i, mark = findings_mark();
+
+	slot_of_sni(e->map, e->domain, e->files, e->where, &s);
+	if (*e->domain != '.' && !sni_name_valid(e->domain)) {
+		warning(e->where, "smtpd never matches the SNI name \"%s\": it "
+		    "is not a valid host name, so peers asking for it get the "
+		    "default certificate" FIX "write the name itself: no "
+		    "wildcard, no trailing dot", e->domain);
+		findings_attribute(mark, s.name);
+	}
+	judge_identity(&s, r->pd, r->npd, &r->opts, &m);	/* logged */
+	for (i = 0; i < m.nsecure; i++)
+		notes_add(notes, m.secure[i]);
+	material_free(&m);
+	slot_free(&s);
+}
+
+/* The entries of every map, in order, to be shared out (workers.c). */
+struct entries {
+	struct sni_entry	*v;
+	size_t			 n;
+	const struct sni_map	*map;
+};
+
+static int
+collect_entry(const char *domain, const char *files, const char *where,
+    void *argp)
+{
+	struct entries		*es = argp;
+	struct sni_entry	*e;
+
+	es->v = xreallocarray(es->v, es->n + 1, sizeof(*es->v));
+	e = &es->v[es->n++];
+	e->map = es->map;
+	e->domain = xstrdup(domain);
+	e->files = xstrdup(files);
+	e->where = xstrdup(where);
+	return 0;
+}
+
+/* Each SNI domain a slot of its own, judged on every CPU. */
+static int
+judge_sni_maps(struct run *r)
+{
+	struct entries	es = { NULL, 0, NULL };
+	size_t		i;
+	int		rc = 0;
+
+	for (i = 0; i < r->inv.nmaps; i++) {
+		es.map = &r->inv.maps[i];
+		if (sni_each(es.map, collect_entry, &es) == -1)
+			rc = -1;	/* logged */
+	}
+	if (workers_run(es.v, es.n, judge_sni, r, &r->secure) == -1)
+		rc = -1;	/* logged */
+	for (i = 0; i < es.n; i++) {
+		free(es.v[i].domain);
+		free(es.v[i].files);
+		free(es.v[i].where);
+	}
+	free(es.v);
+	return rc;
+}
+
+/* The chains of a material, each as served, for WHO. */
+static void
+add_chains(struct chains *cs, const char *who, const struct material *m)
+{
+	struct chain	c;
+	size_t		i, k;
+
+	for (i = 0; i < m->n; i++) {
+		if (m->g[i].pool.n == 0 || m->g[i].pool.n > MAX_CHAIN_LEN)
+			continue;
+		memset(&c, 0, sizeof(c));
+		for (k = 0; k < m->g[i].pool.n; k++)
+			c.x509[c.n++] = m->g[i].pool.certs[k].x509;
+		chains_add(cs, who, &c);
+	}
+}
+
+/*
+ * The SNI entry a DANE sender asking for NAME gets on an endpoint (RFC
+ * 7672 8.1: it sends the MX name as SNI), read again quietly: it was
+ * judged with the others.
+ */
+static void
+add_sni_chains(struct run *r, struct chains *cs, const char *list)
+{
+	const struct sni_map	*maps, *map;
+	struct material		 m;
+	struct slot		 s;
+	char			*key, *files, *where;
+	size_t			 n, mark = findings_mark();
+
+	inventory_maps(&r->inv, list, &maps, &n);
+	if (n > 0 && sni_lookup(maps, n, cs->name, &key, &files, &where,
+	    &map) == 1) {
+		slot_of_sni(map, key, files, where, &s);
+		material_load(&s, r->pd, r->npd, &m);
+		add_chains(cs, s.name, &m);
+		material_free(&m);
+		slot_free(&s);
+		free(key);
+		free(files);
+		free(where);
+	}
+	findings_drop(mark);
+}
+
+/*
+ * Every chain a DANE sender may get on port 25, per MX name: on each
+ * port-25 endpoint its default chains (senders SHOULD, not MUST, send
+ * SNI) and the SNI entry for the name, if its maps have one.
+ */
+static void
+port25_chains(struct run *r, char **names, size_t n)
+{
+	const struct port25	*e;
+	size_t			 i, j;
+
+	r->names = xcalloc(n, sizeof(*r->names));
+	r->nnames = n;
+	for (i = 0; i < n; i++) {
+		r->names[i].name = xstrdup(names[i]);
+		for (j = 0; j < r->inv.np25; j++) {
+			e = &r->inv.p25[j];
+			add_chains(&r->names[i], r->inv.v[e->slot].name,
+			    &r->mats[e->slot]);
+			if (*e->sni != '\0')
+				add_sni_chains(r, &r->names[i], e->sni);
+		}
+	}
+}
+
+/* The guard (deploy, check) or the records to publish (tlsa). */
+static int
+dane(struct run *r)
+{
+	const struct settings	*s = r->c->s;
+	char			**names;
+	size_t			  n;
+	int			  rc;
+
+	if (r->c->cmd != CMD_TLSA && s->dane == DANE_OFF)
+		return 0;
+	if (dane_names(s, &r->pf, &names, &n) == -1)
+		return -1;	/* logged */
+	port25_chains(r, names, n);
+	dane_names_free(names, n);
+	if (r->c->cmd == CMD_TLSA)
+		rc = dane_print(r->names, r->nnames);
+	else
+		rc = dane_guard(s, r->names, r->nnames, r->c->cmd ==
+		    CMD_CHECK);
+	return rc;	/* logged */
+}
+
+/*
+ * Every SNI map that is out of date built anew beside the old one, before
+ * anything is changed: a map that cannot be rebuilt refuses the run.
+ */
+static int
+prepare_maps(struct run *r)
+{
+	size_t	i;
+	int	rc = 0;
+
+	r->builds = xcalloc(r->inv.nmaps + 1, sizeof(*r->builds));
+	for (i = 0; i < r->inv.nmaps; i++)
+		if (sni_prepare(&r->inv.maps[i], r->c->confdir, r->c->cmd ==
+		    CMD_DEPLOY, &r->builds[i]) == -1)
+			rc = -1;	/* logged */
+	return rc;
+}
+
+/*
+ * A key file noted by the judge ("SHA256 PATH"), made root's alone with
+ * the bytes that were checked: walked again, read, and refused when it
+ * changed meanwhile.
+ */
+static int
+make_private(const char *note, int apply)
+{
+	struct file	 f;
+	unsigned char	*buf = NULL;
+	size_t		 len = 0;
+	char		 hex[65];
+	int		 rc = -1;
+
+	file_init(&f);
+	if (strlen(note) < 66 || file_open(&f, note + 65, 0) == -1 ||
+	    file_read(&f, &buf, &len) == -1)
+		goto out;	/* logged */
+	if (file_digest(buf, len, hex) == -1 || strncmp(hex, note, 64)) {
+		problem(EX_NOPERM, f.real, "changed while it was being checked "
+		    "(by its owner?), so it was left as it is" FIX "find out "
+		    "who writes it, then run again");
+		goto out;
+	}
+	rc = file_make_private(&f, buf, len, apply);
+out:
+	if (buf != NULL)
+		freezero(buf, len + 1);
+	file_close(&f);
+	return rc;	/* logged */
+}
+
+/* Everything passed: key files, bundles, maps, in that order. */
+static int
+install(struct run *r)
+{
+	size_t	i, j;
+	int	apply = r->c->cmd == CMD_DEPLOY, rc = 0, replaced = 0;
+
+	for (i = 0; i < r->secure.n; i++) {
+		for (j = 0; j < i && strcmp(r->secure.v[i] + 65,
+		    r->secure.v[j] + 65); j++)
+			;
+		if (j < i)
+			continue;	/* the same file, noted twice */
+		if (make_private(r->secure.v[i], apply) == -1)
+			return -1;	/* logged */
+		replaced = 1;
+	}
+	if (sets_install(&r->sets, apply) == -1)
+		return -1;	/* logged */
+	for (i = 0; i < r->inv.nmaps; i++)
+		if (sni_commit(&r->builds[i], apply, replaced) == -1)
+			rc = -1;	/* logged */
+	return rc;
+}
+
+static void
+cleanup(struct run *r)
+{
+	size_t	i;
+
+	for (i = 0; r->builds != NULL && i < r->inv.nmaps; i++)
+		sni_build_free(&r->builds[i]);
+	free(r->builds);
+	for (i = 0; r->mats != NULL && i < r->inv.n; i++)
+		material_free(&r->mats[i]);
+	free(r->mats);
+	for (i = 0; i < r->nnames; i++)
+		chains_free(&r->names[i]);
+	free(r->names);
+	notes_free(&r->secure);
+	inventory_free(&r->inv);
+	sets_free(&r->sets);
+	postconf_free(&r->pf);
+}
+
+/* Everything judged; nothing written unless all of it passed. */
+static int
+judge_all(struct run *r)
+{
+	int	rc = 0;
+
+	if (sets_check(&r->sets, &r->pf) == -1)
+		rc = failed("checking the input files");
+	r->npd = sets_pending(&r->sets, r->pd);
+	if (inventory_build(&r->pf, &r->inv) == -1)
+		return failed("finding what Postfix serves");
+	if (judge_slots(r) == -1)
+		rc = failed("checking what Postfix serves");
+	else if (judge_sni_maps(r) == -1)
+		rc = failed("checking the SNI maps");
+	return rc;
+}
+
+int
+deploy_command(const struct command *c)
+{
+	struct run	r;
+	size_t		i;
+	int		rc = -1;
+
+	memset(&r, 0, sizeof(r));
+	r.c = c;
+	r.trust.cafile = c->s->cafile;
+	r.trust.capath = c->s->capath;
+	r.opts.trust = r.trust;
+	r.opts.warn_days = c->s->warn_days;
+	r.opts.list = c->cmd == CMD_CHECK;
+	sets_make(c->s, &r.trust, &r.sets);
+	if (ask_postfix(&r) == -1)
+		goto out;
+	if (sets_choose(&r.sets, &r.pf) == -1) {
+		failed("choosing the files");
+		goto out;
+	}
+	if (judge_all(&r) == -1 || findings_status() != 0)
+		goto out;
+	if (dane(&r) == -1 || findings_status() != 0 || c->cmd == CMD_TLSA) {
+		rc = findings_status() != 0 ? -1 : 0;
+		goto out;
+	}
+	if (prepare_maps(&r) == -1 || findings_status() != 0) {
+		failed("rebuilding the SNI maps");
+		goto out;
+	}
+	if (install(&r) == -1) {
+		failed(c->cmd == CMD_DEPLOY ? "installing the bundle" :
+		    "comparing the bundle");
+		goto out;
+	}
+	for (i = 0; c->cmd == CMD_CHECK && i < r.sets.n; i++)
+		note("ok: %s would be served with %zu certificate%s",
+		    r.sets.v[i]->bundle, r.sets.v[i]->chain.n,
+		    r.sets.v[i]->chain.n == 1 ? "" : "s");
+	if (findings_status() == 0)
+		postconf_keep(&r.pf);
+	rc = 0;
+out:
+	cleanup(&r);
+	return rc;
+}

@@ -1,0 +1,163 @@
+/*
+ * The judge (judge.h).  A group that a set of this run assembled and
+ * verified already (its bundle, with its key) is listed, not judged
+ * again; the one-key-per-algorithm rule spans every group of a list.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "chain.h"
+#include "common.h"
+#include "finding.h"
+#include "inspect.h"
+#include "inventory.h"
+#include "judge.h"
+#include "material.h"
+#include "pem.h"
+
+#define MAX_GROUPS	8	/* keys per identity: one per algorithm */
+
+/* The pool's certificates in the order they came: leaf, then its chain. */
+static int
+chain_as_given(const struct pool *pool, const char *src, struct chain *c)
+{
+	size_t	i;
+
+	memset(c, 0, sizeof(*c));
+	if (pool->n > MAX_CHAIN_LEN) {
+		problem(EX_DATAERR, src, "%zu certificates follow the key, more "
+		    "than the %d a chain may have here" FIX "serve the leaf and "
+		    "its intermediates only", pool->n, MAX_CHAIN_LEN);
+		return -1;
+	}
+	for (i = 0; i < pool->n; i++)
+		c->x509[i] = pool->certs[i].x509;
+	c->n = pool->n;
+	return 0;
+}
+
+/*
+ * One identity's chain, said (check, deploy -v): a line for the identity
+ * and the chain below it, and its listing for check --json.
+ */
+static void
+list_chain(const struct slot *s, const struct chain *c, const char *src,
+    const char *keysrc)
+{
+	struct listing	 l;
+	struct facts	 f;
+	char		 subject[256];
+	size_t		 i;
+
+	if (facts_of(c->x509[0], &f) == -1)
+		return;	/* logged */
+	X509_NAME_oneline(X509_get_subject_name(c->x509[0]), subject,
+	    sizeof(subject));
+	note("identity %s: %s: %s, %s-%d key, %zu certificate%s, expires "
+	    "%.10s", s->name, src, subject, f.key_type, f.key_bits, c->n,
+	    c->n == 1 ? "" : "s", f.dated ? f.not_after : "unreadable");
+	facts_tree(c, &f);
+	memset(&l, 0, sizeof(l));
+	l.name = xstrdup(s->name);
+	l.file = xstrdup(src);
+	l.key = xstrdup(keysrc);
+	l.subject = xstrdup(f.subject);
+	l.issuer = xstrdup(f.issuer);
+	l.not_after = xstrdup(f.dated ? f.not_after : "");
+	l.key_type = xstrdup(f.key_type);
+	l.sig_alg = xstrdup(f.sig_alg);
+	l.days_left = f.days_left;
+	l.key_bits = f.key_bits;
+	l.chain_len = c->n;
+	l.names = xcalloc(f.nnames, sizeof(*l.names));
+	for (i = 0; i < f.nnames; i++)
+		l.names[l.nnames++] = xstrdup(f.names[i]);
+	listing_add(&l);
+	facts_free(&f);
+}
+
+/* Key, chain, trust, strength; then the warnings of a working chain. */
+static int
+judge_group(const struct slot *s, const struct group *g,
+    const struct judge_opts *o)
+{
+	struct chain	c;
+	int		rc = 0;
+
+	if (g->pool.n == 0) {
+		problem(EX_DATAERR, g->keysrc, "the private key is not followed "
+		    "by its certificate; Postfix cannot use it" FIX "put the "
+		    "certificate chain after the key, leaf first");
+		return -1;
+	}
+	if (chain_as_given(&g->pool, g->leafsrc, &c) == -1)
+		return -1;	/* logged */
+	if (!g->covered && verify_key(&c, &g->key, g->keysrc, g->leafsrc) ==
+	    -1)
+		rc = -1;	/* logged */
+	if (!g->covered && s->role == ROLE_SERVER) {
+		if (verify_chain(&c, &o->trust, g->leafsrc) == -1)
+			rc = -1;	/* logged */
+		if (rc == 0)
+			verify_warn(&c, g->leafsrc, s->host, s->host_what,
+			    o->warn_days);
+	} else if (!g->covered && rc == 0)
+		verify_client(&c, &o->trust, g->leafsrc, *s->chain_files !=
+		    '\0' ? s->chain_param : s->cert_param[0]);
+	if (o->list || verbose())
+		list_chain(s, &c, g->leafsrc, g->keysrc);
+	return rc;
+}
+
+/*
+ * A second chain of one algorithm in a list (OpenSSL's slot is the leaf's
+ * key type): Postfix then refuses the whole list.
+ */
+static int
+one_key_each(const struct slot *s, const struct material *m)
+{
+	int	ids[MAX_GROUPS], id;
+	size_t	i, j, n = 0;
+	int	rc = 0;
+
+	for (i = 0; i < m->n; i++) {
+		if (!m->g[i].stream || m->g[i].pool.n == 0)
+			continue;
+		id = key_slot_of(m->g[i].pool.certs[0].x509);
+		for (j = 0; j < n && ids[j] != id; j++)
+			;
+		if (j < n) {
+			problem(EX_DATAERR, m->g[i].keysrc, "a second %s key in "
+			    "%s: Postfix takes one key per algorithm and "
+			    "refuses the whole list, so TLS would be off" FIX
+			    "keep one %s key with its chain",
+			    key_type_name(id), s->chain_param, key_type_name(id));
+			rc = -1;
+		} else if (n < MAX_GROUPS)
+			ids[n++] = id;
+	}
+	return rc;
+}
+
+int
+judge_identity(const struct slot *s, const struct pending *pd, size_t npd,
+    const struct judge_opts *o, struct material *m)
+{
+	size_t	mark = findings_mark(), i;
+	int	rc = 0;
+
+	if (material_load(s, pd, npd, m) == -1)
+		rc = -1;	/* logged */
+	for (i = 0; i < m->n; i++)
+		if (judge_group(s, &m->g[i], o) == -1)
+			rc = -1;	/* logged */
+	if (one_key_each(s, m) == -1)
+		rc = -1;	/* logged */
+	findings_attribute(mark, s->name);
+	return rc;
+}

@@ -1,0 +1,38 @@
+/*
+ * mapbuild.c: a compiled SNI map (hash, btree, lmdb, cdb) that is older
+ * than its source or than a file it names, or that is not root's alone,
+ * rebuilt from a private copy of the checked source beside the old one,
+ * and renamed into place only once every check of the run passed.
+ */
+#ifndef MAPBUILD_H
+#define MAPBUILD_H
+
+#include <limits.h>
+
+#include "secure.h"
+
+struct sni_map;
+
+/* A map rebuilt beside the real one (sni_prepare), not yet in place. */
+struct sni_build {
+	const struct sni_map	*map;
+	struct file		 src, db;
+	unsigned char		*raw;		/* the source as checked */
+	size_t			 len;
+	char			 tmp[NAME_MAX + 1];	/* the source's copy */
+	char			 tmpdb[NAME_MAX + 1];	/* the map made of it */
+	char			 dbname[NAME_MAX + 1];
+	const char		*suffix;	/* ".db", ".lmdb", ... */
+	int			 built;		/* tmpdb waits for sni_commit */
+};
+
+/* How long postmap may take: 10 s, and 2 ms more per entry. */
+#define POSTMAP_DEADLINE_MS(n)	(10000 + 2 * (long long)(n))
+
+int	sni_prepare(const struct sni_map *, const char *confdir, int apply,
+	    struct sni_build *);
+/* REPLACED: files were made root's this run (their times moved). */
+int	sni_commit(struct sni_build *, int apply, int replaced);
+void	sni_build_free(struct sni_build *);
+
+#endif /* MAPBUILD_H */

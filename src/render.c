@@ -1,0 +1,534 @@
+/*
+ * The one place where findings become words (render.h).  A line is
+ * "[warning: ][IDENTITY: ][FILE: ]TEXT[ (FIX)]"; a repeat of a problem
+ * or warning is said once; the first problem decides the exit status.
+ * A monitor polls every few minutes, so with --json and --nagios nothing
+ * goes to stderr or syslog: the document or the plugin line is all.
+ */
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "finding.h"
+#include "json.h"
+#include "render.h"
+
+#define NAGIOS_OK	0
+#define NAGIOS_WARNING	1
+#define NAGIOS_CRITICAL	2
+#define NAGIOS_UNKNOWN	3
+
+static int		 format = OUT_TEXT, quiet, sink = SINK_TERMINAL;
+static int		 warn_days = 30, crit_days = 7;
+static int		 captured = -1, saved_stderr = -1;	/* --nagios */
+static const char	*argv0 = PROG;	/* getopt_long's name for us */
+
+static int
+is_option(const char *arg, const char *name, size_t shortest)
+{
+	size_t	len = strcspn(arg, "=");
+
+	return len >= shortest && !strncmp(arg, name, len) &&
+	    len <= strlen(name);
+}
+
+/* Out of memory under --nagios: still a plugin's answer. */
+static void
+oom_nagios(void)
+{
+	static const char line[] = "POSTFIX-TLS UNKNOWN - out of memory\n";
+
+	(void)!write(STDOUT_FILENO, line, sizeof(line) - 1);
+	_exit(NAGIOS_UNKNOWN);
+}
+
+/*
+ * Before the options are parsed: with --nagios (or an abbreviation
+ * getopt_long takes), even a usage error must be a plugin's answer, so
+ * stderr is kept in memory from here on (for the UNKNOWN line's text).
+ */
+void
+render_argv(int argc, char *argv[])
+{
+	int	i;
+
+	if (argc > 0)
+		argv0 = argv[0];
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (is_option(argv[i], "--json", 3))
+			format = OUT_JSON;
+		if (is_option(argv[i], "--nagios", 4))
+			format = OUT_NAGIOS;
+	}
+	if (format != OUT_NAGIOS)
+		return;
+	oom_handler(oom_nagios);
+	fflush(stderr);
+	if ((captured = memfd_create("stderr", MFD_CLOEXEC)) == -1 ||
+	    (saved_stderr = dup(STDERR_FILENO)) == -1 ||
+	    dup2(captured, STDERR_FILENO) == -1)
+		captured = -1;	/* then stderr stays */
+}
+
+/* The format the options decided (the prescan may have been misled). */
+void
+render_setup(int fmt, int q, int where)
+{
+	char	buf[4096];
+	ssize_t	n;
+	off_t	at = 0;
+
+	if (fmt != OUT_NAGIOS && saved_stderr != -1) {
+		/* "--cert --nagios": a file name; stderr back as it was. */
+		fflush(stderr);
+		dup2(saved_stderr, STDERR_FILENO);
+		while ((n = pread(captured, buf, sizeof(buf), at)) > 0 &&
+		    write(STDERR_FILENO, buf, n) == n)
+			at += n;
+		close(saved_stderr);
+		close(captured);
+		saved_stderr = captured = -1;
+		oom_handler(NULL);
+	}
+	format = fmt;
+	quiet = q;
+	sink = where;
+}
+
+void
+render_days(int warn, int crit)
+{
+	warn_days = warn;
+	crit_days = crit;
+}
+
+int
+render_format(void)
+{
+	return format;
+}
+
+/* A finding as one line, without our name: "[IDENTITY: ][FILE: ]TEXT (FIX)". */
+static char *
+line_of(const struct finding *f)
+{
+	return xasprintf("%s%s%s%s%s%s%s%s", f->identity ? f->identity : "",
+	    f->identity ? ": " : "", f->file ? f->file : "", f->file ? ": " :
+	    "", f->text, f->fix ? " (" : "", f->fix ? f->fix : "", f->fix ?
+	    ")" : "");
+}
+
+/* Was this finding said before (same severity, same line)? */
+static int
+repeated(const struct finding *v, size_t i, const char *line)
+{
+	size_t	j;
+	char	*other;
+	int	same = 0;
+
+	if (v[i].severity == FND_NOTE)
+		return 0;	/* notes are said every time */
+	for (j = 0; j < i && !same; j++) {
+		if (v[j].severity != v[i].severity)
+			continue;
+		other = line_of(&v[j]);
+		same = !strcmp(other, line);
+		free(other);
+	}
+	return same;
+}
+
+/* OpenRC's own einfo/ewarn/eerror (they log where OpenRC is told to). */
+static int
+openrc_say(const char *tool, const char *line)
+{
+	const char	*dir = getenv("RC_LIBEXECDIR");
+	char		 path[PATH_MAX];
+	char		*argv[3];
+	pid_t		 pid;
+	int		 status;
+
+	if (snprintf(path, sizeof(path), "%s/bin/%s", dir != NULL ? dir :
+	    "/lib/rc", tool) >= (int)sizeof(path))
+		return -1;
+	argv[0] = (char *)tool;
+	argv[1] = (char *)line;
+	argv[2] = NULL;
+	fflush(NULL);
+	if (posix_spawn(&pid, path, NULL, NULL, argv, environ) != 0)
+		return -1;
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	return 0;
+}
+
+/* One line to where text goes. */
+static void
+say(const struct finding *f, const char *line)
+{
+	static const int	 prio[] = { LOG_INFO, LOG_WARNING, LOG_ERR };
+	static const char *const openrc[] = { "einfo", "ewarn", "eerror" };
+	static const char *const journal[] = { "<6>", "<4>", "<3>" };
+	const char		*tag = f->severity == FND_WARNING ?
+				    "warning: " : "";
+	char			*full;
+
+	if (f->severity != FND_PROBLEM && quiet && sink != SINK_TERMINAL)
+		return;
+	if (sink == SINK_OPENRC) {
+		full = f->severity == FND_NOTE ? xstrdup(line) :
+		    xasprintf("%s: %s%s", PROG, tag, line);
+		if (openrc_say(openrc[f->severity], full) == 0) {
+			free(full);
+			return;
+		}
+		free(full);	/* no OpenRC tools: as on a terminal */
+	} else if (sink == SINK_JOURNAL) {
+		fprintf(stderr, "%s%s%s%s\n", journal[f->severity],
+		    f->severity == FND_NOTE ? "" : PROG ": ", tag, line);
+		return;
+	}
+	if (f->severity == FND_NOTE) {
+		if (!quiet) {
+			printf("%s\n", line);
+			fflush(stdout);
+		}
+		return;
+	}
+	if (f->severity == FND_PROBLEM || !quiet)
+		fprintf(stderr, "%s: %s%s\n", PROG, tag, line);
+	syslog(prio[f->severity], "%s%s", tag, line);
+}
+
+/* A line that is no finding (service.c's verdict for the service). */
+void
+render_say(const char *line)
+{
+	if (format != OUT_TEXT)
+		return;
+	if (sink == SINK_OPENRC && openrc_say("eerror", line) == 0)
+		return;
+	fprintf(stderr, "%s%s\n", sink == SINK_JOURNAL ? "<3>" : "", line);
+	if (sink == SINK_TERMINAL) {
+		openlog(PROG, LOG_PID, LOG_MAIL);
+		syslog(LOG_ERR, "%s", line);
+	}
+}
+
+static void
+render_text(void)
+{
+	const struct finding	*v;
+	size_t			 i, n;
+	char			*line;
+
+	v = findings_all(&n);
+	if (sink == SINK_TERMINAL)
+		openlog(PROG, LOG_PID, LOG_MAIL);
+	for (i = 0; i < n; i++) {
+		line = line_of(&v[i]);
+		if (!repeated(v, i, line))
+			say(&v[i], line);
+		free(line);
+	}
+}
+
+/*
+ * What check itself does not call a problem but a monitor must: a
+ * certificate in its last POSTFIX_TLS_CRIT_DAYS days (or past them).
+ */
+static void
+crit_findings(void)
+{
+	const struct listing	*l;
+	size_t			 i, n;
+
+	l = listings_all(&n);
+	for (i = 0; i < n; i++) {
+		if (l[i].not_after == NULL || *l[i].not_after == '\0' ||
+		    l[i].days_left >= crit_days)
+			continue;
+		if (l[i].days_left >= 0)
+			warning(l[i].file, "certificate expires in %lld day%s, "
+			    "on %.10s: within POSTFIX_TLS_CRIT_DAYS=%d" FIX
+			    "renew it now", l[i].days_left, l[i].days_left ==
+			    1 ? "" : "s", l[i].not_after, crit_days);
+		else
+			warning(l[i].file, "certificate expired on %.10s, %lld "
+			    "day%s ago" FIX "renew it now; "
+			    "POSTFIX_TLS_CRIT_DAYS=%d", l[i].not_after,
+			    -l[i].days_left, l[i].days_left == -1 ? "" : "s",
+			    crit_days);
+		findings_attribute(findings_mark() - 1, l[i].name);
+	}
+}
+
+/* Is this finding critical for a monitor? (crit_findings' are.) */
+static int
+critical(const struct finding *f, size_t i, size_t ncrit_from)
+{
+	return f->severity == FND_PROBLEM || i >= ncrit_from;
+}
+
+static void
+json_field(FILE *f, const char *name, const char *value, const char *after)
+{
+	json_string(f, name);
+	fputs(": ", f);
+	json_string(f, value);
+	fputs(after, f);
+}
+
+static void
+json_listing(FILE *f, const struct listing *d)
+{
+	size_t	i;
+
+	fputs("    {", f);
+	json_field(f, "name", d->name, ", ");
+	json_field(f, "bundle", d->file, ", ");
+	json_field(f, "key", d->key, ", ");
+	json_field(f, "subject", d->subject, ", ");
+	json_field(f, "issuer", d->issuer, ", ");
+	fputs("\"names\": [", f);
+	for (i = 0; i < d->nnames; i++) {
+		json_string(f, d->names[i]);
+		fputs(i + 1 < d->nnames ? ", " : "", f);
+	}
+	fputs("], ", f);
+	if (d->not_after != NULL && *d->not_after != '\0') {
+		json_field(f, "not_after", d->not_after, ", ");
+		fprintf(f, "\"days_left\": %lld, ", d->days_left);
+	} else
+		fputs("\"not_after\": null, \"days_left\": null, ", f);
+	json_field(f, "key_type", d->key_type, ", ");
+	fprintf(f, "\"key_bits\": %lld, ", d->key_bits);
+	json_field(f, "signature", d->sig_alg, ", ");
+	fprintf(f, "\"certificates\": %lld, ", d->chain_len);
+	if (d->dane != NULL) {
+		fputs("\"dane\": {", f);
+		json_field(f, "verdict", d->dane, ", ");
+		fprintf(f, "\"validated\": %s}}", d->dane_validated ? "true" :
+		    "false");
+	} else
+		fputs("\"dane\": null}", f);
+}
+
+static void
+json_document(FILE *f, const char *status, int exit_status, size_t crit_from)
+{
+	const struct finding	*v;
+	const struct listing	*l;
+	size_t			 i, n, nl, said = 0;
+	char			*line;
+
+	v = findings_all(&n);
+	l = listings_all(&nl);
+	fprintf(f, "{\n  \"status\": \"%s\",\n  \"exit_status\": %d,\n"
+	    "  \"warn_days\": %d,\n  \"crit_days\": %d,\n  \"identities\": [",
+	    status, exit_status, warn_days, crit_days);
+	for (i = 0; i < nl; i++) {
+		fputs(i ? ",\n" : "\n", f);
+		json_listing(f, &l[i]);
+	}
+	fputs(nl ? "\n  ],\n  \"findings\": [" : "],\n  \"findings\": [", f);
+	for (i = 0; i < n; i++) {
+		line = line_of(&v[i]);
+		if (v[i].severity != FND_NOTE && !repeated(v, i, line)) {
+			fprintf(f, "%s    {\"severity\": \"%s\", ", said++ ?
+			    ",\n" : "\n", critical(&v[i], i, crit_from) ?
+			    "critical" : "warning");
+			json_field(f, "identity", v[i].identity, ", ");
+			json_field(f, "file", v[i].file, ", ");
+			free(line);
+			line = xasprintf("%s%s%s%s", v[i].text, v[i].fix ?
+			    " (" : "", v[i].fix ? v[i].fix : "", v[i].fix ?
+			    ")" : "");
+			json_field(f, "message", line, ", ");
+			json_field(f, "fix", v[i].fix, "}");
+		}
+		free(line);
+	}
+	fputs(said ? "\n  ]\n}\n" : "]\n}\n", f);
+}
+
+/* Text on a plugin's one line: no line breaks, no '|', valid UTF-8. */
+static void
+nagios_text(FILE *f, const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 n, left;
+
+	for (left = strlen(s); left > 0; p += n, left -= n) {
+		if ((n = utf8_char(p, left)) == 0) {
+			fputc('?', f);
+			n = 1;
+		} else if (*p < 0x20 || *p == 0x7f)
+			fputc(' ', f);
+		else if (*p == '|')
+			fputc('/', f);
+		else
+			fwrite(p, 1, n, f);
+	}
+}
+
+/* The first line stderr got, without our name: for UNKNOWN. */
+static char *
+captured_line(void)
+{
+	char	 buf[512], *line;
+	ssize_t	 n;
+	size_t	 len;
+
+	if (captured == -1)
+		return NULL;
+	fflush(stderr);
+	if ((n = pread(captured, buf, sizeof(buf) - 1, 0)) <= 0)
+		return NULL;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	line = buf;
+	if (!strncmp(line, PROG ": ", strlen(PROG ": ")))
+		line += strlen(PROG ": ");
+	else if (!strncmp(line, argv0, len = strlen(argv0)) &&
+	    !strncmp(line + len, ": ", 2))
+		line += len + 2;
+	return xstrdup(line);
+}
+
+/* What a plugin says after "POSTFIX-TLS STATE - ". */
+static void
+nagios_summary(FILE *f, int state, int exit_status, size_t crit_from)
+{
+	const struct finding	*v;
+	const struct listing	*l, *soonest = NULL;
+	char			*text;
+	size_t			 i, n, nl, ncrit = 0, nwarn = 0;
+
+	v = findings_all(&n);
+	l = listings_all(&nl);
+	for (i = 0; i < n; i++) {
+		text = line_of(&v[i]);
+		if (v[i].severity != FND_NOTE && !repeated(v, i, text))
+			critical(&v[i], i, crit_from) ? ncrit++ : nwarn++;
+		free(text);
+	}
+	for (i = 0; i < nl; i++)
+		if (l[i].not_after != NULL && *l[i].not_after != '\0' &&
+		    (soonest == NULL || l[i].days_left < soonest->days_left))
+			soonest = &l[i];
+	for (i = 0; state != NAGIOS_OK && i < n; i++)
+		if (v[i].severity != FND_NOTE && critical(&v[i], i,
+		    crit_from) == (state != NAGIOS_WARNING)) {
+			fprintf(f, "%zu critical, %zu warning: ", ncrit, nwarn);
+			text = line_of(&v[i]);
+			nagios_text(f, text);
+			free(text);
+			return;
+		}
+	if (exit_status == EX_USAGE) {
+		text = captured_line();
+		fputs("usage error: ", f);
+		nagios_text(f, text ? text : "see " PROG " --help");
+		free(text);
+	} else if (state != NAGIOS_OK)
+		fprintf(f, "exit status %d", exit_status);
+	else if (soonest == NULL)
+		fprintf(f, "%zu certificates", nl);
+	else {
+		fprintf(f, "%zu certificate%s, soonest ", nl, nl == 1 ? "" :
+		    "s");
+		nagios_text(f, soonest->name);
+		fprintf(f, " in %lld day%s", soonest->days_left,
+		    soonest->days_left == 1 ? "" : "s");
+	}
+}
+
+/*
+ * UNKNOWN: the helper could not judge (usage, internal, system error);
+ * any other failure is a verdict on the set-up, CRITICAL.
+ */
+static int
+nagios_state(int exit_status, const char *status)
+{
+	if (exit_status == EX_USAGE || exit_status == EX_SOFTWARE ||
+	    exit_status == EX_OSERR)
+		return NAGIOS_UNKNOWN;
+	if (!strcmp(status, "critical"))
+		return NAGIOS_CRITICAL;
+	return !strcmp(status, "warning") ? NAGIOS_WARNING : NAGIOS_OK;
+}
+
+static int
+nagios_line(int exit_status, const char *status, size_t crit_from)
+{
+	static const char *const names[] = { "OK", "WARNING", "CRITICAL",
+	    "UNKNOWN" };
+	const struct listing	*l;
+	long long		 least = 0;
+	size_t			 i, nl, dated = 0;
+	int			 state = nagios_state(exit_status, status);
+
+	l = listings_all(&nl);
+	printf("POSTFIX-TLS %s - ", names[state]);
+	nagios_summary(stdout, state, exit_status, crit_from);
+	for (i = 0; i < nl; i++)
+		if (l[i].not_after != NULL && *l[i].not_after != '\0' &&
+		    (dated++ == 0 || l[i].days_left < least))
+			least = l[i].days_left;
+	if (dated > 0)
+		printf(" | days_left=%lld;%d;%d", least, warn_days, crit_days);
+	putchar('\n');
+	return state;
+}
+
+/* A usage error under --nagios: UNKNOWN, with what was said about it. */
+void
+render_usage(int status)
+{
+	if (status == 0 || format != OUT_NAGIOS)
+		return;
+	fflush(stdout);
+	exit(nagios_line(EX_USAGE, "critical", 0));
+}
+
+int
+render_finish(int exit_status)
+{
+	const struct finding	*v;
+	const char		*status = "ok";
+	size_t			 i, n, crit_from;
+	int			 rc = exit_status;
+
+	if (format == OUT_TEXT) {
+		render_text();
+		return exit_status;
+	}
+	crit_from = findings_mark();
+	crit_findings();
+	v = findings_all(&n);
+	for (i = 0; i < n; i++)
+		if (v[i].severity == FND_NOTE)
+			continue;
+		else if (critical(&v[i], i, crit_from))
+			status = "critical";
+		else if (strcmp(status, "critical"))
+			status = "warning";
+	if (exit_status != 0)
+		status = "critical";
+	if (format == OUT_JSON)
+		json_document(stdout, status, exit_status, crit_from);
+	else
+		rc = nagios_line(exit_status, status, crit_from);
+	fflush(stdout);
+	return rc;
+}

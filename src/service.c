@@ -1,0 +1,262 @@
+/*
+ * The service layer (service.h).  OpenRC runs a service's CMD_pre before
+ * CMD and CMD_post after it; a restart is stop_pre, stop, start_pre,
+ * start (each _pre in a shell of its own, with RC_CMD=restart), but a
+ * restart of a stopped service runs start_pre alone.  So stop_pre checks
+ * only in a restart, before Postfix is stopped (a broken certificate
+ * then leaves the running Postfix serving the old one), and leaves a mark
+ * that lets this very restart's start_pre skip the check: the pid of its
+ * openrc-run process and that process's start time (field 22 of
+ * /proc/PID/stat), which no other command shares.  OpenRC clears its own
+ * store when the stop ends, hence a file in its root-only directory.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "conf.h"
+#include "finding.h"
+#include "render.h"
+#include "secure.h"
+#include "service.h"
+#include "write.h"
+
+static const char *const events[] = {
+	[EV_START_PRE] = "start_pre", [EV_STOP_PRE] = "stop_pre",
+	[EV_RELOAD_PRE] = "reload_pre", [EV_START_POST] = "start_post",
+	[EV_RELOAD_POST] = "reload_post",
+};
+
+int
+service_event(const char *word)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(events) / sizeof(events[0]); i++)
+		if (!strcmp(word, events[i]))
+			return i;
+	return -1;
+}
+
+const char *
+service_name(const char *given)
+{
+	const char	*rc = getenv("RC_SVCNAME");
+
+	if (given != NULL)
+		return given;
+	return rc != NULL && *rc != '\0' ? rc : NULL;
+}
+
+int
+service_sink(int hook)
+{
+	if (!hook)
+		return SINK_TERMINAL;
+	if (getenv("RC_SVCNAME") != NULL)
+		return SINK_OPENRC;
+	if (getenv("INVOCATION_ID") != NULL)
+		return SINK_JOURNAL;
+	return SINK_TERMINAL;
+}
+
+/* An instance's name: letters, digits, '-', '_', '.' only, not "." or "..". */
+static int
+instance_ok(const char *s)
+{
+	return *s != '\0' && strcmp(s, ".") && strcmp(s, "..") &&
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789-_.") == strlen(s);
+}
+
+int
+service_instance(const char *name, struct instance *in)
+{
+	char	 unit[NAME_MAX + 1];
+	char	*at;
+	size_t	 len;
+
+	strlcpy(in->confdir, DEFAULT_CONFDIR, sizeof(in->confdir));
+	strlcpy(in->conf, DEFAULT_CONF, sizeof(in->conf));
+	if (strlcpy(unit, name, sizeof(unit)) >= sizeof(unit)) {
+		problem(EX_USAGE, NULL, "the service name \"%.40s...\" is too "
+		    "long", name);
+		return -1;
+	}
+	len = strlen(unit);
+	if (len > 8 && !strcmp(unit + len - 8, ".service"))
+		unit[len - 8] = '\0';
+	if ((at = strchr(unit, '@')) == NULL)
+		at = strchr(unit, '.');
+	if (at == NULL || at[1] == '\0')
+		return 0;	/* the default instance */
+	if (!instance_ok(at + 1)) {
+		problem(EX_USAGE, NULL, "the service %s names the instance "
+		    "\"%s\", which is no directory name" FIX "name the instance "
+		    "with letters, digits, '-' and '_'", name, at + 1);
+		return -1;
+	}
+	snprintf(in->confdir, sizeof(in->confdir), "%s.%s", DEFAULT_CONFDIR,
+	    at + 1);
+	snprintf(in->conf, sizeof(in->conf), "%s.%s", DEFAULT_CONF, at + 1);
+	/* No tuning file of its own: the instance's main.cf files in place. */
+	if (access(in->conf, F_OK) == -1 && errno == ENOENT &&
+	    faccessat(AT_FDCWD, in->conf, F_OK, AT_SYMLINK_NOFOLLOW) == -1)
+		in->conf[0] = '\0';
+	return 0;
+}
+
+int
+service_hook_off(const struct settings *s, int say)
+{
+	if (s->hook != 0)
+		return 0;
+	if (say)
+		note("postfix-tls-setup is switched off (POSTFIX_TLS_HOOK in %s): "
+		    "nothing was checked", s->hook_from);
+	return 1;
+}
+
+/* A field of /proc/PID/stat after the command's ')' (3 is the state). */
+static int
+proc_field(long pid, int field, long long *out)
+{
+	char		 path[64], buf[1024], *p;
+	ssize_t		 n;
+	int		 fd, i;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0 || (buf[n] = '\0', p = strrchr(buf, ')')) == NULL)
+		return -1;
+	for (i = 2; i < field && p != NULL; i++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL)
+		return -1;
+	*out = strtoll(p + 1, NULL, 10);
+	return 0;
+}
+
+/*
+ * This restart's token: openrc-run's pid and start time.  The hook's
+ * shell is our parent; openrc-run is its parent, unless OpenRC names it.
+ */
+static int
+restart_token(char *buf, size_t size)
+{
+	const char	*given = getenv("RC_RUNSCRIPT_PID");
+	long long	 pid, start;
+
+	if (given != NULL && *given != '\0')
+		pid = strtoll(given, NULL, 10);
+	else if (proc_field(getppid(), 4, &pid) == -1)
+		return -1;
+	if (pid <= 1 || proc_field(pid, 22, &start) == -1)
+		return -1;
+	snprintf(buf, size, "%lld %lld\n", pid, start);
+	return 0;
+}
+
+static void
+mark_path(char *buf, size_t size)
+{
+	const char	*dir = getenv("RC_TMPDIR");
+	const char	*svc = getenv("RC_SVCNAME");
+
+	snprintf(buf, size, "%s/postfix-tls-setup.%s", dir != NULL && *dir ==
+	    '/' ? dir : "/run/openrc/tmp", svc != NULL ? svc : "postfix");
+}
+
+static int
+restart(void)
+{
+	const char	*cmd = getenv("RC_CMD");
+
+	return cmd != NULL && !strcmp(cmd, "restart");
+}
+
+int
+service_skip(int event)
+{
+	struct file	 f;
+	unsigned char	*seen = NULL;
+	char		 path[PATH_MAX], token[64];
+	size_t		 len = 0, mark = findings_mark();
+	int		 skip = 0;
+
+	if (event == EV_STOP_PRE)
+		return !restart();	/* a plain stop checks nothing */
+	if (event != EV_START_PRE || !restart() ||
+	    restart_token(token, sizeof(token)) == -1)
+		return 0;
+	mark_path(path, sizeof(path));
+	file_init(&f);
+	if (file_open(&f, path, 1) == 0 && f.fd != -1 &&
+	    file_read(&f, &seen, &len) == 0)
+		skip = len == strlen(token) && !memcmp(seen, token, len);
+	findings_drop(mark);	/* no mark to read: the check runs */
+	free(seen);
+	file_close(&f);
+	return skip;
+}
+
+void
+service_done(int event, int status)
+{
+	struct file	f;
+	char		path[PATH_MAX], token[64];
+	size_t		mark = findings_mark();
+
+	if (event != EV_STOP_PRE || status != 0 ||
+	    restart_token(token, sizeof(token)) == -1)
+		return;
+	mark_path(path, sizeof(path));
+	file_init(&f);
+	if (file_open(&f, path, 1) == 0)
+		write_atomic(&f, (const unsigned char *)token, strlen(token));
+	findings_drop(mark);	/* no mark: start_pre checks again */
+	file_close(&f);
+}
+
+int
+service_exit(int event, int status, const struct settings *s,
+    const char *confdir)
+{
+	const char	*svc = service_name(NULL), *cmd = getenv("RC_CMD");
+	char		*line;
+
+	if (svc == NULL)
+		svc = "postfix";
+	if (status == 0)
+		return 0;
+	if (event != EV_START_POST && event != EV_RELOAD_POST) {
+		line = xasprintf("%s refused (exit %d) for %s; Postfix was left "
+		    "as it was", PROG, status, confdir);
+		render_say(line);
+		free(line);
+		return status;
+	}
+	if (status == EX_PROTOCOL && s->probe == PROBE_STOP) {
+		line = xasprintf("%s: TLS failed after the %s (exit %d); "
+		    "stopping %s again, as POSTFIX_TLS_PROBE=stop asks", PROG,
+		    cmd != NULL && *cmd != '\0' ? cmd : "start", status, svc);
+		render_say(line);
+		free(line);
+		return status;
+	}
+	if (status != EX_PROTOCOL) {
+		line = xasprintf("%s could not try the TLS listeners (exit %d); "
+		    "%s was left running", PROG, status, svc);
+		render_say(line);
+		free(line);
+	}
+	return 0;
+}
