@@ -34,7 +34,7 @@ SRCS		= src/main.c src/util.c src/finding.c src/render.c src/conf.c \
 		  src/workers.c src/bundle.c src/deploy.c src/handshake.c \
 		  src/probe.c src/dns.c src/dane.c src/service.c
 OBJS		= $(SRCS:.c=.o)
-ALL_CPPFLAGS	= -D_GNU_SOURCE -DVERSION='"$(VERSION)"' \
+ALL_CPPFLAGS	= -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
 		  -DPOSTCONF_PATH='"$(POSTCONF)"' -DPOSTMAP_PATH='"$(POSTMAP)"' $(LIBS_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS	= -std=c11 $(WARNINGS) $(CFLAGS)
 

@@ -21,8 +21,11 @@
 #ifndef POSTMAP_PATH
 #define POSTMAP_PATH	"/usr/sbin/postmap"
 #endif
-#define DEFAULT_CONF	"/etc/conf.d/postfix-tls-setup"
-#define DEFAULT_CONFDIR	"/etc/postfix"
+#ifndef SYSCONFDIR
+#define SYSCONFDIR	"/etc"		/* a Gentoo Prefix: EPREFIX/etc */
+#endif
+#define DEFAULT_CONF	SYSCONFDIR "/conf.d/postfix-tls-setup"
+#define DEFAULT_CONFDIR	SYSCONFDIR "/postfix"
 
 /* Documented limits (see the man page): beyond them the helper refuses. */
 #define MAX_FILE_SIZE	(8 * 1024 * 1024)	/* bytes per input file */

@@ -124,16 +124,15 @@ judge_sni(const struct sni_entry *e, void *argp, struct notes *notes)
 	struct run	*r = argp;
 	struct material	 m;
 	struct slot	 s;
-	size_t		 i, mark = findings_mark();
+	size_t		 i;
 
-	slot_of_sni(e->map, e->domain, e->files, e->where, &s);
-	if (*e->domain != '.' && !sni_name_valid(e->domain)) {
+	/* The entry as written, where it is written: no identity yet. */
+	if (*e->domain != '.' && !sni_name_valid(e->domain))
 		warning(e->where, "smtpd never matches the SNI name \"%s\": it "
 		    "is not a valid host name, so peers asking for it get the "
 		    "default certificate" FIX "write the name itself: no "
 		    "wildcard, no trailing dot", e->domain);
-		findings_attribute(mark, s.name);
-	}
+	slot_of_sni(e->map, e->domain, e->files, e->where, &s);
 	judge_identity(&s, r->pd, r->npd, &r->opts, &m);	/* logged */
 	for (i = 0; i < m.nsecure; i++)
 		notes_add(notes, m.secure[i]);

@@ -264,6 +264,8 @@ run(struct options *o, struct settings *s)
 		return 0;
 	if (o->event != -1 && service_skip(o->event))
 		return 0;
+	if (o->c.hook && o->c.cmd == CMD_PROBE && s->probe == PROBE_OFF)
+		return 0;	/* POSTFIX_TLS_PROBE=off: no handshakes */
 	return o->c.cmd == CMD_PROBE ? probe_command(&o->c) :
 	    deploy_command(&o->c);
 }
@@ -285,7 +287,8 @@ main(int argc, char *argv[])
 	conf_init(&s);
 	render_argv(argc, argv);	/* --nagios: usage errors too */
 	if (parse_args(argc, argv, &o) == 0 && instance(&o, &in) == 0) {
-		render_setup(o.format, o.quiet, service_sink(o.c.hook));
+		render_setup(o.format, o.quiet, service_sink(o.c.hook ||
+		    o.service != NULL));
 		findings_init(o.verbose && o.format == OUT_TEXT);
 		s.print = o.print;
 		if ((o.conffile == NULL || conf_read(o.conffile, o.conf_required,
@@ -300,7 +303,7 @@ main(int argc, char *argv[])
 	if (o.event != -1)
 		service_done(o.event, findings_status());
 	status = render_finish(findings_status());
-	if (o.event != -1)
+	if (o.event != -1 || o.service != NULL)
 		status = service_exit(o.event, status, &s, o.c.confdir);
 	else if (o.c.hook && o.c.cmd == CMD_PROBE && s.probe != PROBE_STOP)
 		status = 0;	/* the hook's probe warns unless tuned */

@@ -54,9 +54,9 @@ service_name(const char *given)
 }
 
 int
-service_sink(int hook)
+service_sink(int in_service)
 {
-	if (!hook)
+	if (!in_service)
 		return SINK_TERMINAL;
 	if (getenv("RC_SVCNAME") != NULL)
 		return SINK_OPENRC;

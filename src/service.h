@@ -32,7 +32,7 @@ int	service_instance(const char *name, struct instance *);
 /* The name of the service the helper runs for: --service, else OpenRC's. */
 const char *service_name(const char *given);
 /* Where its messages go (render.h): OpenRC's tools, the journal, a tty. */
-int	service_sink(int hook);
+int	service_sink(int in_service);
 
 /* A hook's events and what each does. */
 #define EV_START_PRE	0
@@ -57,9 +57,10 @@ int	service_skip(int event);
 void	service_done(int event, int status);
 
 /*
- * The exit status the init system gets for EVENT, STATUS being the run's,
- * and the line that says what it means for the service (a refusal: left
- * as it was; a failed handshake: stopped again when tuned so).
+ * The exit status the init system gets for EVENT (-1: a command run for
+ * the service), STATUS being the run's, and the line that says what it
+ * means for the service (a refusal: left as it was; a failed handshake:
+ * stopped again when tuned so).
  */
 int	service_exit(int event, int status, const struct settings *,
 	    const char *confdir);

@@ -59,7 +59,7 @@ setup() {
 	assert_file_contains "$T/image2/etc/rc.conf.d/postfix-tls-setup.conf" \
 		'/opt/pts/share/postfix-tls-setup/openrc-hook.sh'
 	assert_file_contains "$T/image2/etc/init.d/postfix-tls" \
-		'/opt/pts/share/postfix-tls-setup/openrc-hook.sh'
+		'^POSTFIX_TLS_SETUP=/opt/pts/sbin/postfix-tls-setup$'
 }
 
 @test "installed under a prefix, the hook, the service and the helper name each other there" {
@@ -71,12 +71,15 @@ setup() {
 	assert_file_contains "$img/etc/rc.conf.d/postfix-tls-setup.conf" \
 		'^postfix|postfix\.\*) \. /opt/pts/usr/share/postfix-tls-setup/openrc-hook\.sh ;;$'
 	assert_file_contains "$img/etc/init.d/postfix-tls" \
-		'^\. /opt/pts/usr/share/postfix-tls-setup/openrc-hook\.sh$'
+		'^POSTFIX_TLS_SETUP=/opt/pts/usr/sbin/postfix-tls-setup$'
 	assert_file_exists "$img/usr/share/postfix-tls-setup/openrc-hook.sh"
 	hook=$img/usr/share/postfix-tls-setup/openrc-hook.sh
 	assert_file_contains "$hook" '^POSTFIX_TLS_SETUP=/opt/pts/usr/sbin/postfix-tls-setup$'
 	assert_file_executable "$img/usr/sbin/postfix-tls-setup"
-	assert_file_contains "$hook" '_pts_conf=/opt/pts/etc/conf\.d/postfix-tls-setup'
+	# The helper finds the instances' tuning files under the prefix.
+	run "$img/usr/sbin/postfix-tls-setup" --help
+	assert_output --partial "tuning file (default /opt/pts/etc/conf.d/postfix-tls-setup)"
+	assert_output --partial "configuration directory (default /opt/pts/etc/postfix)"
 	assert_file_exists "$img/etc/conf.d/postfix-tls-setup"
 	# Nothing in them still points outside the prefix.
 	run grep -nE '(^|[^[:alnum:]_./-])/(usr|etc)/' "$hook" \

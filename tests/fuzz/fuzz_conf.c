@@ -6,14 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/extern.h"
+#include "../../src/conf.h"
+#include "../../src/finding.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct settings	 s = { .include_root = -1, .warn_days = -1 };
+	struct settings	 s;
 	char		*text;
 
+	conf_init(&s);
 	if ((text = malloc(size + 1)) == NULL)
 		return 0;
 	memcpy(text, data, size);
@@ -21,5 +23,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	conf_parse(&s, text, size, "fuzz.conf");
 	conf_free(&s);
 	free(text);
+	findings_free();	/* what it said, said nowhere */
 	return 0;
 }

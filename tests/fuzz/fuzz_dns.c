@@ -6,7 +6,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "../../src/extern.h"
+#include "../../src/common.h"
+#include "../../src/dns.h"
+#include "../../src/finding.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -17,5 +19,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	strlcpy(t.qname, "_25._tcp.mail.example.org", sizeof(t.qname));
 	dns_parse(&t, data, size);
 	tlsa_set_clear(&t);
+	findings_free();
 	return 0;
 }

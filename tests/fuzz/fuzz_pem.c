@@ -6,7 +6,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../../src/extern.h"
+#include "../../src/chain.h"
+#include "../../src/finding.h"
+#include "../../src/pem.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -24,5 +26,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		freezero(buf, len);
 	pool_free(&pool);
 	key_free(&key);
+	findings_free();	/* what it said, said nowhere */
 	return 0;
 }

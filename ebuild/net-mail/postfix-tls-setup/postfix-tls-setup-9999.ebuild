@@ -36,7 +36,10 @@ BDEPEND="
 "
 
 src_compile() {
-	emake CC="$(tc-getCC)" PKG_CONFIG="$(tc-getPKG_CONFIG)"
+	# The paths the helper knows (its tuning file, Postfix's directory)
+	# are the ones src_install puts things in.
+	emake CC="$(tc-getCC)" PKG_CONFIG="$(tc-getPKG_CONFIG)" \
+		PREFIX="${EPREFIX}/usr" SYSCONFDIR="${EPREFIX}/etc"
 }
 
 src_test() {
@@ -68,7 +71,7 @@ pkg_postinst() {
 		[[ -f ${f} ]] || continue
 		if grep -Eq '^[[:space:]]*(start|reload|stop)_pre[[:space:]]*\(' "${f}"; then
 			ewarn "${f} defines its own _pre function, which replaces"
-			ewarn "postfix-tls-setup's hook: call _pts_hook from it."
+			ewarn "postfix-tls-setup's hook: call _pts start_pre (and so on) from it."
 		fi
 	done
 }
