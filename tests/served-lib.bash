@@ -82,3 +82,49 @@ dane_client() {
 		wait
 	' dane_client "$@"
 }
+
+# dns_child OUT HELPER ARGS...: the helper in a private mount and network
+# namespace whose resolver (tests/fakedns.py on 127.0.0.1) never answers;
+# while it waits, its DNS lookup's child (the child of the helper that
+# runs the helper's own program: fork without exec) is looked at:
+# OUT.status gets /proc/CHILD/status, OUT.fd one "N TARGET" line per open
+# descriptor.  The helper's own output goes to OUT.log, its exit status
+# is returned.  Give the lookup time to be seen: POSTFIX_TLS_DANE_TIMEOUT.
+dns_child() {
+	local out=$1 d=$BATS_FILE_TMPDIR
+	shift
+	echo "nameserver 127.0.0.1" >"$d/resolv.conf"
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	env HELPER="$HELPER" TOP="$TOP" PKI="$PKI" D="$d" OUT="$out" \
+	    unshare -mn bash -c '
+		T=$0
+		ip link set lo up
+		mount --bind "$D/resolv.conf" /etc/resolv.conf
+		python3 "$TOP/tests/fakedns.py" --addr 127.0.0.1 --port 53 \
+			--pidfile "$D/dns.pid" --mode silent &
+		for _ in $(seq 100); do [ -s "$D/dns.pid" ] && break; sleep 0.05; done
+		"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
+			--cafile "$PKI/root.pem" "$@" >"$OUT.log" 2>&1 </dev/null &
+		helper=$!
+		comm=$(cat "/proc/$helper/comm")
+		: >"$OUT.status"
+		for _ in $(seq 400); do
+			for c in $(cat /proc/"$helper"/task/*/children 2>/dev/null); do
+				[ "$(cat "/proc/$c/comm" 2>/dev/null)" = "$comm" ] || continue
+				# Seen once it is in the lookup (its socket is open).
+				ls -l "/proc/$c/fd" 2>/dev/null | grep -q "socket:" || continue
+				cat "/proc/$c/status" >"$OUT.status"
+				for f in /proc/"$c"/fd/*; do
+					echo "${f##*/} $(readlink "$f")"
+				done >"$OUT.fd"
+				break 2
+			done
+			sleep 0.01
+		done
+		wait "$helper"
+		rc=$?
+		kill "$(cat "$D/dns.pid")"
+		rm -f "$D/dns.pid"
+		exit $rc
+	' "$T" "$@"
+}
