@@ -32,7 +32,7 @@ teardown() {
 # key_first_bundle: main.cf serves the bundle through smtpd_tls_chain_files,
 # so it holds the key first, as an SNI entry's file must; deployed.
 key_first_bundle() {
-	write_maincf "smtpd_tls_chain_files = $BUNDLE" "$@"
+	write_maincf "smtpd_tls_chain_files = $BUNDLE"
 	good_bundle
 }
 
