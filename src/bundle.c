@@ -322,20 +322,40 @@ out:
 }
 
 int
-sets_install(struct sets *ss, int apply)
+sets_secure_keys(struct sets *ss, int apply)
 {
 	struct set	*st;
 	size_t		 i;
-	int		 rc = 0;
 
-	/* Key files first: a refusal there stops the run before a bundle. */
 	for (i = 0; i < ss->n; i++) {
 		st = ss->v[i];
-		if (st->keyf != NULL && !file_same(st->keyf, &st->bundlef) &&
-		    file_make_private(st->keyf, st->keybuf, st->keylen,
+		if (st->keyf == NULL || file_same(st->keyf, &st->bundlef))
+			continue;
+		if (file_make_private(st->keyf, st->keybuf, st->keylen,
 		    apply) == -1)
 			return -1;	/* logged */
 	}
+	return 0;
+}
+
+int
+sets_is_key(const struct sets *ss, const char *path)
+{
+	size_t	i;
+
+	for (i = 0; i < ss->n; i++)
+		if (ss->v[i]->keyf != NULL && path_same(ss->v[i]->keyf->path,
+		    path) == 1)
+			return 1;
+	return 0;
+}
+
+int
+sets_write(struct sets *ss, int apply)
+{
+	size_t	i;
+	int	rc = 0;
+
 	for (i = 0; i < ss->n; i++)
 		if (install_set(ss->v[i], apply) == -1)
 			rc = -1;	/* logged */

@@ -331,24 +331,30 @@ out:
 	return rc;	/* logged */
 }
 
-/* Everything passed: key files, bundles, maps, in that order. */
+/*
+ * Everything passed: key files (the sets', then the others'), bundles,
+ * maps, in that order: a key that changed meanwhile stops the run before
+ * a bundle is written.
+ */
 static int
 install(struct run *r)
 {
 	size_t	i, j;
 	int	apply = r->c->cmd == CMD_DEPLOY, rc = 0, replaced = 0;
 
+	if (sets_secure_keys(&r->sets, apply) == -1)
+		return -1;	/* logged */
 	for (i = 0; i < r->secure.n; i++) {
 		for (j = 0; j < i && strcmp(r->secure.v[i] + 65,
 		    r->secure.v[j] + 65); j++)
 			;
-		if (j < i)
-			continue;	/* the same file, noted twice */
+		if (j < i || sets_is_key(&r->sets, r->secure.v[i] + 65))
+			continue;	/* said, or a set's: done already */
 		if (make_private(r->secure.v[i], apply) == -1)
 			return -1;	/* logged */
 		replaced = 1;
 	}
-	if (sets_install(&r->sets, apply) == -1)
+	if (sets_write(&r->sets, apply) == -1)
 		return -1;	/* logged */
 	for (i = 0; i < r->inv.nmaps; i++)
 		if (sni_commit(&r->builds[i], apply, replaced) == -1)

@@ -578,6 +578,30 @@ path_same(const char *a, const char *b)
 	return same;
 }
 
+/*
+ * Does F still hold BUF (what was checked)?  Read again through the
+ * descriptor that was checked: 1 yes, 0 no, -1 (logged) when unreadable.
+ */
+int
+file_unchanged(struct file *f, const unsigned char *buf, size_t len)
+{
+	struct stat	 st;
+	unsigned char	*now = NULL;
+	size_t		 nowlen = 0;
+	int		 same;
+
+	if (fstat(f->fd, &st) == -1) {
+		problem(EX_IOERR, f->real, "cannot stat: %s", strerror(errno));
+		return -1;
+	}
+	f->st = st;
+	if (file_read(f, &now, &nowlen) == -1)
+		return -1;	/* logged */
+	same = nowlen == len && memcmp(now, buf, len) == 0;
+	freezero(now, nowlen + 1);
+	return same;
+}
+
 int
 file_private(const struct file *f)
 {
@@ -585,17 +609,42 @@ file_private(const struct file *f)
 	    (f->st.st_mode & 07777) == 0600;
 }
 
+/* Right before the copy takes the name: does the file still hold it? */
+struct still {
+	struct file		*f;
+	const unsigned char	*buf;
+	size_t			 len;
+	int			 changed;
+};
+
+static int
+still_checked(void *arg, const char **step)
+{
+	struct still	*s = arg;
+	int		 r = file_unchanged(s->f, s->buf, s->len);
+
+	if (r == 1)
+		return 0;
+	s->changed = r == 0;
+	*step = "it changed while it was being checked";
+	errno = EAGAIN;
+	return -1;
+}
+
 /*
  * Root's alone, and no one else's descriptor to it: a file someone else
  * owned (or could write) may still be open for writing by them, and a
  * chown in place would hand root a file they can rewrite.  So the bytes
  * that were checked go into a new root:root 0600 file, renamed over the
- * name (write.c); the old inode is left to whoever holds it.
+ * name (write.c); the old inode is left to whoever holds it.  Right
+ * before the rename the file is read again: one its owner rewrote since
+ * the check is refused, not overwritten.
  */
 int
 file_make_private(struct file *f, const unsigned char *buf, size_t len,
     int apply)
 {
+	struct still	 still = { f, buf, len, 0 };
 	const char	*step;
 	struct stat	 st;
 
@@ -608,10 +657,17 @@ file_make_private(struct file *f, const unsigned char *buf, size_t len,
 		    (unsigned)(f->st.st_mode & 07777));
 		return 0;
 	}
-	if (write_replace(f->dirfd, f->name, buf, len, &step) == -1) {
-		problem(EX_IOERR, f->real, "cannot make it root's alone: %s: %s%s",
-		    step, strerror(errno), strcmp(step, "cannot flush its "
-		    "directory to disk") ? " (the file is unchanged)" : "");
+	if (write_replace_if(f->dirfd, f->name, buf, len, &step, still_checked,
+	    &still) == -1) {
+		if (still.changed)
+			problem(EX_NOPERM, f->real, "changed while it was being "
+			    "checked (by its owner?), so it was left as it is"
+			    FIX "find out who writes it, then run again");
+		else if (strcmp(step, "it changed while it was being checked"))
+			problem(EX_IOERR, f->real, "cannot make it root's alone: "
+			    "%s: %s%s", step, strerror(errno), strcmp(step,
+			    "cannot flush its directory to disk") ? " (the file "
+			    "is unchanged)" : "");
 		return -1;	/* logged */
 	}
 	note("replaced %s with a root:root 0600 copy of what was checked (it "

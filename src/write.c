@@ -118,11 +118,21 @@ out:
 
 /*
  * Replace NAME in DIRFD by BUF.  On failure *step says which step failed
- * (errno is its reason) and *kept whether the old file is untouched.
+ * (errno is its reason); up to the rename the old file is untouched.
+ * LAST, when given, is asked once the new file is complete, right before
+ * the rename: -1 (with *step and errno set) keeps the old file.
  */
 int
 write_replace(int dirfd, const char *name, const unsigned char *buf,
     size_t len, const char **step)
+{
+	return write_replace_if(dirfd, name, buf, len, step, NULL, NULL);
+}
+
+int
+write_replace_if(int dirfd, const char *name, const unsigned char *buf,
+    size_t len, const char **step, int (*last)(void *, const char **),
+    void *arg)
 {
 	char	tmp[NAME_MAX + 1] = "";
 	int	dfd = -1, rc = -1, saved;
@@ -132,6 +142,8 @@ write_replace(int dirfd, const char *name, const unsigned char *buf,
 	    O_CLOEXEC)) == -1)
 		goto out;
 	if (write_temp(dirfd, name, buf, len, tmp, step) == -1)
+		goto out;
+	if (last != NULL && last(arg, step) == -1)
 		goto out;
 	*step = "cannot rename the new file into place";
 	if (renameat(dirfd, tmp, dirfd, name) == -1)

@@ -13,6 +13,10 @@ int	write_temp(int dirfd, const char *name, const unsigned char *buf,
 	    size_t len, char tmp[NAME_MAX + 1], const char **step);
 int	write_replace(int dirfd, const char *name, const unsigned char *buf,
 	    size_t len, const char **step);
+/* The same, asking LAST right before the rename (-1: keep the old). */
+int	write_replace_if(int dirfd, const char *name,
+	    const unsigned char *buf, size_t len, const char **step,
+	    int (*last)(void *, const char **), void *arg);
 /* Temporaries a killed run left beside F removed (deploy only). */
 int	write_cleanup(struct file *, int apply);
 

@@ -61,7 +61,8 @@ open("hand/done", "w").write(str(n))
 	# The file at the name: root's alone, the checked bytes.
 	cmp "$K" "$PKI/$HOST.key" || fail "her write reached the key at $K"
 	assert_equal "$(stat -c '%U:%G %a' "$K")" "root:root 600"
-	assert_line "replaced $K with a root:root 0600 copy of what was checked"
+	assert_line --regexp "^replaced $K with a root:root 0600 copy of what was checked \(it was 65534:65534 0600\)\$"
+	[ "$(grep -c "^replaced $K " <<<"$output")" -eq 1 ] || fail "replaced more than once"
 	# What Postfix loads matches the served certificate, as the helper
 	# sees it too.
 	cmp <(openssl pkey -in "$K" -pubout) \

@@ -108,5 +108,8 @@ same_refusal() {
 	# The deadline (10 s and 2 ms for its one entry), and not much more.
 	[ "$ms" -ge 10000 ] || fail "given up after $ms ms, before the 10 s deadline"
 	[ "$ms" -lt 25002 ] || fail "given up after $ms ms, 15 s past the deadline"
-	assert_equal "$(snapshot)" "$before"
+	# Every file as it was; the directories' times moved (the swap, and
+	# the private copy of the source made and removed beside it).
+	assert_equal "$(snapshot | grep -vE '^\.(/postfix|/ssl)? ')" \
+		"$(grep -vE '^\.(/postfix|/ssl)? ' <<<"$before")"
 }
