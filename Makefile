@@ -26,7 +26,7 @@ PROG		= postfix-tls-setup
 SERVICE		= postfix-tls
 # One file per concern (see each header): the commands, the inventory
 # and its judge, the findings and their rendering, the service layer.
-SRCS		= src/main.c src/util.c src/finding.c src/render.c src/conf.c \
+SRCS		= src/main.c src/help.c src/util.c src/finding.c src/render.c src/conf.c \
 		  src/postconf.c src/child.c src/cache.c src/vdb.c src/secure.c \
 		  src/write.c src/pem.c src/chain.c src/verify.c src/inspect.c \
 		  src/json.c src/maincf.c src/topology.c src/inventory.c \
@@ -116,7 +116,7 @@ overlay: manifest
 FUZZ_CC		?= clang
 FUZZ_FLAGS	= -g -O1 -fsanitize=fuzzer,address,undefined \
 		  -fno-sanitize-recover=undefined
-LIB_SRCS	= $(filter-out src/main.c,$(SRCS))
+LIB_SRCS	= $(filter-out src/main.c src/help.c,$(SRCS))
 FUZZERS		= build/fuzz_pem build/fuzz_conf build/fuzz_dns
 
 fuzzers: $(FUZZERS)

@@ -89,18 +89,13 @@ slot_names_certificate(const struct slot *s)
 static int
 service_names(const struct service *svc, const char *where, int pcf)
 {
-	const struct pc_files	*p = &pc_files[pcf];
-	enum pc_param		 params[7];
+	enum pc_param		 params[PCF_NFILES];
 	const char		*cur, *w;
 	size_t			 i, len;
-	int			 k, rc = 0;
+	int			 rc = 0;
 
-	params[0] = p->chain;
-	for (k = 0; k < 3; k++) {
-		params[1 + 2 * k] = p->cert[k];
-		params[2 + 2 * k] = p->key[k];
-	}
-	for (i = 0; i < 7; i++) {
+	pc_file_params(pcf, params);
+	for (i = 0; i < PCF_NFILES; i++) {
 		if (!svc->set[params[i]])
 			continue;
 		for (cur = svc->v[params[i]]; (w = plist_next(&cur, &len,

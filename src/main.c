@@ -14,6 +14,7 @@
 #include "common.h"
 #include "conf.h"
 #include "finding.h"
+#include "help.h"
 #include "render.h"
 #include "service.h"
 
@@ -28,67 +29,6 @@ struct options {
 	int		 event;		/* hook EVENT, or -1 */
 	int		 format, quiet, verbose, print;
 };
-
-static void __attribute__((noreturn))
-usage(int status)
-{
-	render_usage(status);	/* --nagios: UNKNOWN, exit 3 */
-	fprintf(status ? stderr : stdout,
-	    "usage: %s [options] deploy | check | probe | tlsa\n"
-	    "       %s [options] hook start_pre | stop_pre | reload_pre | "
-	    "start_post | reload_post\n"
-	    "       %s [--conf FILE] --print-conf\n"
-	    "  deploy            assemble, verify and install the bundle\n"
-	    "  check             verify only; say what deploy would change\n"
-	    "  probe             handshake with the running Postfix's TLS "
-	    "listeners\n"
-	    "  tlsa              print the DANE TLSA records of the port-25 "
-	    "chains\n"
-	    "  hook EVENT        as an init system's hook for the service\n"
-	    "options:\n"
-	    "  -c DIR            Postfix configuration directory "
-	    "(default " DEFAULT_CONFDIR ")\n"
-	    "  --conf FILE       tuning file (default " DEFAULT_CONF ")\n"
-	    "  --no-conf         read no tuning file\n"
-	    "  --service NAME    the service's instance: postfix.NAME or "
-	    "postfix@NAME\n"
-	    "                    is /etc/postfix.NAME, tuned in "
-	    DEFAULT_CONF ".NAME\n"
-	    "  --cert FILE       leaf certificate (POSTFIX_TLS_CERT)\n"
-	    "  --key FILE        private key (POSTFIX_TLS_KEY)\n"
-	    "  --chain FILE      CA chain file, repeatable "
-	    "(POSTFIX_TLS_CHAIN)\n"
-	    "  --bundle FILE     file to write (POSTFIX_TLS_BUNDLE)\n"
-	    "  --cafile FILE     trust anchors (POSTFIX_TLS_CAFILE)\n"
-	    "  --capath DIR      hashed trust directory (POSTFIX_TLS_CAPATH)\n"
-	    "  --include-root    keep the root CA in the bundle\n"
-	    "  --root DIR        Gentoo ROOT of the package database "
-	    "(default /)\n"
-	    "  --warn-days N     warn N days before expiry "
-	    "(POSTFIX_TLS_WARN_DAYS)\n"
-	    "  --crit-days N     critical N days before expiry, for "
-	    "monitoring\n"
-	    "                    (POSTFIX_TLS_CRIT_DAYS)\n"
-	    "  --json            check: one JSON document on stdout\n"
-	    "  --nagios          check: one line and exit 0-3 as monitoring "
-	    "plugins do\n"
-	    "  --hook[=VALUE]    as a hook: do nothing when POSTFIX_TLS_HOOK\n"
-	    "                    (VALUE, else the tuning file's) is no\n"
-	    "  --print-conf      print each NAME=value of the tuning file "
-	    "as read; check\n"
-	    "                    nothing else\n"
-	    "  -q, --quiet       problems only\n"
-	    "  -v, --verbose     say more\n"
-	    "  -h, --help        this text\n"
-	    "  -V, --version     the version\n"
-	    "Exit status: 0 ok; 64 usage; 65 bad certificate or key; "
-	    "66 missing input;\n"
-	    "69 Postfix without TLS; 70 internal; 71 system; 74 I/O; "
-	    "75 DNS trouble\n(POSTFIX_TLS_DANE_DNS=refuse); 76 probe: served "
-	    "TLS refused; 77 unsafe file\nor directory; 78 bad "
-	    "configuration.  See postfix-tls-setup(8).\n", PROG, PROG, PROG);
-	exit(status);
-}
 
 enum { O_CONF = 256, O_NO_CONF, O_CERT, O_KEY, O_CHAIN, O_BUNDLE, O_CAFILE,
     O_CAPATH, O_ROOT, O_WARN, O_INCLUDE_ROOT, O_HOOK, O_PRINT_CONF, O_CRIT,
@@ -141,20 +81,43 @@ static int
 option(struct options *o, int c, const char *name)
 {
 	switch (c) {
-	case 'c': o->c.confdir = optarg; o->dir_given = 1; return 0;
-	case O_CONF: o->conffile = optarg; o->conf_required = 1;
-		o->conf_given = 1; return 0;
-	case O_NO_CONF: o->conffile = NULL; o->conf_given = 1; return 0;
-	case O_SERVICE: o->service = optarg; return 0;
-	case O_ROOT: o->c.root = optarg; return 0;
+	case 'c':
+		o->c.confdir = optarg;
+		o->dir_given = 1;
+		return 0;
+	case O_CONF:
+		o->conffile = optarg;
+		o->conf_required = o->conf_given = 1;
+		return 0;
+	case O_NO_CONF:
+		o->conffile = NULL;
+		o->conf_given = 1;
+		return 0;
+	case O_SERVICE:
+		o->service = optarg;
+		return 0;
+	case O_ROOT:
+		o->c.root = optarg;
+		return 0;
 	case O_CHAIN:
 		return conf_add_chain(&o->cli.set[0], optarg, "--chain");
-	case O_INCLUDE_ROOT: o->cli.include_root = 1; return 0;
-	case O_PRINT_CONF: o->print = 1; return 0;
-	case 'q': o->quiet = 1; return 0;
-	case 'v': o->verbose = 1; return 0;
-	case 'h': usage(0);
-	case 'V': printf("%s %s\n", PROG, VERSION); exit(0);
+	case O_INCLUDE_ROOT:
+		o->cli.include_root = 1;
+		return 0;
+	case O_PRINT_CONF:
+		o->print = 1;
+		return 0;
+	case 'q':
+		o->quiet = 1;
+		return 0;
+	case 'v':
+		o->verbose = 1;
+		return 0;
+	case 'h':
+		usage(0);
+	case 'V':
+		printf("%s %s\n", PROG, VERSION);
+		exit(0);
 	case O_JSON:
 	case O_NAGIOS:
 		if (o->format != OUT_TEXT && o->format != (c == O_JSON ?
@@ -207,6 +170,7 @@ command(struct options *o, int argc, char *argv[])
 static int
 parse_args(int argc, char *argv[], struct options *o)
 {
+	char	name[32];
 	int	c, li, rc = 0;
 
 	while ((c = getopt_long(argc, argv, "c:qvhV", longopts, &li)) != -1) {
@@ -219,8 +183,9 @@ parse_args(int argc, char *argv[], struct options *o)
 		}
 		if (c == '?')
 			usage(EX_USAGE);
-		if (option(o, c, c == 'c' ? "-c" : xasprintf("--%s",
-		    longopts[li].name)) == -1)
+		snprintf(name, sizeof(name), "--%s", c == 'c' ? "c" :
+		    longopts[li].name);
+		if (option(o, c, c == 'c' ? "-c" : name) == -1)
 			rc = -1;	/* logged */
 	}
 	if (o->print && o->format != OUT_TEXT) {

@@ -76,17 +76,13 @@ int
 maincf_file_names(const struct postfix *pf, int pcf)
 {
 	const struct pc_files	*p = &pc_files[pcf];
-	enum pc_param		 params[7];
+	enum pc_param		 params[PCF_NFILES];
 	const char		*cur, *w, *d;
 	char			 dir[PATH_MAX], name[PATH_MAX];
 	size_t			 i, len;
-	int			 k, rc = 0;
+	int			 rc = 0;
 
-	params[0] = p->chain;
-	for (k = 0; k < 3; k++) {
-		params[1 + 2 * k] = p->cert[k];
-		params[2 + 2 * k] = p->key[k];
-	}
+	pc_file_params(pcf, params);
 	if (strlen(pf->v[p->chain]) >= MAX_FILES_LEN) {
 		problem(EX_CONFIG, pf->dir, "%s is %zu bytes long, more than the "
 		    "%d this helper checks" FIX "name fewer files: one bundle "
@@ -95,7 +91,7 @@ maincf_file_names(const struct postfix *pf, int pcf)
 		return -1;	/* logged */
 	}
 	d = path_absolute(pf->dir, dir);
-	for (i = 0; i < 7; i++)
+	for (i = 0; i < PCF_NFILES; i++)
 		for (cur = pf->v[params[i]]; (w = plist_next(&cur, &len,
 		    PLIST_PLAIN, NULL)) != NULL; ) {
 			if (*w == '/')

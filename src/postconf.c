@@ -89,6 +89,18 @@ const struct pc_files pc_files[PCF_N] = {
 	    PC_TPC_DCERT }, { PC_TPC_KEY, PC_TPC_ECKEY, PC_TPC_DKEY } },
 };
 
+void
+pc_file_params(int pcf, enum pc_param out[PCF_NFILES])
+{
+	int	k;
+
+	out[0] = pc_files[pcf].chain;
+	for (k = 0; k < 3; k++) {
+		out[1 + 2 * k] = pc_files[pcf].cert[k];
+		out[2 + 2 * k] = pc_files[pcf].key[k];
+	}
+}
+
 /*
  * The three questions run side by side (child.c: no shell, output in
  * memory files, so postconf never waits for us while we do our own

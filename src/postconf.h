@@ -53,6 +53,9 @@ struct pc_files {
 #define PCF_TP_CLIENT	4
 #define PCF_N		5
 extern const struct pc_files pc_files[PCF_N];
+/* Group PCF's parameters in one list: chain files, then each pair. */
+#define PCF_NFILES	7
+void	pc_file_params(int pcf, enum pc_param out[PCF_NFILES]);
 
 /* The three questions: main.cf's values, master.cf's services, their -o. */
 enum pc_ask { ASK_VALUES, ASK_SERVICES, ASK_OVERRIDES, ASK_N };
