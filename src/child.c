@@ -1,16 +1,15 @@
 /*
- * Children under a deadline (child.h).  The wait is a poll on a pidfd
- * (Linux 5.3 and later), or else short sleeps between waitpid(WNOHANG):
- * either way the helper itself never blocks past the deadline.
+ * Children under a deadline (child.h).  SIGCHLD is kept blocked in this
+ * process, so the wait is sigtimedwait for it between waitpid(WNOHANG)s:
+ * woken when any child ends, never blocked past the deadline, and no
+ * signal handler anywhere.  The children start with no signal blocked.
  */
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -29,11 +28,24 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* SIGCHLD blocked from the first child on: sigtimedwait takes it. */
+static void
+block_sigchld(void)
+{
+	sigset_t	set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+}
+
 int
 child_start(struct child *c, const char *path, char *const argv[], int merge,
     int dirfd, mode_t mask)
 {
 	posix_spawn_file_actions_t	fa;
+	posix_spawnattr_t		attr;
+	sigset_t			none;
 	mode_t				old;
 	int				err;
 
@@ -57,10 +69,19 @@ child_start(struct child *c, const char *path, char *const argv[], int merge,
 	    (err = posix_spawn_file_actions_adddup2(&fa, merge ? c->out :
 	    c->err, STDERR_FILENO)) == 0 && dirfd != -1)
 		err = posix_spawn_file_actions_addfchdir_np(&fa, dirfd);
-	old = umask(mask);
-	if (err == 0)
-		err = posix_spawn(&c->pid, path, &fa, NULL, argv, environ);
-	umask(old);
+	block_sigchld();
+	sigemptyset(&none);
+	if (err == 0 && (err = posix_spawnattr_init(&attr)) == 0) {
+		if ((err = posix_spawnattr_setsigmask(&attr, &none)) == 0)
+			err = posix_spawnattr_setflags(&attr,
+			    POSIX_SPAWN_SETSIGMASK);
+		old = umask(mask);
+		if (err == 0)
+			err = posix_spawn(&c->pid, path, &fa, &attr, argv,
+			    environ);
+		umask(old);
+		posix_spawnattr_destroy(&attr);
+	}
 	posix_spawn_file_actions_destroy(&fa);
 	if (err != 0) {
 		c->pid = -1;
@@ -73,30 +94,26 @@ child_start(struct child *c, const char *path, char *const argv[], int merge,
 static int
 ended_by(struct child *c, long long deadline, int *status)
 {
-	struct pollfd	pfd;
+	struct timespec	ts;
+	sigset_t	set;
 	long long	left;
 	pid_t		r;
-	int		pidfd;
 
-	pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
 	for (;;) {
-		if ((r = waitpid(c->pid, status, WNOHANG)) == c->pid ||
-		    (r == -1 && errno != EINTR))
-			break;
-		if ((left = deadline - now_ms()) <= 0) {
-			r = 0;
-			break;
-		}
-		if (pidfd != -1) {
-			pfd.fd = pidfd;
-			pfd.events = POLLIN;
-			(void)poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
-		} else
-			usleep(left > 10 ? 10000 : left * 1000);
+		if ((r = waitpid(c->pid, status, WNOHANG)) == c->pid)
+			return 1;
+		if (r == -1 && errno != EINTR)
+			return 1;	/* not ours to wait for any more */
+		if ((left = deadline - now_ms()) <= 0)
+			return 0;
+		if (left > 1000)
+			left = 1000;
+		ts.tv_sec = left / 1000;
+		ts.tv_nsec = (left % 1000) * 1000000;
+		(void)sigtimedwait(&set, NULL, &ts);
 	}
-	if (pidfd != -1)
-		close(pidfd);
-	return r != 0;
 }
 
 int
