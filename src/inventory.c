@@ -230,7 +230,7 @@ add_tlsproxy(const struct postfix *pf, struct inventory *inv)
 	const struct service	*own = NULL;
 	const char *const	*v = (const char *const *)pf->v;
 	char			*where;
-	size_t			 i, slot;
+	size_t			 i, slot = 0;
 	int			 rc = 0;
 
 	if (!postscreen_tls(pf, &inv->top))
@@ -242,21 +242,18 @@ add_tlsproxy(const struct postfix *pf, struct inventory *inv)
 			own = &inv->top.v[i];
 	if (own != NULL)
 		v = own->v;
-	if (same_files(v, PCF_TLSPROXY, (const char *const *)pf->v,
-	    PCF_SMTPD))
-		return 0;	/* smtpd's files: main.cf's slot */
-	if (own != NULL) {
-		where = xasprintf("%s/master.cf", pf->dir);
-		if (service_names(own, where, PCF_TLSPROXY) == -1)
+	/* smtpd's files: main.cf's slot, judged as such, served here too. */
+	if (!same_files(v, PCF_TLSPROXY, (const char *const *)pf->v,
+	    PCF_SMTPD)) {
+		where = xasprintf("%s/%s", pf->dir, own != NULL ? "master.cf" :
+		    "main.cf");
+		if ((own != NULL ? service_names(own, where, PCF_TLSPROXY) :
+		    maincf_file_names(pf, PCF_TLSPROXY)) == -1)
 			rc = -1;	/* logged */
-	} else {
-		where = xasprintf("%s/main.cf", pf->dir);
-		if (maincf_file_names(pf, PCF_TLSPROXY) == -1)
-			rc = -1;	/* logged */
-	}
-	slot = add_slot(inv, own != NULL ? xasprintf("%s (master.cf)",
+		slot = add_slot(inv, own != NULL ? xasprintf("%s (master.cf)",
 		    own->name) : xstrdup("tlsproxy (main.cf)"), where,
 		    ROLE_SERVER, v, PCF_TLSPROXY);
+	}
 	for (i = 0; i < inv->top.n; i++)
 		if (inv->top.v[i].kind == SVC_POSTSCREEN &&
 		    topology_port25(&inv->top.v[i]))

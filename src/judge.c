@@ -106,9 +106,11 @@ judge_group(const struct slot *s, const struct group *g,
 		if (rc == 0)
 			verify_warn(&c, g->leafsrc, s->host, s->host_what,
 			    o->warn_days);
-	} else if (!g->covered && rc == 0)
+	} else if (!g->covered && rc == 0) {
 		verify_client(&c, &o->trust, g->leafsrc, *s->chain_files !=
 		    '\0' ? s->chain_param : s->cert_param[0]);
+		verify_warn(&c, g->leafsrc, NULL, NULL, o->warn_days);
+	}
 	if (o->list || verbose())
 		list_chain(s, &c, g->leafsrc, g->keysrc);
 	return rc;

@@ -173,10 +173,11 @@ run_postmap(const struct sni_map *map, int dirfd, const char *tmp,
 	child_close(&c);
 	if (killed) {
 		problem(EX_IOERR, map->db, "not rebuilt: postmap did not finish "
-		    "within %lld s (%zu entries) and was stopped; a file the map "
-		    "names may block reading (a FIFO?)" FIX "the map is "
+		    "within %lld.%03lld s (%zu entr%s) and was stopped; a file "
+		    "the map names may block reading (a FIFO?)" FIX "the map is "
 		    "unchanged; find the file that blocks, then run again",
-		    (limit + 999) / 1000, entries);
+		    limit / 1000, limit % 1000, entries, entries == 1 ? "y" :
+		    "ies");
 		return -1;	/* logged */
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && msg[0] == '\0')

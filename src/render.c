@@ -182,8 +182,13 @@ say(const struct finding *f, const char *line)
 				    "warning: " : "";
 	char			*full;
 
-	if (f->severity != FND_PROBLEM && quiet && sink != SINK_TERMINAL)
+	if (f->severity != FND_PROBLEM && quiet && sink != SINK_TERMINAL) {
+		if (f->severity == FND_WARNING) {	/* -q: syslog only */
+			openlog(PROG, LOG_PID, LOG_MAIL);
+			syslog(LOG_WARNING, "warning: %s", line);
+		}
 		return;
+	}
 	if (sink == SINK_OPENRC) {
 		full = f->severity == FND_NOTE ? xstrdup(line) :
 		    xasprintf("%s: %s%s", PROG, tag, line);

@@ -48,6 +48,15 @@ date_of(const ASN1_TIME *t, char *buf, size_t size)
 		strlcpy(buf, "an unreadable date", size);
 }
 
+/* Is the error an issuer that is missing (or wrong) in the chain? */
+static int
+missing_issuer(int err)
+{
+	return err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+	    err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+	    err == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE;
+}
+
 /* What to do about a verification error, in an admin's words. */
 const char *
 verify_fix(int err)
@@ -359,7 +368,10 @@ run_verify(X509_STORE *store, const struct chain *c, const char *leafsrc,
 		    "certificates against the public CAs refuses it" FIX "%s",
 		    X509_verify_cert_error_string(err),
 		    X509_STORE_CTX_get_error_depth(ctx), subject,
-		    *issuer ? ", whose issuer is " : "", issuer, verify_fix(err));
+		    *issuer ? ", whose issuer is " : "", issuer,
+		    missing_issuer(err) ? "put the intermediate CA "
+		    "certificates after the leaf in that file, or use a "
+		    "certificate from a CA the relay trusts" : verify_fix(err));
 	goto out;
 oom:
 	crypto_problem(EX_SOFTWARE, leafsrc, "cannot set up verification");

@@ -190,7 +190,7 @@ readme_gentoo_lines() {
 	need_root
 	cd "$TOP"
 	git rev-parse --git-dir >/dev/null 2>&1 || skip "not a git checkout"
-	for dep in 'mail-mta/postfix[ssl]' sys-apps/openrc dev-libs/libbsd dev-libs/openssl \
+	for dep in '>=mail-mta/postfix-3.6[ssl]' sys-apps/openrc dev-libs/libbsd dev-libs/openssl \
 	    virtual/pkgconfig; do
 		portageq has_version / "$dep" || skip "$dep is not installed: emerge would build it first"
 	done

@@ -27,7 +27,7 @@ DEPEND="
 "
 RDEPEND="
 	${DEPEND}
-	mail-mta/postfix[ssl]
+	>=mail-mta/postfix-3.6[ssl]
 	sys-apps/openrc
 "
 BDEPEND="
