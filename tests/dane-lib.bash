@@ -36,24 +36,38 @@ spki() {
 	esac
 }
 
-# dns [FAKEDNS ARGS...] -- HELPER ARGS...: the helper on the test world,
-# in a private mount and network namespace whose /etc/resolv.conf names
-# tests/fakedns.py (or $DNS_SERVER) on 127.0.0.1 (FAKEDNS ARGS; none:
-# nothing listens).
-dns() {
-	# Outside $T, which refusals prove unchanged.
-	local d=$BATS_FILE_TMPDIR
-	echo "nameserver 127.0.0.1" >"$d/resolv.conf"
+# dns_at ADDR RESOLV-LINE... -- [FAKEDNS ARGS...] -- HELPER ARGS...: the
+# helper on the test world in a private mount and network namespace,
+# whose /etc/resolv.conf names ADDR (then the RESOLV-LINEs, e.g.
+# "options trust-ad"), where tests/fakedns.py (or $DNS_SERVER) listens.
+# An ADDR off loopback sits on an interface of its own (a dummy one, or
+# one end of a veth pair where the kernel has no dummy driver), /24: a
+# resolver on the network, as far as the host can tell.
+dns_at() {
+	local d=$BATS_FILE_TMPDIR addr=$1
+	shift
+	{
+		echo "nameserver $addr"
+		while [ "$1" != -- ]; do echo "$1"; shift; done
+	} >"$d/resolv.conf"
+	shift
 	# shellcheck disable=SC2016 # expanded by the inner shell
-	env HELPER="$HELPER" TOP="$TOP" PKI="$PKI" D="$d" \
+	env HELPER="$HELPER" TOP="$TOP" PKI="$PKI" D="$d" ADDR="$addr" \
 	    SERVER="${DNS_SERVER:-fakedns.py}" unshare -mn bash -c '
 		T=$0 fake=()
 		ip link set lo up
+		case $ADDR in
+		127.*) ;;
+		*) { ip link add d0 type dummy 2>/dev/null ||
+			ip link add d0 type veth peer name d1 && ip link set d1 up; } &&
+			ip addr add "$ADDR/24" dev d0 && ip link set d0 up ||
+			{ echo "dns_at: cannot put $ADDR on an interface" >&2; exit 99; } ;;
+		esac
 		mount --bind "$D/resolv.conf" /etc/resolv.conf
 		while [ "$1" != -- ]; do fake+=("$1"); shift; done
 		shift
 		if [ "${#fake[@]}" -gt 0 ]; then
-			python3 "$TOP/tests/$SERVER" --addr 127.0.0.1 --port 53 \
+			python3 "$TOP/tests/$SERVER" --addr "$ADDR" --port 53 \
 				--pidfile "$D/dns.pid" "${fake[@]}" &
 			for _ in $(seq 100); do [ -s "$D/dns.pid" ] && break; sleep 0.05; done
 		fi
@@ -64,6 +78,14 @@ dns() {
 		rm -f "$D/dns.pid"
 		exit $rc
 	' "$T" "$@"
+}
+
+# dns [FAKEDNS ARGS...] -- HELPER ARGS...: the helper on the test world,
+# in a private mount and network namespace whose /etc/resolv.conf names
+# tests/fakedns.py (or $DNS_SERVER) on 127.0.0.1 (FAKEDNS ARGS; none:
+# nothing listens).
+dns() {
+	dns_at 127.0.0.1 -- "$@"
 }
 
 # deploy_dns [FAKEDNS ARGS...] -- ARGS...: deploy_inputs under dns.

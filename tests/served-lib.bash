@@ -1,8 +1,8 @@
 # Shared by the tests of issue 19's holes (tests/dane-served-chains.bats,
 # dane-resolver-trust.bats, walked-names.bats, key-handover.bats,
 # sni-map-adoption.bats, tlsproxy-and-clients.bats, must-staple.bats):
-# certificates with the extensions they need, a stand-in resolver at any
-# address of a private network namespace, and OpenSSL's own DANE client.
+# certificates with the extensions they need, and OpenSSL's own DANE
+# client (the stand-in resolver at any address: dns_at, dane-lib.bash).
 # Load after helpers and dane-lib.
 # shellcheck shell=bash
 
@@ -17,50 +17,6 @@ pki_resign() {
 		-CAkey "$PKI/$issuer.key" -days 365 -sha256 \
 		-extfile "$PKI/$name.ext" -set_serial "0x$(openssl rand -hex 8)" \
 		-out "$PKI/$name.pem" 2>/dev/null
-}
-
-# dns_at ADDR RESOLV-LINE... -- [FAKEDNS ARGS...] -- HELPER ARGS...: the
-# helper on the test world in a private mount and network namespace,
-# whose /etc/resolv.conf names ADDR (then the RESOLV-LINEs, e.g.
-# "options trust-ad"), where tests/fakedns.py (or $DNS_SERVER) listens.
-# An ADDR off loopback sits on an interface of its own (a dummy one, or
-# one end of a veth pair where the kernel has no dummy driver), /24: a
-# resolver on the network, as far as the host can tell.
-dns_at() {
-	local d=$BATS_FILE_TMPDIR addr=$1
-	shift
-	{
-		echo "nameserver $addr"
-		while [ "$1" != -- ]; do echo "$1"; shift; done
-	} >"$d/resolv.conf"
-	shift
-	# shellcheck disable=SC2016 # expanded by the inner shell
-	env HELPER="$HELPER" TOP="$TOP" PKI="$PKI" D="$d" ADDR="$addr" \
-	    SERVER="${DNS_SERVER:-fakedns.py}" unshare -mn bash -c '
-		T=$0 fake=()
-		ip link set lo up
-		case $ADDR in
-		127.*) ;;
-		*) { ip link add d0 type dummy 2>/dev/null ||
-			ip link add d0 type veth peer name d1 && ip link set d1 up; } &&
-			ip addr add "$ADDR/24" dev d0 && ip link set d0 up ||
-			{ echo "dns_at: cannot put $ADDR on an interface" >&2; exit 99; } ;;
-		esac
-		mount --bind "$D/resolv.conf" /etc/resolv.conf
-		while [ "$1" != -- ]; do fake+=("$1"); shift; done
-		shift
-		if [ "${#fake[@]}" -gt 0 ]; then
-			python3 "$TOP/tests/$SERVER" --addr "$ADDR" --port 53 \
-				--pidfile "$D/dns.pid" "${fake[@]}" &
-			for _ in $(seq 100); do [ -s "$D/dns.pid" ] && break; sleep 0.05; done
-		fi
-		"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
-			--cafile "$PKI/root.pem" "$@"
-		rc=$?
-		[ ! -s "$D/dns.pid" ] || kill "$(cat "$D/dns.pid")"
-		rm -f "$D/dns.pid"
-		exit $rc
-	' "$T" "$@"
 }
 
 # dane_client LEAF KEY CHAIN RECORD: what OpenSSL's own DANE client
