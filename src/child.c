@@ -28,12 +28,17 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* SIGCHLD blocked from the first child on: sigtimedwait takes it. */
+/*
+ * SIGCHLD blocked from the first child on: sigtimedwait takes it.  Its
+ * disposition is the default whatever the caller left (ignored, the
+ * kernel would reap the children and their statuses be lost).
+ */
 static void
 block_sigchld(void)
 {
 	sigset_t	set;
 
+	signal(SIGCHLD, SIG_DFL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, NULL);
@@ -104,8 +109,10 @@ ended_by(struct child *c, long long deadline, int *status)
 	for (;;) {
 		if ((r = waitpid(c->pid, status, WNOHANG)) == c->pid)
 			return 1;
-		if (r == -1 && errno != EINTR)
-			return 1;	/* not ours to wait for any more */
+		if (r == -1 && errno != EINTR) {
+			*status = -1;	/* gone unseen: no success */
+			return 1;
+		}
 		if ((left = deadline - now_ms()) <= 0)
 			return 0;
 		if (left > 1000)

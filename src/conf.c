@@ -238,7 +238,9 @@ set_names(char **slot, const char *name, const char *value, const char *where)
 			    "separated by spaces, not \"%s\"", name, value);
 			return -1;
 		}
-	return set_string(slot, value);
+	/* Blanks alone name no host: as unset (myhostname), not nothing. */
+	return set_string(slot, value[strspn(value, " \t")] == '\0' ? "" :
+	    value);
 }
 
 int

@@ -121,8 +121,10 @@ shed(int fd)
 	for (i = 0; i < 3; i++)
 		if (null != i && dup2(null, i) == -1)
 			return -1;
-	for (i = 4; i < 1024; i++)
-		(void)close(i);	/* whatever was inherited */
+	/* Whatever was inherited, however high. */
+	if (close_range(4, ~0U, 0) == -1)
+		for (i = 4; i < sysconf(_SC_OPEN_MAX); i++)
+			(void)close(i);
 	if (null > 3)
 		(void)close(null);
 	if (geteuid() != 0)

@@ -127,24 +127,61 @@ line_of(const struct finding *f)
 	    ")" : "");
 }
 
-/* Was this finding said before (same severity, same line)? */
-static int
-repeated(const struct finding *v, size_t i, const char *line)
-{
-	size_t	j;
-	char	*other;
-	int	same = 0;
+/*
+ * The lines of all findings, made once, and which of them repeat an
+ * earlier one of the same severity (notes are said every time): sorted,
+ * so ten thousand warnings cost no more than making them.
+ */
+struct said {
+	char	**line;
+	char	 *repeat;
+	size_t	  n;
+};
 
-	if (v[i].severity == FND_NOTE)
-		return 0;	/* notes are said every time */
-	for (j = 0; j < i && !same; j++) {
-		if (v[j].severity != v[i].severity)
-			continue;
-		other = line_of(&v[j]);
-		same = !strcmp(other, line);
-		free(other);
+static const struct finding	*sort_v;
+static char			**sort_lines;
+
+static int
+by_line(const void *a, const void *b)
+{
+	size_t	x = *(const size_t *)a, y = *(const size_t *)b;
+	int	c = sort_v[x].severity - sort_v[y].severity;
+
+	if (c == 0)
+		c = strcmp(sort_lines[x], sort_lines[y]);
+	return c != 0 ? c : (x > y) - (x < y);
+}
+
+static void
+said_make(struct said *s)
+{
+	const struct finding	*v = findings_all(&s->n);
+	size_t			*order, i;
+
+	s->line = xcalloc(s->n, sizeof(*s->line));
+	s->repeat = xcalloc(s->n, 1);
+	order = xcalloc(s->n, sizeof(*order));
+	for (i = 0; i < s->n; i++) {
+		s->line[i] = line_of(&v[i]);
+		order[i] = i;
 	}
-	return same;
+	sort_v = v;
+	sort_lines = s->line;
+	qsort(order, s->n, sizeof(*order), by_line);
+	for (i = 1; i < s->n; i++)
+		s->repeat[order[i]] = v[order[i]].severity != FND_NOTE &&
+		    v[order[i]].severity == v[order[i - 1]].severity &&
+		    !strcmp(s->line[order[i]], s->line[order[i - 1]]);
+	free(order);
+}
+
+static void
+said_free(struct said *s)
+{
+	while (s->n > 0)
+		free(s->line[--s->n]);
+	free(s->line);
+	free(s->repeat);
 }
 
 /* OpenRC's own einfo/ewarn/eerror (they log where OpenRC is told to). */
@@ -233,18 +270,17 @@ static void
 render_text(void)
 {
 	const struct finding	*v;
+	struct said		 s;
 	size_t			 i, n;
-	char			*line;
 
 	v = findings_all(&n);
+	said_make(&s);
 	if (sink == SINK_TERMINAL)
 		openlog(PROG, LOG_PID, LOG_MAIL);
-	for (i = 0; i < n; i++) {
-		line = line_of(&v[i]);
-		if (!repeated(v, i, line))
-			say(&v[i], line);
-		free(line);
-	}
+	for (i = 0; i < n; i++)
+		if (!s.repeat[i])
+			say(&v[i], s.line[i]);
+	said_free(&s);
 }
 
 /*
@@ -333,11 +369,13 @@ json_document(FILE *f, const char *status, int exit_status, size_t crit_from)
 {
 	const struct finding	*v;
 	const struct listing	*l;
+	struct said		 s;
 	size_t			 i, n, nl, said = 0;
 	char			*line;
 
 	v = findings_all(&n);
 	l = listings_all(&nl);
+	said_make(&s);
 	fprintf(f, "{\n  \"status\": \"%s\",\n  \"exit_status\": %d,\n"
 	    "  \"warn_days\": %d,\n  \"crit_days\": %d,\n  \"identities\": [",
 	    status, exit_status, warn_days, crit_days);
@@ -347,22 +385,20 @@ json_document(FILE *f, const char *status, int exit_status, size_t crit_from)
 	}
 	fputs(nl ? "\n  ],\n  \"findings\": [" : "],\n  \"findings\": [", f);
 	for (i = 0; i < n; i++) {
-		line = line_of(&v[i]);
-		if (v[i].severity != FND_NOTE && !repeated(v, i, line)) {
-			fprintf(f, "%s    {\"severity\": \"%s\", ", said++ ?
-			    ",\n" : "\n", critical(&v[i], i, crit_from) ?
-			    "critical" : "warning");
-			json_field(f, "identity", v[i].identity, ", ");
-			json_field(f, "file", v[i].file, ", ");
-			free(line);
-			line = xasprintf("%s%s%s%s", v[i].text, v[i].fix ?
-			    " (" : "", v[i].fix ? v[i].fix : "", v[i].fix ?
-			    ")" : "");
-			json_field(f, "message", line, ", ");
-			json_field(f, "fix", v[i].fix, "}");
-		}
+		if (v[i].severity == FND_NOTE || s.repeat[i])
+			continue;
+		fprintf(f, "%s    {\"severity\": \"%s\", ", said++ ? ",\n" :
+		    "\n", critical(&v[i], i, crit_from) ? "critical" :
+		    "warning");
+		json_field(f, "identity", v[i].identity, ", ");
+		json_field(f, "file", v[i].file, ", ");
+		line = xasprintf("%s%s%s%s", v[i].text, v[i].fix ? " (" : "",
+		    v[i].fix ? v[i].fix : "", v[i].fix ? ")" : "");
+		json_field(f, "message", line, ", ");
+		json_field(f, "fix", v[i].fix, "}");
 		free(line);
 	}
+	said_free(&s);
 	fputs(said ? "\n  ]\n}\n" : "]\n}\n", f);
 }
 
@@ -416,17 +452,17 @@ nagios_summary(FILE *f, int state, int exit_status, size_t crit_from)
 {
 	const struct finding	*v;
 	const struct listing	*l, *soonest = NULL;
+	struct said		 s;
 	char			*text;
 	size_t			 i, n, nl, ncrit = 0, nwarn = 0;
 
 	v = findings_all(&n);
 	l = listings_all(&nl);
-	for (i = 0; i < n; i++) {
-		text = line_of(&v[i]);
-		if (v[i].severity != FND_NOTE && !repeated(v, i, text))
+	said_make(&s);
+	for (i = 0; i < n; i++)
+		if (v[i].severity != FND_NOTE && !s.repeat[i])
 			critical(&v[i], i, crit_from) ? ncrit++ : nwarn++;
-		free(text);
-	}
+	said_free(&s);
 	for (i = 0; i < nl; i++)
 		if (l[i].not_after != NULL && *l[i].not_after != '\0' &&
 		    (soonest == NULL || l[i].days_left < soonest->days_left))

@@ -65,21 +65,40 @@ service_sink(int in_service)
 	return SINK_TERMINAL;
 }
 
-/* An instance's name: letters, digits, '-', '_', '.' only, not "." or "..". */
+/* An instance's name: a directory name's part, nothing that walks away. */
 static int
 instance_ok(const char *s)
 {
-	return *s != '\0' && strcmp(s, ".") && strcmp(s, "..") &&
-	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789-_.") == strlen(s);
+	return *s != '\0' && strcmp(s, "..") && strspn(s,
+	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	    "-_@+") == strlen(s);
+}
+
+/*
+ * The instance part of a service name, as the init system takes it:
+ * OpenRC's postfix.NAME the part after the last dot (Gentoo's init
+ * script: CONF_DIR=/etc/postfix.${SVCNAME##*.}), a systemd unit
+ * postfix@NAME.service the part after the '@'.  NULL: the default.
+ */
+static const char *
+instance_part(char *unit)
+{
+	size_t	len = strlen(unit);
+	char	*p;
+
+	if (len > 8 && !strcmp(unit + len - 8, ".service")) {
+		unit[len - 8] = '\0';
+		p = strchr(unit, '@');
+	} else
+		p = strrchr(unit, '.');
+	return p != NULL && p[1] != '\0' ? p + 1 : NULL;
 }
 
 int
 service_instance(const char *name, struct instance *in)
 {
-	char	 unit[NAME_MAX + 1];
-	char	*at;
-	size_t	 len;
+	char		 unit[NAME_MAX + 1];
+	const char	*part;
 
 	strlcpy(in->confdir, DEFAULT_CONFDIR, sizeof(in->confdir));
 	strlcpy(in->conf, DEFAULT_CONF, sizeof(in->conf));
@@ -88,25 +107,20 @@ service_instance(const char *name, struct instance *in)
 		    "long", name);
 		return -1;
 	}
-	len = strlen(unit);
-	if (len > 8 && !strcmp(unit + len - 8, ".service"))
-		unit[len - 8] = '\0';
-	if ((at = strchr(unit, '@')) == NULL)
-		at = strchr(unit, '.');
-	if (at == NULL || at[1] == '\0')
+	if ((part = instance_part(unit)) == NULL)
 		return 0;	/* the default instance */
-	if (!instance_ok(at + 1)) {
+	if (!instance_ok(part)) {
 		problem(EX_USAGE, NULL, "the service %s names the instance "
 		    "\"%s\", which is no directory name" FIX "name the instance "
-		    "with letters, digits, '-' and '_'", name, at + 1);
+		    "with letters, digits, '-' and '_'", name, part);
 		return -1;
 	}
 	snprintf(in->confdir, sizeof(in->confdir), "%s.%s", DEFAULT_CONFDIR,
-	    at + 1);
-	snprintf(in->conf, sizeof(in->conf), "%s.%s", DEFAULT_CONF, at + 1);
+	    part);
+	snprintf(in->conf, sizeof(in->conf), "%s.%s", DEFAULT_CONF, part);
 	/* No tuning file of its own: the instance's main.cf files in place. */
-	if (access(in->conf, F_OK) == -1 && errno == ENOENT &&
-	    faccessat(AT_FDCWD, in->conf, F_OK, AT_SYMLINK_NOFOLLOW) == -1)
+	if (faccessat(AT_FDCWD, in->conf, F_OK, AT_SYMLINK_NOFOLLOW) == -1 &&
+	    errno == ENOENT)
 		in->conf[0] = '\0';
 	return 0;
 }

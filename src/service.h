@@ -23,8 +23,9 @@ struct instance {
 /*
  * The instance a service name stands for: "postfix" (and every other
  * name without an instance part) the default one, /etc/postfix and
- * /etc/conf.d/postfix-tls-setup; "BASE.NAME" and "BASE@NAME" (a systemd
- * unit, ".service" dropped) /etc/postfix.NAME and, when it exists,
+ * /etc/conf.d/postfix-tls-setup; OpenRC's "BASE.NAME" (the part after the
+ * last dot, as Gentoo's init script takes it) and a systemd unit
+ * "BASE@NAME.service" /etc/postfix.NAME and, when it exists,
  * /etc/conf.d/postfix-tls-setup.NAME.  0, or -1 (logged).
  */
 int	service_instance(const char *name, struct instance *);

@@ -131,26 +131,49 @@ static const char *const builtin_ports[][2] = {
 	{ "smtps", "465" }, { "lmtp", "24" },
 };
 
+/* S[0..N) without the blanks around it. */
+static void
+trim(const char **s, size_t *n)
+{
+	while (*n > 0 && strchr(" \t\r\n", **s) != NULL)
+		(*s)++, (*n)--;
+	while (*n > 0 && strchr(" \t\r\n", (*s)[*n - 1]) != NULL)
+		(*n)--;
+}
+
 /*
- * NAME in known_tcp_ports ("lmtp=24, smtp=25, smtps=submissions=465"):
- * each element names one or more aliases, then the port.  1 when found.
+ * NAME in known_tcp_ports ("lmtp=24, smtp = 25, smtps=submissions=465"):
+ * elements at commas, each names one or more aliases, then the port,
+ * separated by '=' with any blanks around (Postfix's own example writes
+ * "smtp = 25").  1 when found.
  */
+static int
+alias_is(const char *w, size_t n, const char *name)
+{
+	trim(&w, &n);
+	return n == strlen(name) && !strncasecmp(w, name, n);
+}
+
 static int
 known_port(const char *known, const char *name, char port[8])
 {
-	const char	*el, *p, *num;
-	size_t		 len, nlen = strlen(name), k;
+	const char	*el, *eq, *num, *part, *next;
+	size_t		 len, n;
 
-	while ((el = plist_next(&known, &len, PLIST_PLAIN, NULL)) != NULL) {
-		for (num = el + len; num > el && num[-1] != '='; num--)
-			;
-		if (num == el || (size_t)(el + len - num) >= 8)
+	for (el = known; *el != '\0'; el += len + (el[len] != '\0')) {
+		len = strcspn(el, ",");
+		if ((eq = memrchr(el, '=', len)) == NULL)
 			continue;
-		for (p = el; p < num; p += k + 1) {
-			k = strcspn(p, "=");
-			if (k == nlen && !strncasecmp(p, name, nlen)) {
-				memcpy(port, num, el + len - num);
-				port[el + len - num] = '\0';
+		num = eq + 1;
+		n = el + len - num;
+		trim(&num, &n);
+		if (n == 0 || n >= 8)
+			continue;
+		for (part = el; part < eq; part = next + 1) {
+			next = memchr(part, '=', eq - part + 1);
+			if (alias_is(part, next - part, name)) {
+				memcpy(port, num, n);
+				port[n] = '\0';
 				return 1;
 			}
 		}
