@@ -78,3 +78,70 @@ setup() {
 	run grep -E "^1500 " "$T/child.fd"
 	assert_output ""
 }
+
+# The DNS child is a fork of the whole helper taken after every input was
+# read: it keeps the key files' bytes (the set's key buffer, the PEM
+# blocks read for each slot) while, as nobody, it runs glibc's resolver
+# on a hostile resolver's answers.  Dropping privileges protects the
+# files; the keys themselves are in the child's memory.
+
+# dns_child_memory NEEDLE: in the lookup's child (as dns_child finds it,
+# its resolver silent), how often NEEDLE's bytes occur in its memory.
+dns_child_memory() {
+	local d=$BATS_FILE_TMPDIR
+	echo "nameserver 127.0.0.1" >"$d/resolv.conf"
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	env HELPER="$HELPER" TOP="$TOP" PKI="$PKI" D="$d" NEEDLE="$1" \
+	    unshare -mn bash -c '
+		T=$0
+		ip link set lo up
+		mount --bind "$D/resolv.conf" /etc/resolv.conf
+		python3 "$TOP/tests/fakedns.py" --addr 127.0.0.1 --port 53 \
+			--pidfile "$D/dns.pid" --mode silent &
+		for _ in $(seq 100); do [ -s "$D/dns.pid" ] && break; sleep 0.05; done
+		"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
+			--cafile "$PKI/root.pem" --cert "$T/ssl/cert.pem" \
+			--key "$T/ssl/key.pem" --chain "$T/ssl/chain.pem" check \
+			>/dev/null 2>&1 </dev/null &
+		helper=$!
+		comm=$(cat "/proc/$helper/comm")
+		for _ in $(seq 1000); do
+			for c in $(cat /proc/"$helper"/task/*/children 2>/dev/null); do
+				[ "$(cat "/proc/$c/comm" 2>/dev/null)" = "$comm" ] || continue
+				ls -l "/proc/$c/fd" 2>/dev/null | grep -q "socket:" || continue
+				python3 -c "
+import sys
+pid, needle, hits = sys.argv[1], sys.argv[2].encode(), 0
+with open(\"/proc/%s/maps\" % pid) as m, open(\"/proc/%s/mem\" % pid, \"rb\", 0) as mem:
+    for line in m:
+        f = line.split()
+        if \"r\" not in f[1]:
+            continue
+        a, b = (int(x, 16) for x in f[0].split(\"-\"))
+        try:
+            mem.seek(a)
+            hits += mem.read(b - a).count(needle)
+        except (OSError, ValueError, OverflowError):
+            pass
+print(\"hits %d\" % hits)" "$c" "$NEEDLE"
+				break 2
+			done
+			sleep 0.01
+		done
+		wait "$helper"
+		kill "$(cat "$D/dns.pid")" 2>/dev/null
+		rm -f "$D/dns.pid"
+		exit 0
+	' "$T"
+}
+
+@test "the DNS lookup's child, which parses a resolver's answers as nobody, holds no private key" {
+	[ "${PTS_SANITIZER:-}" != valgrind ] || skip "valgrind's own memory would be searched"
+	good_bundle
+	echo POSTFIX_TLS_DANE_TIMEOUT=3 >"$T/conf"
+	# One line of the key's base64, as the key file holds it.
+	run dns_child_memory "$(sed -n 2p "$T/ssl/key.pem")"
+
+	assert_line --regexp '^hits [0-9]+$'
+	assert_line "hits 0"
+}
