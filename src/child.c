@@ -45,8 +45,8 @@ block_sigchld(void)
 }
 
 int
-child_start(struct child *c, const char *path, char *const argv[], int merge,
-    int dirfd, mode_t mask)
+child_start(struct child *c, const char *path, char *const argv[],
+    char *const envp[], int merge, int dirfd, mode_t mask)
 {
 	posix_spawn_file_actions_t	fa;
 	posix_spawnattr_t		attr;
@@ -83,7 +83,7 @@ child_start(struct child *c, const char *path, char *const argv[], int merge,
 		old = umask(mask);
 		if (err == 0)
 			err = posix_spawn(&c->pid, path, &fa, &attr, argv,
-			    environ);
+			    envp != NULL ? envp : environ);
 		umask(old);
 		posix_spawnattr_destroy(&attr);
 	}

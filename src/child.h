@@ -15,13 +15,14 @@ struct child {
 };
 
 /*
- * Start PATH with ARGV, stdin /dev/null, stdout and stderr in memory
- * files (one when MERGE), in directory DIRFD (-1: ours), under UMASK.
+ * Start PATH with ARGV and ENVP (NULL: ours), stdin /dev/null, stdout and
+ * stderr in memory files (one when MERGE), in directory DIRFD (-1: ours),
+ * under UMASK.
  * 0, an errno when it could not be run, or minus one when its output
  * could not be kept (no memory file: a system error).
  */
 int	child_start(struct child *, const char *path, char *const argv[],
-	    int merge, int dirfd, mode_t umask);
+	    char *const envp[], int merge, int dirfd, mode_t umask);
 /*
  * Wait for it until DEADLINE (CLOCK_MONOTONIC milliseconds); past it, kill
  * it.  Its wait status in *status; 0, or -1 when it was killed.

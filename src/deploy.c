@@ -42,7 +42,10 @@ struct run {
 	size_t			 npd;
 	struct inventory	 inv;
 	struct material		*mats;		/* one per slot */
-	struct notes		 secure;	/* key files to make root's */
+	struct notes		 notes;		/* "K SHA256 PATH": a key file to
+						   make root's; "E MAP SHA256
+						   DOMAIN": what an SNI entry
+						   must hold once compiled */
 	struct sni_build	*builds;	/* one per SNI map */
 	struct chains		*names;		/* per MX name: port 25 */
 	size_t			 nnames;
@@ -86,6 +89,16 @@ ask_postfix(struct run *r)
 	return rc;
 }
 
+/* A key file to make root's alone, as a note ("K SHA256 PATH"). */
+static void
+note_key(struct notes *notes, const char *secure)
+{
+	char	*s = xasprintf("K %s", secure);
+
+	notes_add(notes, s);
+	free(s);
+}
+
 /* Every slot but the SNI entries, judged with the bundles to be. */
 static int
 judge_slots(struct run *r)
@@ -97,7 +110,9 @@ judge_slots(struct run *r)
 	r->mats = xcalloc(r->inv.n, sizeof(*r->mats));
 	for (i = 0; i < r->inv.n; i++) {
 		s = &r->inv.v[i];
-		if (i > 0 && !slot_names_certificate(s)) {
+		/* A client without a certificate sends none: no problem. */
+		if (i > 0 && s->role == ROLE_SERVER &&
+		    !slot_names_certificate(s)) {
 			mark = findings_mark();
 			problem(EX_CONFIG, s->where, "TLS is on, but no "
 			    "certificate is named (an empty -o override?), so "
@@ -112,7 +127,7 @@ judge_slots(struct run *r)
 		    -1)
 			rc = -1;	/* logged */
 		for (j = 0; j < r->mats[i].nsecure; j++)
-			notes_add(&r->secure, r->mats[i].secure[j]);
+			note_key(&r->notes, r->mats[i].secure[j]);
 	}
 	return rc;
 }
@@ -124,6 +139,7 @@ judge_sni(const struct sni_entry *e, void *argp, struct notes *notes)
 	struct run	*r = argp;
 	struct material	 m;
 	struct slot	 s;
+	char		*line;
 	size_t		 i;
 
 	/* The entry as written, where it is written: no identity yet. */
@@ -135,7 +151,13 @@ judge_sni(const struct sni_entry *e, void *argp, struct notes *notes)
 	slot_of_sni(e->map, e->domain, e->files, e->where, &s);
 	judge_identity(&s, r->pd, r->npd, &r->opts, &m);	/* logged */
 	for (i = 0; i < m.nsecure; i++)
-		notes_add(notes, m.secure[i]);
+		note_key(notes, m.secure[i]);
+	if (m.stored[0] != '\0') {
+		line = xasprintf("E %zu %s %s", (size_t)(e->map - r->inv.maps),
+		    m.stored, e->domain);
+		notes_add(notes, line);
+		free(line);
+	}
 	material_free(&m);
 	slot_free(&s);
 }
@@ -176,7 +198,7 @@ judge_sni_maps(struct run *r)
 		if (sni_each(es.map, collect_entry, &es) == -1)
 			rc = -1;	/* logged */
 	}
-	if (workers_run(es.v, es.n, judge_sni, r, &r->secure) == -1)
+	if (workers_run(es.v, es.n, judge_sni, r, &r->notes) == -1)
 		rc = -1;	/* logged */
 	for (i = 0; i < es.n; i++) {
 		free(es.v[i].domain);
@@ -285,17 +307,43 @@ dane(struct run *r)
  * Every SNI map that is out of date built anew beside the old one, before
  * anything is changed: a map that cannot be rebuilt refuses the run.
  */
+/* What map MAP's entries must hold ("E MAP SHA256 DOMAIN" notes). */
+static struct sni_expect *
+expected(const struct run *r, size_t map, size_t *n)
+{
+	struct sni_expect	*ex = NULL;
+	const char		*p;
+	char			*end;
+	size_t			 i;
+
+	*n = 0;
+	for (i = 0; i < r->notes.n; i++) {
+		p = r->notes.v[i];
+		if (p[0] != 'E' || strtoul(p + 2, &end, 10) != map ||
+		    *end != ' ' || strlen(end + 1) < 66)
+			continue;
+		ex = xreallocarray(ex, *n + 1, sizeof(*ex));
+		strlcpy(ex[*n].stored, end + 1, 65);
+		ex[(*n)++].domain = end + 66;
+	}
+	return ex;
+}
+
 static int
 prepare_maps(struct run *r)
 {
-	size_t	i;
-	int	rc = 0;
+	struct sni_expect	*ex;
+	size_t			 i, n;
+	int			 rc = 0;
 
 	r->builds = xcalloc(r->inv.nmaps + 1, sizeof(*r->builds));
-	for (i = 0; i < r->inv.nmaps; i++)
+	for (i = 0; i < r->inv.nmaps; i++) {
+		ex = expected(r, i, &n);
 		if (sni_prepare(&r->inv.maps[i], r->c->confdir, r->c->cmd ==
-		    CMD_DEPLOY, &r->builds[i]) == -1)
+		    CMD_DEPLOY, r->pd, r->npd, ex, n, &r->builds[i]) == -1)
 			rc = -1;	/* logged */
+		free(ex);
+	}
 	return rc;
 }
 
@@ -344,13 +392,15 @@ install(struct run *r)
 
 	if (sets_secure_keys(&r->sets, apply) == -1)
 		return -1;	/* logged */
-	for (i = 0; i < r->secure.n; i++) {
-		for (j = 0; j < i && strcmp(r->secure.v[i] + 65,
-		    r->secure.v[j] + 65); j++)
+	for (i = 0; i < r->notes.n; i++) {
+		if (r->notes.v[i][0] != 'K')
+			continue;
+		for (j = 0; j < i && (r->notes.v[j][0] != 'K' ||
+		    strcmp(r->notes.v[i] + 67, r->notes.v[j] + 67)); j++)
 			;
-		if (j < i || sets_is_key(&r->sets, r->secure.v[i] + 65))
+		if (j < i || sets_is_key(&r->sets, r->notes.v[i] + 67))
 			continue;	/* said, or a set's: done already */
-		if (make_private(r->secure.v[i], apply) == -1)
+		if (make_private(r->notes.v[i] + 2, apply) == -1)
 			return -1;	/* logged */
 		replaced = 1;
 	}
@@ -376,7 +426,7 @@ cleanup(struct run *r)
 	for (i = 0; i < r->nnames; i++)
 		chains_free(&r->names[i]);
 	free(r->names);
-	notes_free(&r->secure);
+	notes_free(&r->notes);
 	inventory_free(&r->inv);
 	sets_free(&r->sets);
 	postconf_free(&r->pf);

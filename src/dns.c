@@ -10,10 +10,14 @@
  * A boot must never hang on DNS, and glibc has no overall timeout (its
  * TCP fallback after a truncated answer has none at all).  So every
  * lookup of a run happens in one child process, which the parent kills
- * at one deadline; the child only sends the raw answers back through a
- * pipe, and the parent parses them (dns_parse, which takes any bytes).
+ * at one deadline (child.c); the child only writes the raw answers to its
+ * output, and the parent parses them (dns_parse, which takes any bytes).
+ * The child is this program executed afresh (dns_lookup_main): no key
+ * read before is in its memory, and it runs as nobody with no descriptor
+ * but its output.
  */
 
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -26,7 +30,6 @@
 #include <grp.h>
 #include <pwd.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +44,7 @@
 #include "finding.h"
 
 #define ANSWER_MAX	65535	/* a DNS message over TCP */
-#define GRACE_MS	500	/* for the child to be forked and answer */
+#define GRACE_MS	500	/* for the lookup process to start */
 #define MAX_CNAMES	8	/* a longer chain is a loop */
 
 /* What the child sends per name: then len bytes of the answer. */
@@ -108,27 +111,23 @@ all_loopback(const struct __res_state *st)
  * groups).  It reads only what the resolver answers.
  */
 static int
-shed(int fd)
+shed(void)
 {
 	struct passwd	*pw;
 	uid_t		 uid = 65534;
 	gid_t		 gid = 65534;
 	int		 null, i;
 
-	if ((null = open("/dev/null", O_RDWR)) == -1 || (fd != 3 &&
-	    dup2(fd, 3) == -1))
+	if ((null = open("/dev/null", O_RDWR)) == -1 ||
+	    (null != 0 && dup2(null, 0) == -1) ||
+	    (null != 2 && dup2(null, 2) == -1))
 		return -1;
-	for (i = 0; i < 3; i++)
-		if (null != i && dup2(null, i) == -1)
-			return -1;
-	/* Whatever was inherited, however high. */
-	if (close_range(4, ~0U, 0) == -1)
-		for (i = 4; i < sysconf(_SC_OPEN_MAX); i++)
+	/* Whatever was inherited, however high: only the output stays. */
+	if (close_range(3, ~0U, 0) == -1)
+		for (i = 3; i < sysconf(_SC_OPEN_MAX); i++)
 			(void)close(i);
-	if (null > 3)
-		(void)close(null);
 	if (geteuid() != 0)
-		return 3;	/* nothing to drop */
+		return 0;	/* nothing to drop */
 	if ((pw = getpwnam("nobody")) != NULL) {
 		uid = pw->pw_uid;
 		gid = pw->pw_gid;
@@ -137,20 +136,27 @@ shed(int fd)
 	if (setgroups(0, NULL) == -1 || setresgid(gid, gid, gid) == -1 ||
 	    setresuid(uid, uid, uid) == -1)
 		return -1;
-	return 3;
+	return 0;
 }
 
-/* The child: each lookup in turn, each answer sent back as it comes. */
-static void __attribute__((noreturn))
-child(int fd, struct tlsa_set *sets, size_t n, int timeout_s)
+/*
+ * The lookup process: "postfix-tls-setup --dns-lookup TIMEOUT QNAME...",
+ * each lookup in turn, each answer written to stdout as it comes.
+ */
+int
+dns_lookup_main(int argc, char *argv[])
 {
 	struct __res_state	 st;
 	struct reply_head	 h;
 	unsigned char		*ans;
-	size_t			 i;
+	const char		*errstr;
+	int			 i, timeout_s;
 
 	memset(&st, 0, sizeof(st));
-	if ((ans = malloc(ANSWER_MAX)) == NULL || res_ninit(&st) == -1)
+	timeout_s = argc > 2 ? strtonum(argv[2], 1, 30, &errstr) : 0;
+	if (timeout_s == 0 || (ans = malloc(ANSWER_MAX)) == NULL)
+		return 1;
+	if (res_ninit(&st) == -1)
 		child_exit(&st, ans, 1);
 	st.options |= RES_USE_EDNS0 | RES_USE_DNSSEC;
 #ifdef RES_TRUSTAD
@@ -160,58 +166,27 @@ child(int fd, struct tlsa_set *sets, size_t n, int timeout_s)
 #else
 	h.trusted = 1;	/* old glibc: AD always passed on */
 #endif
-	if ((fd = shed(fd)) == -1)
+	if (shed() == -1)
 		child_exit(&st, ans, 1);
 	st.retrans = timeout_s;
 	st.retry = 1;
-	for (i = 0; i < n; i++) {
+	for (i = 3; i < argc; i++) {
 		memset(ans, 0, HFIXEDSZ);
 		errno = 0;
-		h.rc = res_nquery(&st, sets[i].qname, ns_c_in, ns_t_tlsa, ans,
+		h.rc = res_nquery(&st, argv[i], ns_c_in, ns_t_tlsa, ans,
 		    ANSWER_MAX);
 		h.herr = h_errno;
 		h.err = errno;
 		/* A reply glibc refused (NXDOMAIN, SERVFAIL) keeps its header. */
 		h.rcode = h.rc < 0 && (ans[2] & 0x80) ? ans[3] & 0x0f : -1;
 		h.len = h.rc > 0 ? (h.rc < ANSWER_MAX ? h.rc : ANSWER_MAX) : 0;
-		if (write_all(fd, &h, sizeof(h)) == -1 ||
-		    write_all(fd, ans, h.len) == -1)
+		if (write_all(STDOUT_FILENO, &h, sizeof(h)) == -1 ||
+		    write_all(STDOUT_FILENO, ans, h.len) == -1)
 			child_exit(&st, ans, 1);
 	}
 	child_exit(&st, ans, 0);
 }
 
-
-/* LEN bytes from the child by DEADLINE: 0, or -1 (late, or it died). */
-static int
-read_by(int fd, void *buf, size_t len, long long deadline)
-{
-	struct pollfd	 pfd = { fd, POLLIN, 0 };
-	char		*p = buf;
-	ssize_t		 n;
-	long long	 left;
-
-	while (len > 0) {
-		if ((left = deadline - now_ms()) <= 0)
-			return -1;
-		switch (poll(&pfd, 1, left > 60000 ? 60000 : (int)left)) {
-		case -1:
-			if (errno == EINTR)
-				continue;
-			return -1;
-		case 0:
-			continue;	/* the deadline is checked above */
-		}
-		if ((n = read(fd, p, len)) == -1 && (errno == EINTR ||
-		    errno == EAGAIN))
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
 
 static const char *
 rcode_name(int rcode)
@@ -320,22 +295,57 @@ trouble:
 	return 0;
 }
 
-/* What came back from the child for one name, by DEADLINE. */
+/* What came back for one name, at *off in OUT (LEN bytes): -1 cut short. */
 static int
-take_answer(int fd, struct tlsa_set *t, unsigned char *buf,
-    long long deadline)
+take_answer(const unsigned char *out, size_t len, size_t *off,
+    struct tlsa_set *t)
 {
 	struct reply_head	h;
 
-	if (read_by(fd, &h, sizeof(h), deadline) == -1 || h.len < 0 ||
-	    h.len > ANSWER_MAX || read_by(fd, buf, h.len, deadline) == -1)
+	if (len - *off < sizeof(h))
 		return -1;
+	memcpy(&h, out + *off, sizeof(h));
+	if (h.len < 0 || h.len > ANSWER_MAX || len - *off - sizeof(h) <
+	    (size_t)h.len)
+		return -1;
+	*off += sizeof(h) + h.len;
 	t->ad_trusted = h.trusted;
 	if (h.rc < 0) {
 		failed(t, &h);
 		return 0;
 	}
-	return dns_parse(t, buf, h.len);
+	return dns_parse(t, out + *off - h.len, h.len);
+}
+
+/* This program, to be run afresh as the lookup process. */
+static int
+self_path(char path[PATH_MAX])
+{
+	ssize_t	n = readlink("/proc/self/exe", path, PATH_MAX - 1);
+
+	if (n <= 0)
+		return -1;
+	path[n] = '\0';
+	return 0;
+}
+
+/* The lookup process's output, whole (what it wrote before it ended). */
+static unsigned char *
+output_of(const struct child *c, size_t *len)
+{
+	struct stat	 st;
+	unsigned char	*out;
+
+	if (fstat(c->out, &st) == -1 || st.st_size > (off_t)(ANSWER_MAX +
+	    sizeof(struct reply_head)) * 64)
+		return NULL;
+	out = xmalloc(st.st_size + 1);
+	if (pread(c->out, out, st.st_size, 0) != st.st_size) {
+		free(out);
+		return NULL;
+	}
+	*len = st.st_size;
+	return out;
 }
 
 /*
@@ -347,41 +357,40 @@ void
 dns_tlsa(struct tlsa_set *sets, size_t n, int timeout_s)
 {
 	long long	 deadline = now_ms() + timeout_s * 1000LL + GRACE_MS;
-	unsigned char	*buf;
-	size_t		 i = 0;
-	pid_t		 pid;
-	int		 fds[2], status;
+	static char	*const none[] = { NULL };	/* as master gives smtp */
+	struct child	 c;
+	unsigned char	*out = NULL;
+	const char	**argv;
+	char		 self[PATH_MAX], timeout[16];
+	size_t		 i = 0, len = 0, off = 0;
+	int		 err = 0, status;
 
-	if ((buf = malloc(ANSWER_MAX)) == NULL) {
-		problem(EX_OSERR, NULL, "out of memory");
-		return;
-	}
-	fds[0] = fds[1] = -1;
-	if (pipe2(fds, O_CLOEXEC) == -1 || (pid = fork()) == -1) {
-		const char	*why = strerror(errno);
-
-		if (fds[0] != -1) {
-			close(fds[0]);
-			close(fds[1]);
-		}
+	snprintf(timeout, sizeof(timeout), "%d", timeout_s);
+	argv = xcalloc(n + 4, sizeof(*argv));
+	argv[0] = PROG;
+	argv[1] = "--dns-lookup";
+	argv[2] = timeout;
+	for (i = 0; i < n; i++)
+		argv[3 + i] = sets[i].qname;
+	if (self_path(self) == -1)
+		err = errno;
+	else if ((err = child_start(&c, self, (char *const *)argv, none, 0,
+	    -1, 077)) < 0)
+		err = -err;
+	free(argv);
+	i = 0;
+	if (err != 0) {
 		for (; i < n; i++)
 			snprintf(sets[i].why, sizeof(sets[i].why), "cannot "
-			    "start the lookup: %s", why);
-		i = 0;
+			    "start the lookup: %s", strerror(err));
 		goto out;
 	}
-	if (pid == 0) {
-		close(fds[0]);
-		child(fds[1], sets, n, timeout_s);
-	}
-	close(fds[1]);
-	for (; i < n; i++)
-		if (take_answer(fds[0], &sets[i], buf, deadline) == -1)
-			break;
-	close(fds[0]);
-	kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
+	child_wait(&c, deadline, &status);	/* killed past the deadline */
+	if ((out = output_of(&c, &len)) != NULL)
+		for (; i < n; i++)
+			if (take_answer(out, len, &off, &sets[i]) == -1)
+				break;
+	child_close(&c);
 out:
 	for (; i < n; i++) {
 		sets[i].status = DNS_TROUBLE;
@@ -389,7 +398,7 @@ out:
 			snprintf(sets[i].why, sizeof(sets[i].why), "no answer "
 			    "within POSTFIX_TLS_DANE_TIMEOUT=%d s", timeout_s);
 	}
-	free(buf);
+	free(out);
 }
 
 void

@@ -30,6 +30,8 @@ struct tlsa_set {
 };
 
 void	dns_tlsa(struct tlsa_set *, size_t n, int timeout_s);
+/* The lookup process (--dns-lookup TIMEOUT QNAME...): its exit status. */
+int	dns_lookup_main(int argc, char *argv[]);
 int	dns_parse(struct tlsa_set *, const unsigned char *msg, size_t len);
 void	tlsa_set_clear(struct tlsa_set *);
 

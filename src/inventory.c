@@ -292,6 +292,11 @@ add_client_service(const struct postfix *pf, struct inventory *inv,
 
 	if (same_files(svc->v, pcf, (const char *const *)pf->v, pcf))
 		return 0;	/* main.cf's client certificate */
+	if (*svc->v[pc_files[pcf].chain] == '\0' &&
+	    *svc->v[pc_files[pcf].cert[0]] == '\0' &&
+	    *svc->v[pc_files[pcf].cert[1]] == '\0' &&
+	    *svc->v[pc_files[pcf].cert[2]] == '\0')
+		return 0;	/* it sends no client certificate */
 	where = xasprintf("%s/master.cf", pf->dir);
 	if ((rc = service_names(svc, where, pcf)) == 0)
 		add_slot(inv, xasprintf("%s (master.cf)", svc->name),

@@ -81,7 +81,12 @@ list_chain(const struct slot *s, const struct chain *c, const char *src,
 	facts_free(&f);
 }
 
-/* Key, chain, trust, strength; then the warnings of a working chain. */
+/*
+ * Key, chain, trust, strength; then the warnings of a working chain.  A
+ * group its set judged (key, server chain, expiry, myhostname) is judged
+ * here only for what the slot adds: as a client certificate, or for the
+ * SNI name it is served to.
+ */
 static int
 judge_group(const struct slot *s, const struct group *g,
     const struct judge_opts *o)
@@ -100,17 +105,19 @@ judge_group(const struct slot *s, const struct group *g,
 	if (!g->covered && verify_key(&c, &g->key, g->keysrc, g->leafsrc) ==
 	    -1)
 		rc = -1;	/* logged */
-	if (!g->covered && s->role == ROLE_SERVER) {
+	if (s->role == ROLE_CLIENT && rc == 0) {
+		verify_client(&c, &o->trust, g->leafsrc, *s->chain_files !=
+		    '\0' ? s->chain_param : s->cert_param[0]);
+		if (!g->covered)
+			verify_warn(&c, g->leafsrc, NULL, NULL, o->warn_days);
+	} else if (!g->covered) {
 		if (verify_chain(&c, &o->trust, g->leafsrc) == -1)
 			rc = -1;	/* logged */
 		if (rc == 0)
 			verify_warn(&c, g->leafsrc, s->host, s->host_what,
 			    o->warn_days);
-	} else if (!g->covered && rc == 0) {
-		verify_client(&c, &o->trust, g->leafsrc, *s->chain_files !=
-		    '\0' ? s->chain_param : s->cert_param[0]);
-		verify_warn(&c, g->leafsrc, NULL, NULL, o->warn_days);
-	}
+	} else if (strcmp(s->host_what, "myhostname"))
+		verify_host(&c, g->leafsrc, s->host, s->host_what);
 	if (o->list || verbose())
 		list_chain(s, &c, g->leafsrc, g->keysrc);
 	return rc;

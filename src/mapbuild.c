@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <libgen.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,10 +19,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "child.h"
 #include "common.h"
 #include "finding.h"
 #include "mapbuild.h"
+#include "material.h"
 #include "secure.h"
 #include "snimap.h"
 #include "write.h"
@@ -156,8 +160,8 @@ run_postmap(const struct sni_map *map, int dirfd, const char *tmp,
 	 * 077 all the same, so no later postmap makes key material
 	 * readable while it writes.
 	 */
-	if ((err = child_start(&c, POSTMAP_PATH, (char *const *)argv, 1,
-	    dirfd, 077)) < 0) {
+	if ((err = child_start(&c, POSTMAP_PATH, (char *const *)argv,
+	    NULL, 1, dirfd, 077)) < 0) {
 		problem(EX_OSERR, map->db, "cannot rebuild it: cannot create a "
 		    "memory file for postmap's output: %s", strerror(-err));
 		return -1;	/* logged */
@@ -259,6 +263,179 @@ out:
 	return rc;	/* logged */
 }
 
+/* The source postmap is given: each entry on a line of its own. */
+struct regen {
+	struct sni_build	*b;
+	const struct pending	*pd;
+	size_t			 npd;
+	FILE			*out;
+	char			 dir[PATH_MAX];	/* the source's, resolved */
+	int			 bad;
+};
+
+/*
+ * A file named in an entry, as postmap is to read it: the name, or for a
+ * file this run writes, a private copy of its new content beside the
+ * source (postmap runs before the run writes it).
+ */
+static void
+regen_file(struct regen *g, const char *w, size_t n)
+{
+	struct sni_build	*b = g->b;
+	char			 name[PATH_MAX], tmp[NAME_MAX + 1];
+	const char		*step;
+	size_t			 i;
+
+	snprintf(name, sizeof(name), "%.*s", (int)n, w);
+	for (i = 0; i < g->npd; i++) {
+		if (g->pd[i].pem == NULL || path_same(name,
+		    g->pd[i].bundle->path) != 1)
+			continue;
+		if (write_temp(b->src.dirfd, b->src.name, g->pd[i].pem,
+		    g->pd[i].len, tmp, &step) == -1) {
+			problem(EX_IOERR, b->map->db, "not rebuilt: %s: %s" FIX
+			    "the map is unchanged", step, strerror(errno));
+			g->bad = 1;
+			return;
+		}
+		b->copies = xreallocarray(b->copies, b->ncopies + 1,
+		    sizeof(*b->copies));
+		b->copies[b->ncopies++] = xstrdup(tmp);
+		fprintf(g->out, " %s/%s", g->dir, tmp);
+		return;
+	}
+	fprintf(g->out, " %s", name);
+}
+
+static int
+regen_entry(const char *domain, const char *files, const char *where,
+    void *arg)
+{
+	struct regen	*g = arg;
+	const char	*w;
+	size_t		 n;
+
+	(void)where;
+	fprintf(g->out, "%s", domain);
+	while ((w = plist_next(&files, &n, PLIST_PLAIN, NULL)) != NULL)
+		regen_file(g, w, n);
+	fputc('\n', g->out);
+	return g->bad ? -1 : 0;
+}
+
+static int
+regenerate(struct sni_build *b, const struct pending *pd, size_t npd,
+    char **text, size_t *len)
+{
+	struct regen	g = { b, pd, npd, NULL, "", 0 };
+	char		real[PATH_MAX];
+	int		rc;
+
+	strlcpy(real, b->src.real, sizeof(real));
+	strlcpy(g.dir, dirname(real), sizeof(g.dir));
+	if ((g.out = open_memstream(text, len)) == NULL)
+		oom();
+	rc = sni_each_in(b->map, b->raw, b->len, regen_entry, &g, NULL);
+	if (fclose(g.out) != 0)
+		oom();
+	return rc == 0 && !g.bad ? 0 : -1;	/* logged */
+}
+
+/* One line of postmap -s: "KEY\tBASE64": is it what was judged? */
+static int
+entry_holds(const char *line, size_t n, const struct sni_expect *ex,
+    size_t nex, size_t *seen)
+{
+	const char	*tab = memchr(line, '\t', n);
+	unsigned char	*raw, md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen, i;
+	size_t		 k, b64;
+	char		 hex[65];
+	int		 len, ok = 0;
+
+	if (tab == NULL)
+		return 0;
+	for (k = 0; k < nex; k++)
+		if (strlen(ex[k].domain) == (size_t)(tab - line) &&
+		    !strncmp(ex[k].domain, line, tab - line))
+			break;
+	b64 = n - (tab + 1 - line);
+	if (k == nex || b64 % 4 != 0 || b64 > INT_MAX)
+		return 0;
+	raw = xmalloc(b64 / 4 * 3 + 1);
+	if ((len = EVP_DecodeBlock(raw, (const unsigned char *)tab + 1, b64)) >=
+	    0) {
+		len -= b64 > 0 && tab[b64] == '=';	/* the padding's bytes */
+		len -= b64 > 1 && tab[b64 - 1] == '=';
+		if (EVP_Digest(raw, len, md, &mdlen, EVP_sha256(), NULL) &&
+		    mdlen == 32) {
+			for (i = 0; i < mdlen; i++)
+				snprintf(hex + 2 * i, 3, "%02x", md[i]);
+			ok = !strcmp(hex, ex[k].stored);
+		}
+	}
+	freezero(raw, b64 / 4 * 3 + 1);
+	*seen += ok;
+	return ok;
+}
+
+/*
+ * The new map read back with postmap -s: every entry holds what was
+ * judged, and nothing else is in it.  A file changed while postmap read
+ * it (a renewal writing the key, then the certificate) is caught here.
+ */
+static int
+verify_built(struct sni_build *b, const char *confdir, const struct
+    sni_expect *ex, size_t nex)
+{
+	const struct sni_map	*map = b->map;
+	struct child		 c;
+	struct stat		 st;
+	const char		*argv[6], *p, *end;
+	char			 arg[NAME_MAX + 32], dir[PATH_MAX], *out = NULL;
+	size_t			 seen = 0, lines = 0, n;
+	int			 status, err, ok = 0;
+
+	snprintf(arg, sizeof(arg), "%s:%s", map->type, b->tmp);
+	argv[0] = POSTMAP_PATH;
+	argv[1] = "-c";
+	argv[2] = path_absolute(confdir, dir);
+	argv[3] = "-s";
+	argv[4] = arg;
+	argv[5] = NULL;
+	if ((err = child_start(&c, POSTMAP_PATH, (char *const *)argv, NULL, 0,
+	    b->src.dirfd, 077)) != 0) {
+		problem(EX_OSERR, map->db, "not rebuilt: postmap -s could not "
+		    "be run: %s" FIX "the map is unchanged", strerror(err < 0 ?
+		    -err : err));
+		return -1;
+	}
+	if (child_wait(&c, now_ms() + POSTMAP_DEADLINE_MS(nex), &status) ==
+	    0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+	    fstat(c.out, &st) == 0 && st.st_size < MAX_FILE_SIZE * 4) {
+		out = xmalloc(st.st_size + 1);
+		if (pread(c.out, out, st.st_size, 0) == st.st_size) {
+			out[st.st_size] = '\0';
+			for (p = out, end = out + st.st_size; p < end; p += n +
+			    1, lines++) {
+				n = strcspn(p, "\n");
+				entry_holds(p, n, ex, nex, &seen);
+			}
+			ok = seen == nex && lines == nex;
+		}
+	}
+	child_close(&c);
+	if (out != NULL)
+		freezero(out, strlen(out) + 1);
+	if (ok)
+		return 0;
+	problem(EX_TEMPFAIL, map->db, "not rebuilt: the map postmap built "
+	    "does not hold what was checked (%zu of %zu entries did): a file "
+	    "an entry names changed while postmap read it" FIX "the map is "
+	    "unchanged; run again once the files are written", seen, nex);
+	return -1;	/* logged */
+}
+
 /*
  * Build the new map from a private copy of the source, so that postmap
  * writes names no one else can have made or can read (0600, root's:
@@ -269,10 +446,15 @@ out:
  * nothing.
  */
 static int
-build(struct sni_build *b, const char *confdir, size_t entries)
+build(struct sni_build *b, const char *confdir, size_t entries,
+    const struct pending *pd, size_t npd, const struct sni_expect *ex,
+    size_t nex)
 {
 	const struct sni_map	*map = b->map;
 	const char		*step;
+	char			*text = NULL;
+	size_t			 len = 0;
+	int			 rc;
 
 	b->suffix = map->db + strlen(map->source);
 	/* Room for Berkeley DB's "__db." and cdb's ".tmp" beside it. */
@@ -283,15 +465,22 @@ build(struct sni_build *b, const char *confdir, size_t entries)
 		    "for a temporary beside it" FIX "fix: a shorter name");
 		return -1;
 	}
-	if (write_temp(b->src.dirfd, b->src.name, b->raw, b->len, b->tmp,
-	    &step) == -1) {
+	if (regenerate(b, pd, npd, &text, &len) == -1) {
+		free(text);
+		return -1;	/* logged */
+	}
+	rc = write_temp(b->src.dirfd, b->src.name, (unsigned char *)text, len,
+	    b->tmp, &step);
+	freezero(text, len);
+	if (rc == -1) {
 		b->tmp[0] = '\0';
-		problem(EX_IOERR, map->source, "cannot rebuild %s: %s: %s" FIX "the "
-		    "map is unchanged", map->db, step, strerror(errno));
+		problem(EX_IOERR, map->source, "cannot rebuild %s: %s: %s" FIX
+		    "the map is unchanged", map->db, step, strerror(errno));
 		return -1;
 	}
 	snprintf(b->tmpdb, sizeof(b->tmpdb), "%s%s", b->tmp, b->suffix);
-	if (run_postmap(map, b->src.dirfd, b->tmp, confdir, entries) == -1)
+	if (run_postmap(map, b->src.dirfd, b->tmp, confdir, entries) == -1 ||
+	    verify_built(b, confdir, ex, nex) == -1)
 		return -1;	/* logged */
 	b->built = 1;
 	return 0;
@@ -305,7 +494,8 @@ build(struct sni_build *b, const char *confdir, size_t entries)
  */
 int
 sni_prepare(const struct sni_map *map, const char *confdir, int apply,
-    struct sni_build *b)
+    const struct pending *pd, size_t npd, const struct sni_expect *ex,
+    size_t nex, struct sni_build *b)
 {
 	char	why[WHERE_MAX + PATH_MAX];
 	size_t	entries = 0;
@@ -336,7 +526,7 @@ sni_prepare(const struct sni_map *map, const char *confdir, int apply,
 		note("would rebuild %s with postmap -F, root:root 0600: %s",
 		    map->db, why);
 	else if (stale)
-		return build(b, confdir, entries);
+		return build(b, confdir, entries, pd, npd, ex, nex);
 	return 0;
 }
 
@@ -379,6 +569,12 @@ sni_build_free(struct sni_build *b)
 {
 	if (b->tmp[0] != '\0' && b->src.dirfd != -1)
 		remove_temps(b->src.dirfd, b->tmp, b->suffix);
+	while (b->ncopies > 0) {
+		if (b->src.dirfd != -1)
+			unlinkat(b->src.dirfd, b->copies[b->ncopies - 1], 0);
+		free(b->copies[--b->ncopies]);
+	}
+	free(b->copies);
 	file_close(&b->src);
 	file_close(&b->db);
 	if (b->raw != NULL)

@@ -4,6 +4,8 @@
  * with no key); what is read is judged by judge.c.
  */
 #include <stdio.h>
+
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -231,19 +233,47 @@ stream_file(const struct slot *s, struct reading *r, struct material *m,
 	return rc;
 }
 
+/* The digest of what postmap -F stores: the files, "\n" between them. */
+static void
+stored_add(EVP_MD_CTX *md, const struct bytes *b, int first)
+{
+	if (md != NULL && (!first && !EVP_DigestUpdate(md, "\n", 1)))
+		return;
+	if (md != NULL)
+		EVP_DigestUpdate(md, b->buf, b->len);
+}
+
+static void
+stored_end(EVP_MD_CTX *md, struct material *m, int whole)
+{
+	unsigned char	d[EVP_MAX_MD_SIZE];
+	unsigned int	n = 0, i;
+
+	m->stored[0] = '\0';
+	if (md != NULL && whole && EVP_DigestFinal_ex(md, d, &n) && n == 32)
+		for (i = 0; i < n; i++)
+			snprintf(m->stored + 2 * i, 3, "%02x", d[i]);
+	EVP_MD_CTX_free(md);
+}
+
 static int
 load_stream(const struct slot *s, const struct pending *pd, size_t npd,
     struct material *m)
 {
 	struct reading	 r;
 	struct bytes	 b;
+	EVP_MD_CTX	*md = EVP_MD_CTX_new();
 	const char	*cur = s->chain_files, *w;
 	char		 path[PATH_MAX];
-	size_t		 len;
-	int		 rc = 0, keys = 0, got;
+	size_t		 len, nfiles = 0;
+	int		 rc = 0, keys = 0, got, whole = 1;
 
 	memset(&r, 0, sizeof(r));
 	r.covered = 1;
+	if (md != NULL && !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(md);
+		md = NULL;
+	}
 	while ((w = plist_next(&cur, &len, PLIST_PLAIN, NULL)) != NULL) {
 		if (len >= sizeof(path)) {
 			problem(EX_CONFIG, s->where, "a name in %s is longer "
@@ -258,13 +288,16 @@ load_stream(const struct slot *s, const struct pending *pd, size_t npd,
 		    0) {
 			rc = got == -1 ? -1 : rc;
 			m->skipped |= got == 1;
+			whole = 0;
 			bytes_free(&b);
 			continue;
 		}
+		stored_add(md, &b, nfiles++ == 0);
 		if (stream_file(s, &r, m, path, &b, &keys) == -1)
 			rc = -1;	/* logged */
 		bytes_free(&b);
 	}
+	stored_end(md, m, whole && nfiles > 0);
 	if (reading_finish(&r, m) == -1)
 		rc = -1;	/* logged */
 	if (keys == 0 && rc == 0 && !m->skipped) {

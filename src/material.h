@@ -43,6 +43,9 @@ struct material {
 	char		**secure;	/* "SHA256 PATH": to make root's */
 	size_t		 nsecure;
 	int		 skipped;	/* a refused bundle: said already */
+	char		 stored[65];	/* a stream: SHA-256 of what postmap -F
+					   stores of it (its files, "\n"
+					   between), in hex; "" if unread */
 };
 
 /* 0, or -1 when something cannot be read as smtpd reads it (logged). */

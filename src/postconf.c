@@ -128,7 +128,7 @@ spawn(struct postfix *pf, enum pc_ask ask)
 		argv[n++] = "-Px";
 	argv[n] = NULL;
 	return child_start(&pf->ask[ask], POSTCONF_PATH, (char *const *)argv,
-	    0, -1, 022);
+	    NULL, 0, -1, 022);
 }
 
 /* The whole of a memory file, NUL-terminated. */
@@ -448,8 +448,8 @@ spawn_service(struct postfix *pf, struct svcask *a)
 	for (i = 0; i < PC_NPARAMS; i++)
 		argv[n++] = pc_names[i];
 	argv[n] = NULL;
-	rc = child_start(&a->ch, POSTCONF_PATH, (char *const *)argv, 0, -1,
-	    022);
+	rc = child_start(&a->ch, POSTCONF_PATH, (char *const *)argv, NULL, 0,
+	    -1, 022);
 	free(argv);
 	return rc;
 }

@@ -398,10 +398,11 @@ file_open(struct file *f, const char *path, int may_be_absent)
 			problem(EX_NOPERM, f->real, "became a symbolic link "
 			    "while being checked; refusing it" FIX "is someone "
 			    "changing this directory?");
+		else if (errno == ENOENT)
+			problem(EX_NOINPUT, f->real, "%s" FIX "check the file "
+			    "name in main.cf or " DEFAULT_CONF, strerror(errno));
 		else
-			problem(EX_NOINPUT, f->real, "%s%s", strerror(errno),
-			    errno == ENOENT ? " (check the file name in "
-			    "main.cf or /etc/conf.d/postfix-tls-setup)" : "");
+			problem(EX_NOINPUT, f->real, "%s", strerror(errno));
 		return -1;
 	}
 	if (fstat(f->fd, &f->st) == -1) {

@@ -69,7 +69,7 @@ service_sink(int in_service)
 static int
 instance_ok(const char *s)
 {
-	return *s != '\0' && strcmp(s, "..") && strspn(s,
+	return *s != '\0' && strspn(s,
 	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 	    "-_@+") == strlen(s);
 }
@@ -91,7 +91,7 @@ instance_part(char *unit)
 		p = strchr(unit, '@');
 	} else
 		p = strrchr(unit, '.');
-	return p != NULL && p[1] != '\0' ? p + 1 : NULL;
+	return p != NULL ? p + 1 : NULL;	/* "" is refused */
 }
 
 int
@@ -229,7 +229,7 @@ service_done(int event, int status)
 	char		path[PATH_MAX], token[64];
 	size_t		mark = findings_mark();
 
-	if (event != EV_STOP_PRE || status != 0 ||
+	if (event != EV_STOP_PRE || status != 0 || !restart() ||
 	    restart_token(token, sizeof(token)) == -1)
 		return;
 	mark_path(path, sizeof(path));

@@ -88,22 +88,18 @@ kind_of(const char *cmd)
 }
 
 /*
- * Which services postconf must answer for: smtpd services with any -o
- * (their files may come from a name they set), and the others whose -o
- * set a TLS parameter (their certificates are all that matters here).
+ * Which services postconf must answer for: every one with -o settings,
+ * as a file parameter's value may come from any name the service sets
+ * ("$clientdir/key.pem" under -o clientdir=...).
  */
 static int
-needs_own_values(int kind, const struct option *opts, size_t nopts,
-    const char *svc)
+needs_own_values(const struct option *opts, size_t nopts, const char *svc)
 {
 	size_t	i;
 
-	for (i = 0; i < nopts; i++) {
-		if (strcmp(opts[i].svc, svc))
-			continue;
-		if (kind == SVC_SMTPD || strstr(opts[i].name, "_tls_") != NULL)
+	for (i = 0; i < nopts; i++)
+		if (!strcmp(opts[i].svc, svc))
 			return 1;
-	}
 	return 0;
 }
 
@@ -306,7 +302,7 @@ topology_read(struct postfix *pf, struct topology *t)
 		kinds[t->nasks] = kind_of(o.value);
 		memset(&t->asks[t->nasks], 0, sizeof(t->asks[t->nasks]));
 		t->asks[t->nasks].svc = o.svc;	/* main.cf's values, or: */
-		if (needs_own_values(kinds[t->nasks], opts, nopts, o.svc))
+		if (needs_own_values(opts, nopts, o.svc))
 			ask_for(&t->asks[t->nasks], o.svc, opts, nopts);
 		t->nasks++;
 	}

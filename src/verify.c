@@ -738,6 +738,18 @@ verify_key(const struct chain *c, const struct key *key, const char *keypath,
 	return 0;
 }
 
+/* The leaf does not name HOST, the name peers ask for: a warning. */
+void
+verify_host(const struct chain *c, const char *leafsrc, const char *host,
+    const char *host_what)
+{
+	if (host != NULL && *host != '\0' && !verify_names(c->x509[0], host))
+		warning(leafsrc, "%s %s is not among the certificate's names; "
+		    "peers that check the name will refuse it" FIX "add it to the "
+		    "certificate%s", host_what, host, strcmp(host_what,
+		    "myhostname") ? "" : ", or set myhostname");
+}
+
 /*
  * Warnings about a chain that works today: it expires soon, or does not
  * name HOST, the name peers ask for (myhostname, or an SNI domain; a
@@ -759,11 +771,7 @@ verify_warn(const struct chain *c, const char *leafsrc, const char *host,
 		    FIX "renew it soon; POSTFIX_TLS_WARN_DAYS=%d", days,
 		    days == 1 ? "" : "s", date, warn_days);
 	}
-	if (host != NULL && *host != '\0' && !verify_names(c->x509[0], host))
-		warning(leafsrc, "%s %s is not among the certificate's names; "
-		    "peers that check the name will refuse it" FIX "add it to the "
-		    "certificate%s", host_what, host, strcmp(host_what,
-		    "myhostname") ? "" : ", or set myhostname");
+	verify_host(c, leafsrc, host, host_what);
 	if (c->root != NULL) {
 		subject_of(c->root, subject, sizeof(subject));
 		warning(c->root_src, "the root CA %s was given and left out "

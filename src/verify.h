@@ -27,6 +27,8 @@ int	verify_key(const struct chain *, const struct key *,
 	    const char *keypath, const char *leafsrc);
 void	verify_warn(const struct chain *, const char *leafsrc,
 	    const char *host, const char *host_what, int warn_days);
+void	verify_host(const struct chain *, const char *leafsrc,
+	    const char *host, const char *host_what);
 const char *verify_fix(int err);
 int	verify_names(X509 *, const char *host);
 X509_STORE *verify_store(const struct trust *);

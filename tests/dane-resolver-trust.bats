@@ -66,8 +66,9 @@ mismatch() {
 
 # unprivileged_alone OUT: what dns_child saw of the child (OUT.status,
 # OUT.fd) is a process of nobody's, with no group 0, no supplementary
-# groups, no capabilities, and no descriptor but /dev/null, one pipe and
-# the resolver's sockets.
+# groups, no capabilities, and no descriptor but /dev/null, its one
+# output (a memory file the helper reads when it ends) and the resolver's
+# sockets.
 unprivileged_alone() {
 	local nobody ids
 	nobody=$(id -u nobody)
@@ -77,12 +78,12 @@ unprivileged_alone() {
 	[[ " $ids " != *" 0 "* ]] || fail "the child keeps group 0: Gid $ids"
 	assert_equal "$(sed -n 's/^Groups:[[:space:]]*//p' "$1.status")" ""
 	assert_equal "$(sed -n 's/^CapEff:[[:space:]]*//p' "$1.status")" 0000000000000000
-	run grep -Ev '^[0-9]+ (/dev/null|pipe:\[[0-9]+\]|socket:\[[0-9]+\])$' "$1.fd"
+	run grep -Ev '^[0-9]+ (/dev/null|/memfd:child-stdout \(deleted\)|socket:\[[0-9]+\])$' "$1.fd"
 	assert_output ""
-	assert_equal "$(grep -c ' pipe:' "$1.fd")" 1
+	assert_equal "$(grep -c ' /memfd:child-stdout' "$1.fd")" 1
 }
 
-@test "the DNS lookup's child runs as nobody, without groups or capabilities, and holds only its pipe" {
+@test "the DNS lookup's child runs as nobody, without groups or capabilities, and holds only its output" {
 	[ "${PTS_SANITIZER:-}" != valgrind ] || skip "valgrind keeps descriptors of its own in every process; runs in the plain and asan passes"
 	good_bundle
 	# A resolver that never answers keeps the child alive for a look.

@@ -90,8 +90,10 @@ setup() {
 dns_child_memory() {
 	local d=$BATS_FILE_TMPDIR
 	echo "nameserver 127.0.0.1" >"$d/resolv.conf"
+	# The needle in a file: in the environment, the helper would carry it.
+	printf '%s' "$1" >"$d/needle"
 	# shellcheck disable=SC2016 # expanded by the inner shell
-	env HELPER="$HELPER" TOP="$TOP" PKI="$PKI" D="$d" NEEDLE="$1" \
+	env HELPER="$HELPER" TOP="$TOP" PKI="$PKI" D="$d" \
 	    unshare -mn bash -c '
 		T=$0
 		ip link set lo up
@@ -123,7 +125,7 @@ with open(\"/proc/%s/maps\" % pid) as m, open(\"/proc/%s/mem\" % pid, \"rb\", 0)
             hits += mem.read(b - a).count(needle)
         except (OSError, ValueError, OverflowError):
             pass
-print(\"hits %d\" % hits)" "$c" "$NEEDLE"
+print(\"hits %d\" % hits)" "$c" "$(cat "$D/needle")"
 				break 2
 			done
 			sleep 0.01
