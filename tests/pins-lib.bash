@@ -1,0 +1,102 @@
+# Shared by the files that pin what issue 19's mutants got through
+# (tests/expiry-boundaries.bats, monitor-aggregation.bats, json-escaping.bats,
+# dane-no-records.bats, deadlines.bats, sni-staleness.bats,
+# master-only-settings.bats, one-algorithm-damaged.bats): leaves with a
+# known number of whole days left, a key whose secret part is damaged for
+# any algorithm, the last run's JSON, a clock for the deadline tests.
+# Each mutant these files were proven against is in tests/mutants-pins.list.
+# shellcheck shell=bash
+
+# dated_leaf NAME DAYS: a leaf for NAME issued by inter2 with DAYS whole
+# days left (negative: expired), in $PKI/d$DAYS/NAME.pem and .key.  Its
+# notAfter is DAYS days and 12 hours from now, so the whole days left
+# (seconds left / 86400, rounded down) are DAYS for the next 12 hours,
+# whenever the helper reads them.
+dated_leaf() {
+	local name=$1 days=$2 dir=$PKI/d$2
+	mkdir -p "$dir"
+	cp "$PKI/inter2.pem" "$PKI/inter2.key" "$dir/"
+	if [ "$days" -ge 0 ]; then
+		# valid DAYS + 1 days, issued 12 hours ago
+		PKI=$dir pki_cert "$name" inter2 server ec "$((days + 1))" -12h
+	else
+		# valid one day, issued so that it ended |DAYS| days - 12 h ago
+		PKI=$dir pki_cert "$name" inter2 server ec 1 "$((days * 24 - 12))h"
+	fi
+}
+
+# dated_files NAME DAYS DIR BASE: DIR/BASE.pem (dated_leaf NAME DAYS and
+# its chain) and DIR/BASE.key, root's 0600.
+dated_files() {
+	cat "$PKI/d$2/$1.pem" "$PKI/chain.pem" >"$3/$4.pem"
+	cp "$PKI/d$2/$1.key" "$3/$4.key"
+	chmod 0600 "$3/$4.pem" "$3/$4.key"
+}
+
+# pins_json EXPR: the Python expression EXPR of d, the last run's stdout
+# parsed as strict JSON (strict UTF-8, no NaN, no repeated key, nothing
+# after the document); a string printed as it is, anything else as JSON.
+# shellcheck disable=SC2154 # $output: set by bats' run
+pins_json() {
+	python3 - "$1" 3<<<"$output" <<-'PY'
+	import json, os, sys
+	def once(pairs):
+	    if len({k for k, _ in pairs}) != len(pairs):
+	        raise ValueError("a key twice")
+	    return dict(pairs)
+	def no_constant(name):
+	    raise ValueError(name + " is no JSON")
+	with os.fdopen(3, "rb") as f:
+	    text = f.read().decode("utf-8", "strict")
+	d = json.loads(text, object_pairs_hook=once, parse_constant=no_constant)
+	r = eval(sys.argv[1], {"d": d})
+	print(r if isinstance(r, str) else json.dumps(r))
+	PY
+}
+
+# pki_damage_any_secret NAME: NAME's key with its secret part changed and
+# its public part kept, on stdout: for RSA d, dp and dq (pki_damage_secret),
+# for EC the private scalar (its last bit flipped) beside the original
+# public point, so that it still "matches" the certificate as
+# X509_check_private_key compares them.
+pki_damage_any_secret() {
+	if openssl rsa -in "$PKI/$1.key" -noout 2>/dev/null; then
+		pki_damage_secret "$1"
+		return
+	fi
+	openssl ec -in "$PKI/$1.key" -outform DER 2>/dev/null | python3 -c '
+import base64, sys
+der = bytearray(sys.stdin.buffer.read())
+# SEC1 ECPrivateKey: SEQUENCE { INTEGER 1, OCTET STRING scalar, ... }
+assert der[0] == 0x30 and der[2:5] == b"\x02\x01\x01" and der[5] == 0x04
+n = der[6]
+der[6 + n] ^= 1
+b64 = base64.b64encode(bytes(der)).decode()
+label = "EC PRIVATE " + "KEY"	# split: no key header in the tree
+print("-----BEGIN %s-----" % label)
+print("\n".join(b64[k:k + 64] for k in range(0, len(b64), 64)))
+print("-----END %s-----" % label)'
+}
+
+# elapsed_ms COMMAND...: run COMMAND (its output on stdout as it comes),
+# then print "@@ elapsed_ms=N", the wall-clock time it took.
+elapsed_ms() {
+	local t0 t1 rc
+	t0=$(date +%s%N)
+	"$@"
+	rc=$?
+	t1=$(date +%s%N)
+	echo "@@ elapsed_ms=$(((t1 - t0) / 1000000))"
+	return "$rc"
+}
+
+# took_ms: the elapsed_ms line of the last run's output.
+took_ms() {
+	sed -n 's/^@@ elapsed_ms=//p' <<<"$output"
+}
+
+# margin_ms: how far past a deadline a run may end: the helper's start
+# and its own grace, a few seconds; under valgrind every step is slower.
+margin_ms() {
+	if [ "${PTS_SANITIZER:-}" = valgrind ]; then echo 8000; else echo 2500; fi
+}
