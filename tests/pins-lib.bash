@@ -36,6 +36,9 @@ dated_files() {
 # pins_json EXPR: the Python expression EXPR of d, the last run's stdout
 # parsed as strict JSON (strict UTF-8, no NaN, no repeated key, nothing
 # after the document); a string printed as it is, anything else as JSON.
+# EXPR may use os (os.environb: names as bytes) and fffd(s), s with each
+# run of U+FFFD made one (how many a broken sequence becomes is not the
+# point: that it becomes U+FFFD and nothing after it is swallowed is).
 # shellcheck disable=SC2154 # $output: set by bats' run
 pins_json() {
 	python3 - "$1" 3<<<"$output" <<-'PY'
@@ -49,7 +52,11 @@ pins_json() {
 	with os.fdopen(3, "rb") as f:
 	    text = f.read().decode("utf-8", "strict")
 	d = json.loads(text, object_pairs_hook=once, parse_constant=no_constant)
-	r = eval(sys.argv[1], {"d": d})
+	def fffd(s):
+	    while "\ufffd\ufffd" in s:
+	        s = s.replace("\ufffd\ufffd", "\ufffd")
+	    return s
+	r = eval(sys.argv[1], {"d": d, "os": os, "fffd": fffd})
 	print(r if isinstance(r, str) else json.dumps(r))
 	PY
 }
