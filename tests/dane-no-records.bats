@@ -26,11 +26,6 @@ setup() {
 		POSTFIX_TLS_DANE_TIMEOUT=2 >"$T/conf"
 }
 
-# ndns ARGS... -- HELPER ARGS...: deploy_dns with tests/nodatadns.py.
-ndns() {
-	DNS_SERVER=nodatadns.py deploy_dns "$@"
-}
-
 # no_records MODE [--ad]: under nodatadns.py's MODE, deploy writes the
 # bundle and says nothing else, -v check says there are no records, and
 # check --json gives main.cf the verdict no-records, not validated.

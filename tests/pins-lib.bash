@@ -85,16 +85,23 @@ print("\n".join(b64[k:k + 64] for k in range(0, len(b64), 64)))
 print("-----END %s-----" % label)'
 }
 
-# elapsed_ms COMMAND...: run COMMAND (its output on stdout as it comes),
-# then print "@@ elapsed_ms=N", the wall-clock time it took.
-elapsed_ms() {
-	local t0 t1 rc
-	t0=$(date +%s%N)
-	"$@"
-	rc=$?
-	t1=$(date +%s%N)
-	echo "@@ elapsed_ms=$(((t1 - t0) / 1000000))"
-	return "$rc"
+# timed_helper: $HELPER becomes a wrapper that runs the helper and then
+# prints "@@ elapsed_ms=N", the wall-clock time the helper alone took
+# (not the stand-in servers' start), keeping its exit status.
+timed_helper() {
+	local wrapper=$BATS_FILE_TMPDIR/timed-helper
+	if [ ! -x "$wrapper" ]; then
+		cat >"$wrapper" <<-EOF
+		#!/bin/bash
+		t0=\$(date +%s%N)
+		${HELPER@Q} "\$@"
+		rc=\$?
+		echo "@@ elapsed_ms=\$(((\$(date +%s%N) - t0) / 1000000))"
+		exit "\$rc"
+		EOF
+		chmod 0755 "$wrapper"
+	fi
+	HELPER=$wrapper
 }
 
 # took_ms: the elapsed_ms line of the last run's output.
@@ -106,4 +113,33 @@ took_ms() {
 # and its own grace, a few seconds; under valgrind every step is slower.
 margin_ms() {
 	if [ "${PTS_SANITIZER:-}" = valgrind ]; then echo 8000; else echo 2500; fi
+}
+
+# probe_net SERVER ARGS... -- HELPER ARGS...: the helper on the test
+# world in a private network namespace where tests/slowsmtp.py (SERVER
+# ARGS) listens; the server is stopped when the helper ends.
+probe_net() {
+	local d=$BATS_FILE_TMPDIR
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	env HELPER="$HELPER" TOP="$TOP" PKI="$PKI" D="$d" unshare -n bash -c '
+		T=$0 srv=()
+		ip link set lo up
+		while [ "$1" != -- ]; do srv+=("$1"); shift; done
+		shift
+		rm -f "$D/smtp.pid"
+		python3 "$TOP/tests/slowsmtp.py" --pidfile "$D/smtp.pid" "${srv[@]}" &
+		for _ in $(seq 100); do [ -s "$D/smtp.pid" ] && break; sleep 0.05; done
+		"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
+			--cafile "$PKI/root.pem" "$@"
+		rc=$?
+		kill "$(cat "$D/smtp.pid")"
+		rm -f "$D/smtp.pid"
+		exit $rc
+	' "$T" "$@"
+}
+
+# ndns NODATADNS ARGS... -- HELPER ARGS...: deploy_dns (tests/dane-lib.bash)
+# with tests/nodatadns.py as the resolver.
+ndns() {
+	DNS_SERVER=nodatadns.py deploy_dns "$@"
 }
