@@ -21,7 +21,6 @@ setup_file() {
 setup() {
 	need_root
 	setup_world
-	good_bundle
 }
 
 # cut_dir BYTES: $T/ssl/BYTES (a directory), exported as H, holding the
@@ -44,9 +43,11 @@ CUT=$'a\xe2\x82"b\xf0\x9f\x93"c\xf0\x9f"d\xc3"e\xe2\x82\\f\xed\x9f"g\xf0\x9f\x93
 
 @test "check --json: a multi-byte sequence cut short before a quote or backslash in a file name is U+FFFD, and the quote stays in the string" {
 	cut_dir "$CUT"
+	before=$(disk_state)
 	run --separate-stderr helper --cert "$H/cert.pem" --key "$H/key.pem" --json check
 	assert_failure 65
 	assert_equal "$stderr" ""
+	assert_equal "$(disk_state)" "$before"
 	# Strict JSON: had a quote got out, the name would have closed the
 	# string (and "b..." been a syntax error or a key of its own).
 	# (The second finding: main.cf names another key than --key.)
@@ -92,9 +93,11 @@ one_plugin_line() {
 @test "check --nagios: a sequence cut short before a '|' in a file name leaves the perfdata the only text after a '|'" {
 	cut_dir $'p\xe2\x82|days_left=999;1;1 \xf0\x9f\x93|q'
 	submission_service "$H/cert.pem" "$H/key.pem"
+	before=$(disk_state)
 	run --separate-stderr deploy_inputs --nagios check
 	assert_failure 2
 	one_plugin_line
+	assert_equal "$(disk_state)" "$before"
 	assert_output --partial "POSTFIX-TLS CRITICAL - 1 critical, 0 warning: submission/inet (master.cf): $T/ssl/p"
 	# One '|', and after it the perfdata: the fewest days of the two leaves.
 	assert_equal "$(tr -cd '|' <<<"$output")" "|"
@@ -103,9 +106,11 @@ one_plugin_line() {
 
 @test "check --nagios: a sequence cut short before a line break in a file name stays on the one line" {
 	cut_dir $'n\xe2\x82\nPOSTFIX-TLS OK - \xc3\nz'
+	before=$(disk_state)
 	run --separate-stderr helper --cert "$H/cert.pem" --key "$H/key.pem" --nagios check
 	assert_failure 2
 	one_plugin_line
+	assert_equal "$(disk_state)" "$before"
 	# (The second critical: main.cf names another key than --key.)
 	assert_output --partial "POSTFIX-TLS CRITICAL - 2 critical, 0 warning: $T/ssl/n"
 	assert_output --partial "z/key.pem: private key does not match public key in certificate $T/ssl/n"

@@ -91,7 +91,9 @@ ec_service() {
 	refuses 78 "postfix-tls-setup: $T/postfix/main.cf: TLS is switched off, so Postfix would not offer STARTTLS" \
 		deploy_inputs deploy
 	assert_output --partial "postfix-tls-setup: submissions/inet (master.cf): $T/ssl/sub.key: private key does not match public key in certificate $T/ssl/sub.pem"
+	before=$(disk_state)
 	run --separate-stderr deploy_inputs --json check
 	assert_failure 78
+	assert_equal "$(disk_state)" "$before"
 	assert_equal "$(pins_json '[i["name"] for i in d["identities"]]')" '["main.cf", "submissions/inet (master.cf)"]'
 }

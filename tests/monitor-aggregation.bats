@@ -30,8 +30,8 @@ setup() {
 	setup_world
 }
 
-# identities MAIN [SUB] [DOMAIN:DAYS...]: main.cf's bundle deployed from
-# the host's leaf with MAIN whole days left; a submission service with
+# identities MAIN [SUB] [DOMAIN:DAYS...]: main.cf's bundle made (by the
+# check's inputs) from the host's leaf with MAIN whole days left; a submission service with
 # its own files, the host's leaf with SUB days left ("-": no such
 # service); an SNI map (texthash, $T/postfix/sni) with each DOMAIN's leaf
 # with DAYS left, in that order.
@@ -48,7 +48,6 @@ identities() {
 		lines+=("${entry%:*} $T/ssl/${entry%:*}.key, $T/ssl/${entry%:*}.pem")
 	done
 	[ "$#" -eq 0 ] || sni_map texthash "${lines[@]}"
-	deploy_inputs -q deploy
 }
 
 # sni NAME: the identity name of SNI entry NAME.

@@ -61,6 +61,33 @@ pins_json() {
 	PY
 }
 
+# disk_state: snapshot (tests/helpers.bash) for runs that snapshot cannot
+# follow: every name under $T but ./root, byte for byte (a name may hold
+# a line break), each file's owner, mode, size, mtime and SHA-256; bats'
+# own separate-stderr files left out, and directories' times (bats adds
+# those files to $T).
+disk_state() {
+	python3 - "$T" <<-'PY'
+	import hashlib, os, sys
+	top = sys.argv[1].encode()
+	out = []
+	for d, dirs, files in os.walk(top):
+	    if d == top and b"root" in dirs:
+	        dirs.remove(b"root")
+	    for n in dirs + files:
+	        p = os.path.join(d, n)
+	        if d == top and n.startswith(b"separate-stderr-"):
+	            continue
+	        st = os.lstat(p)
+	        line = [repr(os.path.relpath(p, top)), st.st_uid, st.st_gid, oct(st.st_mode)]
+	        if n in files:
+	            with open(p, "rb") as f:
+	                line += [st.st_size, st.st_mtime_ns, hashlib.sha256(f.read()).hexdigest()]
+	        out.append(" ".join(map(str, line)))
+	print("\n".join(sorted(out)))
+	PY
+}
+
 # pki_damage_any_secret NAME: NAME's key with its secret part changed and
 # its public part kept, on stdout: for RSA d, dp and dq (pki_damage_secret),
 # for EC the private scalar (its last bit flipped) beside the original
