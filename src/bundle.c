@@ -282,7 +282,9 @@ sets_pending(const struct sets *ss, struct pending *pd)
 		pd[n].key = st->key_in_bundle || st->keyf == NULL ? NULL :
 		    st->keyf;
 		pd[n].pem = st->pem;
-		pd[n++].len = st->pemlen;
+		pd[n].len = st->pemlen;
+		pd[n].chain = st->chain_ok ? &st->chain : NULL;
+		pd[n++].keysrc = st->key_in_bundle ? st->bundle : st->keypath;
 	}
 	return n;
 }

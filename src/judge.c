@@ -19,6 +19,7 @@
 #include "judge.h"
 #include "material.h"
 #include "pem.h"
+#include "secure.h"
 
 #define MAX_GROUPS	8	/* keys per identity: one per algorithm */
 
@@ -167,6 +168,11 @@ judge_identity(const struct slot *s, const struct pending *pd, size_t npd,
 			rc = -1;	/* logged */
 	if (one_key_each(s, m) == -1)
 		rc = -1;	/* logged */
+	/* A bundle its set refused is listed as assembled, judged there. */
+	if (m->refused != NULL && m->refused->chain != NULL &&
+	    (o->list || verbose()))
+		list_chain(s, m->refused->chain, m->refused->bundle->path,
+		    m->refused->keysrc);
 	findings_attribute(mark, s->name);
 	return rc;
 }

@@ -81,8 +81,11 @@ fetch(const struct slot *s, const struct pending *pd, size_t npd,
 		return -1;	/* logged */
 	for (i = 0; i < npd; i++)
 		if (file_same(&b->f, pd[i].bundle)) {
-			if (pd[i].pem == NULL)
+			if (pd[i].pem == NULL) {
+				if (m->refused == NULL)
+					m->refused = &pd[i];
 				return 1;
+			}
 			b->from = &pd[i];
 			b->buf = (unsigned char *)pd[i].pem;
 			b->len = pd[i].len;

@@ -17,12 +17,17 @@
 struct file;
 struct slot;
 
+struct chain;
+
 /* A bundle this run writes, and what it will hold. */
 struct pending {
 	const struct file	*bundle;	/* walked */
 	const struct file	*key;	/* its key file; NULL: in the bundle */
 	const unsigned char	*pem;	/* the new bundle; NULL: refused */
 	size_t			 len;
+	const struct chain	*chain;	/* as assembled (even refused), or
+					   NULL */
+	const char		*keysrc;	/* where its key comes from */
 };
 
 /* One key and the certificates after it. */
@@ -43,6 +48,7 @@ struct material {
 	char		**secure;	/* "SHA256 PATH": to make root's */
 	size_t		 nsecure;
 	int		 skipped;	/* a refused bundle: said already */
+	const struct pending *refused;	/* ... the first one met */
 	char		 stored[65];	/* a stream: SHA-256 of what postmap -F
 					   stores of it (its files, "\n"
 					   between), in hex; "" if unread */

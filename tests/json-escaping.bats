@@ -52,7 +52,7 @@ CUT=$'a\xe2\x82"b\xf0\x9f\x93"c\xf0\x9f"d\xc3"e\xe2\x82\\f\xed\x9f"g\xf0\x9f\x93
 	# string (and "b..." been a syntax error or a key of its own).
 	# (The second finding: main.cf names another key than --key.)
 	assert_equal "$(pins_json '[sorted(f) for f in d["findings"]]')" \
-		'[["file", "identity", "message", "severity"], ["file", "identity", "message", "severity"]]'
+		'[["file", "fix", "identity", "message", "severity"], ["file", "fix", "identity", "message", "severity"]]'
 	assert_equal "$(pins_json '[f["severity"] for f in d["findings"]]')" '["critical", "critical"]'
 	# shellcheck disable=SC2016 # Python, not shell
 	want='fffd(os.environb[b"H"].decode("utf-8", "replace"))'
