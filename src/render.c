@@ -138,17 +138,16 @@ struct said {
 	size_t	  n;
 };
 
-static const struct finding	*sort_v;
-static char			**sort_lines;
-
 static int
-by_line(const void *a, const void *b)
+by_line(const void *a, const void *b, void *arg)
 {
-	size_t	x = *(const size_t *)a, y = *(const size_t *)b;
-	int	c = sort_v[x].severity - sort_v[y].severity;
+	const struct finding	*v = findings_all(&(size_t){ 0 });
+	const struct said	*s = arg;
+	size_t			 x = *(const size_t *)a, y = *(const size_t *)b;
+	int			 c = v[x].severity - v[y].severity;
 
 	if (c == 0)
-		c = strcmp(sort_lines[x], sort_lines[y]);
+		c = strcmp(s->line[x], s->line[y]);
 	return c != 0 ? c : (x > y) - (x < y);
 }
 
@@ -165,9 +164,7 @@ said_make(struct said *s)
 		s->line[i] = line_of(&v[i]);
 		order[i] = i;
 	}
-	sort_v = v;
-	sort_lines = s->line;
-	qsort(order, s->n, sizeof(*order), by_line);
+	qsort_r(order, s->n, sizeof(*order), by_line, s);
 	for (i = 1; i < s->n; i++)
 		s->repeat[order[i]] = v[order[i]].severity != FND_NOTE &&
 		    v[order[i]].severity == v[order[i - 1]].severity &&
