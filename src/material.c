@@ -4,11 +4,11 @@
  * with no key); what is read is judged by judge.c.
  */
 #include <stdio.h>
-
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+
+#include <openssl/evp.h>
 
 #include "common.h"
 #include "finding.h"
@@ -240,10 +240,11 @@ stream_file(const struct slot *s, struct reading *r, struct material *m,
 static void
 stored_add(EVP_MD_CTX *md, const struct bytes *b, int first)
 {
-	if (md != NULL && (!first && !EVP_DigestUpdate(md, "\n", 1)))
+	if (md == NULL)
 		return;
-	if (md != NULL)
-		EVP_DigestUpdate(md, b->buf, b->len);
+	if (!first)
+		EVP_DigestUpdate(md, "\n", 1);
+	EVP_DigestUpdate(md, b->buf, b->len);
 }
 
 static void
