@@ -23,7 +23,11 @@
 set -eu
 cd "$(dirname "$0")/.."
 TOP=$PWD
-HELPER=$TOP/postfix-tls-setup
+# BENCH_TREE=DIR times the build in another tree of this project (its
+# helper; in a private world, what its make install installs) with these
+# scripts, e.g. a worktree of the commit before a change.
+BUILD=$(cd "${BENCH_TREE:-$TOP}" && pwd)
+HELPER=$BUILD/postfix-tls-setup
 FLOOR=$TOP/bench/floor
 RUNS=${BENCH_RUNS:-100}
 [ "$(id -u)" -eq 0 ] || { echo "make bench needs root" >&2; exit 1; }
@@ -180,7 +184,7 @@ hyperfine --style basic --warmup 3 --runs "$((RUNS / 4 + 5))" \
 say "e: rc-service postfix start, real OpenRC in a private world"
 unshare --pid --fork --mount-proc --mount --net --propagation private \
 	env PKI="$PKI" HOST="$HOST" TOP="$TOP" BENCH_RUNS="$RUNS" \
-	bash "$TOP/tests/world.sh" "$B" "$TOP/bench/openrc.sh"
+	bash "$BUILD/tests/world.sh" "$B" "$TOP/bench/openrc.sh"
 
 say "Report"
 a=$(median_ms "$B/csv/core.csv" a-deploy-unchanged)
