@@ -25,9 +25,13 @@
 set -eu
 cd "$(dirname "$0")/.."
 TOP=$PWD
+# BENCH_TREE=DIR times the build in another tree of this project (its
+# helper; in a private world, what its make install installs) with these
+# scripts, e.g. a worktree of the commit before a change.
+BUILD=$(cd "${BENCH_TREE:-$TOP}" && pwd)
 RUNS=${BENCH_RUNS:-100}
 [ "$(id -u)" -eq 0 ] || { echo "make bench-dane needs root" >&2; exit 1; }
-[ -x "$TOP/postfix-tls-setup" ] || { echo "build first: make" >&2; exit 1; }
+[ -x "$BUILD/postfix-tls-setup" ] || { echo "build first: make (in $BUILD)" >&2; exit 1; }
 for p in nsd unbound unbound-control ldns-signzone dig; do
 	command -v "$p" >/dev/null || { echo "make bench-dane needs $p" >&2; exit 1; }
 done
@@ -51,7 +55,7 @@ pki_cert inter2 inter1 ca
 pki_cert "$HOST" inter2 server
 unshare --pid --fork --mount-proc --mount --net --propagation private \
 	env PKI="$PKI" HOST="$HOST" TOP="$TOP" BENCH_RUNS="$RUNS" \
-	bash "$TOP/tests/world.sh" "$B" "$TOP/bench/dane-world.sh"
+	bash "$BUILD/tests/world.sh" "$B" "$TOP/bench/dane-world.sh"
 for f in d1 d2 d3 d3c d4 d5a d5b; do
 	[ -s "$B/csv/$f.csv" ] || { echo "bench/dane-world.sh left no $f.csv" >&2; exit 1; }
 done

@@ -16,9 +16,13 @@
 set -eu
 cd "$(dirname "$0")/.."
 TOP=$PWD
+# BENCH_TREE=DIR times the build in another tree of this project (its
+# helper; in a private world, what its make install installs) with these
+# scripts, e.g. a worktree of the commit before a change.
+BUILD=$(cd "${BENCH_TREE:-$TOP}" && pwd)
 RUNS=${BENCH_RUNS:-100}
 [ "$(id -u)" -eq 0 ] || { echo "make bench-probe needs root" >&2; exit 1; }
-[ -x "$TOP/postfix-tls-setup" ] || { echo "build first: make" >&2; exit 1; }
+[ -x "$BUILD/postfix-tls-setup" ] || { echo "build first: make (in $BUILD)" >&2; exit 1; }
 
 B=$(mktemp -d /tmp/pts-bench-probe.XXXXXX)
 trap 'rm -rf "$B"' EXIT
@@ -37,7 +41,7 @@ pki_cert inter2 inter1 ca
 pki_cert "$HOST" inter2 server
 unshare --pid --fork --mount-proc --mount --net --propagation private \
 	env PKI="$PKI" HOST="$HOST" TOP="$TOP" BENCH_RUNS="$RUNS" \
-	bash "$TOP/tests/world.sh" "$B" "$TOP/bench/probe-world.sh"
+	bash "$BUILD/tests/world.sh" "$B" "$TOP/bench/probe-world.sh"
 
 # rounds_ms CSV VARIANT: the median of the interleaved rounds, in ms.
 rounds_ms() {

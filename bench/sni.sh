@@ -23,7 +23,11 @@
 set -eu
 cd "$(dirname "$0")/.."
 TOP=$PWD
-HELPER=$TOP/postfix-tls-setup
+# BENCH_TREE=DIR times the build in another tree of this project (its
+# helper; in a private world, what its make install installs) with these
+# scripts, e.g. a worktree of the commit before a change.
+BUILD=$(cd "${BENCH_TREE:-$TOP}" && pwd)
+HELPER=$BUILD/postfix-tls-setup
 FLOOR=$TOP/bench/floor
 GEN=$TOP/bench/sni-pki
 RUNS=${BENCH_RUNS:-100}
