@@ -21,6 +21,8 @@ struct command {
 	const char		*root;		/* Gentoo's ROOT */
 	const struct settings	*s;
 	int			 hook;		/* run by an init system */
+	int			 quiet;		/* -q: problems only */
+	int			 monitor;	/* --json, --nagios */
 };
 
 /* check, deploy, tlsa: 0, or -1 when refused (logged). */

@@ -481,6 +481,7 @@ dane_guard(const struct settings *s, const struct chains *names, size_t n,
     int check)
 {
 	struct tlsa_set	*sets;
+	struct lookup	*lookup;
 	struct verdicts	 vs;
 	size_t		 i, j, nchains = 0;
 	int		 refused = 0;
@@ -494,7 +495,9 @@ dane_guard(const struct settings *s, const struct chains *names, size_t n,
 	for (i = 0; i < n; i++)
 		snprintf(sets[i].qname, sizeof(sets[i].qname), "_25._tcp.%s",
 		    names[i].name);
-	dns_tlsa(sets, n, s->dane_timeout);
+	lookup = dns_start(sets, n, s->dane_timeout);
+	(void)dane_ctx();	/* made while the lookup runs: it costs */
+	dns_finish(lookup, sets, n);
 	for (i = 0; i < n; i++) {
 		if (sets[i].status == DNS_TROUBLE) {
 			trouble(s, &sets[i], &names[i], &vs);

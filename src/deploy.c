@@ -463,7 +463,9 @@ deploy_command(const struct command *c)
 	r.trust.capath = c->s->capath;
 	r.opts.trust = r.trust;
 	r.opts.warn_days = c->s->warn_days;
-	r.opts.list = c->cmd == CMD_CHECK;
+	/* check says each identity's chain; -q does not, a monitor lists it. */
+	r.opts.list = c->cmd == CMD_CHECK && !c->quiet && !c->monitor;
+	r.opts.records = c->cmd == CMD_CHECK && c->monitor;
 	sets_make(c->s, &r.trust, &r.sets);
 	if (ask_postfix(&r) == -1)
 		goto out;

@@ -348,23 +348,29 @@ output_of(const struct child *c, size_t *len)
 	return out;
 }
 
-/*
- * Look up every set's qname; each gets its status.  Within TIMEOUT_S
- * seconds for all of them (plus the child's start): whatever has not
- * come back by then is DNS trouble.
- */
-void
-dns_tlsa(struct tlsa_set *sets, size_t n, int timeout_s)
-{
-	long long	 deadline = now_ms() + timeout_s * 1000LL + GRACE_MS;
-	static char	*const none[] = { NULL };	/* as master gives smtp */
+/* A lookup under way (dns_start), until dns_finish. */
+struct lookup {
 	struct child	 c;
-	unsigned char	*out = NULL;
+	long long	 deadline;
+	int		 timeout_s;
+	int		 err;		/* it could not start: why */
+};
+
+/*
+ * Start looking up every set's qname, in the lookup process; the caller
+ * does its own work meanwhile and then collects the answers (dns_finish).
+ */
+struct lookup *
+dns_start(struct tlsa_set *sets, size_t n, int timeout_s)
+{
+	static char	*const none[] = { NULL };	/* as master gives smtp */
+	struct lookup	*l = xcalloc(1, sizeof(*l));
 	const char	**argv;
 	char		 self[PATH_MAX], timeout[16];
-	size_t		 i = 0, len = 0, off = 0;
-	int		 err = 0, status;
+	size_t		 i;
 
+	l->timeout_s = timeout_s;
+	l->deadline = now_ms() + timeout_s * 1000LL + GRACE_MS;
 	snprintf(timeout, sizeof(timeout), "%d", timeout_s);
 	argv = xcalloc(n + 4, sizeof(*argv));
 	argv[0] = PROG;
@@ -373,32 +379,47 @@ dns_tlsa(struct tlsa_set *sets, size_t n, int timeout_s)
 	for (i = 0; i < n; i++)
 		argv[3 + i] = sets[i].qname;
 	if (self_path(self) == -1)
-		err = errno;
-	else if ((err = child_start(&c, self, (char *const *)argv, none, 0,
-	    -1, 077)) < 0)
-		err = -err;
+		l->err = errno;
+	else if ((l->err = child_start(&l->c, self, (char *const *)argv,
+	    none, 0, -1, 077)) < 0)
+		l->err = -l->err;
 	free(argv);
-	i = 0;
-	if (err != 0) {
+	return l;
+}
+
+/*
+ * The answers, by the deadline (TIMEOUT_S seconds for all of them, plus
+ * the lookup process's start): whatever has not come back by then is DNS
+ * trouble.  Each set gets its status; L is freed.
+ */
+void
+dns_finish(struct lookup *l, struct tlsa_set *sets, size_t n)
+{
+	unsigned char	*out = NULL;
+	size_t		 i = 0, len = 0, off = 0;
+	int		 status;
+
+	if (l->err != 0) {
 		for (; i < n; i++)
 			snprintf(sets[i].why, sizeof(sets[i].why), "cannot "
-			    "start the lookup: %s", strerror(err));
-		goto out;
+			    "start the lookup: %s", strerror(l->err));
+		i = 0;
+	} else {
+		child_wait(&l->c, l->deadline, &status);	/* killed past it */
+		if ((out = output_of(&l->c, &len)) != NULL)
+			for (; i < n; i++)
+				if (take_answer(out, len, &off, &sets[i]) == -1)
+					break;
+		child_close(&l->c);
 	}
-	child_wait(&c, deadline, &status);	/* killed past the deadline */
-	if ((out = output_of(&c, &len)) != NULL)
-		for (; i < n; i++)
-			if (take_answer(out, len, &off, &sets[i]) == -1)
-				break;
-	child_close(&c);
-out:
 	for (; i < n; i++) {
 		sets[i].status = DNS_TROUBLE;
 		if (sets[i].why[0] == '\0')
 			snprintf(sets[i].why, sizeof(sets[i].why), "no answer "
-			    "within POSTFIX_TLS_DANE_TIMEOUT=%d s", timeout_s);
+			    "within POSTFIX_TLS_DANE_TIMEOUT=%d s", l->timeout_s);
 	}
 	free(out);
+	free(l);
 }
 
 void

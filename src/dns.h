@@ -29,7 +29,14 @@ struct tlsa_set {
 	size_t		 n;
 };
 
-void	dns_tlsa(struct tlsa_set *, size_t n, int timeout_s);
+/*
+ * The TLSA records of every set's qname, looked up in a process of their
+ * own under one deadline: started (the caller works meanwhile), then
+ * collected; each set gets its status.
+ */
+struct lookup;
+struct lookup *dns_start(struct tlsa_set *, size_t n, int timeout_s);
+void	dns_finish(struct lookup *, struct tlsa_set *, size_t n);
 /* The lookup process (--dns-lookup TIMEOUT QNAME...): its exit status. */
 int	dns_lookup_main(int argc, char *argv[]);
 int	dns_parse(struct tlsa_set *, const unsigned char *msg, size_t len);

@@ -44,25 +44,34 @@ chain_as_given(const struct pool *pool, const char *src, struct chain *c)
 
 /*
  * One identity's chain, said (check, deploy -v): a line for the identity
- * and the chain below it, and its listing for check --json.
+ * and the chain below it; and its listing for check --json and --nagios.
  */
 static void
 list_chain(const struct slot *s, const struct chain *c, const char *src,
-    const char *keysrc)
+    const char *keysrc, const struct judge_opts *o)
 {
 	struct listing	 l;
 	struct facts	 f;
 	char		 subject[256];
 	size_t		 i;
 
+	if (!o->list && !o->records && !verbose())
+		return;
 	if (facts_of(c->x509[0], &f) == -1)
 		return;	/* logged */
-	X509_NAME_oneline(X509_get_subject_name(c->x509[0]), subject,
-	    sizeof(subject));
-	note("identity %s: %s: %s, %s-%d key, %zu certificate%s, expires "
-	    "%.10s", s->name, src, subject, f.key_type, f.key_bits, c->n,
-	    c->n == 1 ? "" : "s", f.dated ? f.not_after : "unreadable");
-	facts_tree(c, &f);
+	if (o->list || verbose()) {
+		X509_NAME_oneline(X509_get_subject_name(c->x509[0]), subject,
+		    sizeof(subject));
+		note("identity %s: %s: %s, %s-%d key, %zu certificate%s, "
+		    "expires %.10s", s->name, src, subject, f.key_type,
+		    f.key_bits, c->n, c->n == 1 ? "" : "s", f.dated ?
+		    f.not_after : "unreadable");
+		facts_tree(c, &f);
+	}
+	if (!o->records) {
+		facts_free(&f);
+		return;
+	}
 	memset(&l, 0, sizeof(l));
 	l.name = xstrdup(s->name);
 	l.file = xstrdup(src);
@@ -119,8 +128,7 @@ judge_group(const struct slot *s, const struct group *g,
 			    o->warn_days);
 	} else if (strcmp(s->host_what, "myhostname"))
 		verify_host(&c, g->leafsrc, s->host, s->host_what);
-	if (o->list || verbose())
-		list_chain(s, &c, g->leafsrc, g->keysrc);
+	list_chain(s, &c, g->leafsrc, g->keysrc, o);
 	return rc;
 }
 
@@ -169,10 +177,9 @@ judge_identity(const struct slot *s, const struct pending *pd, size_t npd,
 	if (one_key_each(s, m) == -1)
 		rc = -1;	/* logged */
 	/* A bundle its set refused is listed as assembled, judged there. */
-	if (m->refused != NULL && m->refused->chain != NULL &&
-	    (o->list || verbose()))
+	if (m->refused != NULL && m->refused->chain != NULL)
 		list_chain(s, m->refused->chain, m->refused->bundle->path,
-		    m->refused->keysrc);
+		    m->refused->keysrc, o);
 	findings_attribute(mark, s->name);
 	return rc;
 }

@@ -18,6 +18,7 @@ struct judge_opts {
 	struct trust	 trust;
 	int		 warn_days;
 	int		 list;		/* say each identity's chain (check) */
+	int		 records;	/* list it for check --json, --nagios */
 };
 
 /*

@@ -265,6 +265,8 @@ main(int argc, char *argv[])
 			conf_merge(&s, &o.cli);
 			render_days(s.warn_days, s.crit_days);
 			o.c.s = &s;
+			o.c.quiet = o.quiet;
+			o.c.monitor = o.format != OUT_TEXT;
 			run(&o, &s);	/* its verdict is in the findings */
 		}
 	} else

@@ -175,9 +175,11 @@ reading_finish(struct reading *r, struct material *m)
 	g->stream = 1;
 	g->covered = r->covered;
 	g->keysrc = xstrdup(r->keysrc);
+	/* A set's bundle: its key was judged with the set, not decoded again. */
 	for (i = 0; i < r->npieces && rc == 0; i++)
 		if (pem_load(r->piece[i].src, r->buf + r->piece[i].off,
-		    r->piece[i].len, &g->pool, &g->key, i == 0) == -1)
+		    r->piece[i].len, &g->pool, &g->key, i == 0 &&
+		    !r->covered) == -1)
 			rc = -1;	/* logged */
 	g->leafsrc = g->pool.n > 0 ? g->pool.certs[0].src : g->keysrc;
 	/* The pool's certificates name their files: the group keeps them. */
@@ -355,11 +357,12 @@ load_pair(const struct slot *s, const struct pending *pd, size_t npd,
 	    kb.from == NULL && cb.from->key != NULL &&
 	    file_same(&kb.f, cb.from->key));
 	rc = -1;
-	if (pem_load(cert, cb.buf, cb.len, &g.pool, &g.key, one) == -1 ||
-	    (!one && pem_load(keyf, kb.buf, kb.len, &kpool, &g.key, 1) ==
-	    -1))
+	/* A set's pair: its key was judged with the set, not decoded again. */
+	if (pem_load(cert, cb.buf, cb.len, &g.pool, &g.key, one &&
+	    !g.covered) == -1 || (!one && !g.covered && pem_load(keyf,
+	    kb.buf, kb.len, &kpool, &g.key, 1) == -1))
 		goto out;	/* logged */
-	if (g.key.count == 0) {
+	if (g.key.count == 0 && !g.covered) {
 		problem(EX_DATAERR, keyf, "no private key found for %s %s"
 		    FIX "expected a PEM \"PRIVATE KEY\" block",
 		    s->cert_param[k], cert);

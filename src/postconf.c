@@ -297,6 +297,8 @@ postconf_start(const char *confdir, const char *cache, struct postfix *pf)
 		pf->key[0] = '\0';
 	}
 	if (pf->key[0] != '\0' && cache_get(pf) == 0) {
+		/* No master.cf, no services: as when asked (the same view). */
+		pf->no_master = *pf->services == '\0';
 		pf->cached = 1;
 		return;
 	}

@@ -236,11 +236,15 @@ enter_dir(struct walk *w, int fd, const struct stat *st, const char *comp)
 static int
 resolve(struct file *f, const char *path, int quiet)
 {
-	struct walk	 w = { .dirfd = -1, .quiet = quiet };
+	struct walk	 w;		/* 12 KiB: its names set, not cleared */
 	struct stat	 st;
 	char		 comp[NAME_MAX + 1], cwd[PATH_MAX];
 	int		 fd = -1, last, rc = -1;
 
+	w.dirfd = -1;
+	w.shared = w.links = 0;
+	w.quiet = quiet;
+	w.where[0] = w.rest[0] = '\0';
 	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) == NULL) {
 		walk_problem(&w, EX_OSERR, path, "cannot find the current "
 		    "directory: %s", strerror(errno));
@@ -546,6 +550,49 @@ file_same(const struct file *a, const struct file *b)
 }
 
 /*
+ * What a name leads to, by a quiet walk: a file (device, inode) or an
+ * absent name in a directory (its device, inode, the name).  Remembered
+ * for the run: settings and main.cf name the same files again and again.
+ */
+struct ident {
+	char	*path;
+	int	 ok, present;
+	dev_t	 dev, ddev;
+	ino_t	 ino, dino;
+	char	 name[NAME_MAX + 1];
+};
+#define MAX_IDENTS	64
+
+static const struct ident *
+ident_of(const char *path)
+{
+	static struct ident	 memo[MAX_IDENTS];
+	static size_t		 n;
+	struct ident		*id;
+	struct file		 f;
+	size_t			 i;
+
+	for (i = 0; i < n && i < MAX_IDENTS; i++)
+		if (!strcmp(memo[i].path, path))
+			return &memo[i];
+	id = &memo[n++ % MAX_IDENTS];
+	free(id->path);
+	memset(id, 0, sizeof(*id));
+	id->path = xstrdup(path);
+	file_init(&f);
+	if ((id->ok = walk_quietly(&f, path) == 0)) {
+		id->present = f.fd != -1;
+		id->dev = f.st.st_dev;
+		id->ino = f.st.st_ino;
+		id->ddev = f.dir_dev;
+		id->dino = f.dir_ino;
+		strlcpy(id->name, f.name, sizeof(id->name));
+	}
+	file_close(&f);
+	return id;
+}
+
+/*
  * Do two names (from settings and main.cf) lead to one file?  1 for the
  * same absolute name, or the same file by a walk of each; 0 when not; -1
  * (logged) when a name cannot be walked safely: it leads nowhere root
@@ -554,29 +601,29 @@ file_same(const struct file *a, const struct file *b)
 int
 path_same(const char *a, const char *b)
 {
-	struct file	fa, fb;
-	char		abuf[PATH_MAX], bbuf[PATH_MAX];
-	int		same = -1;
+	const struct ident	*x, *y;
+	struct file		 f;
+	char			 abuf[PATH_MAX], bbuf[PATH_MAX];
+	int			 r;
 
 	if (a == NULL || b == NULL || *a == '\0' || *b == '\0')
 		return 0;
 	if (!strcmp(path_absolute(a, abuf), path_absolute(b, bbuf)))
 		return 1;
-	file_init(&fa);
-	file_init(&fb);
-	if (walk_quietly(&fa, a) == -1) {
-		file_close(&fa);
-		if (file_open(&fa, a, 1) == 0)
-			same = 0;	/* the walk works, the file does not */
-	} else if (walk_quietly(&fb, b) == -1) {
-		file_close(&fb);
-		if (file_open(&fb, b, 1) == 0)
-			same = 0;
-	} else
-		same = file_same(&fa, &fb);
-	file_close(&fa);
-	file_close(&fb);
-	return same;
+	x = ident_of(a);
+	y = ident_of(b);
+	if (!x->ok || !y->ok) {
+		file_init(&f);
+		r = file_open(&f, x->ok ? b : a, 1);	/* says why */
+		file_close(&f);
+		return r == 0 ? 0 : -1;
+	}
+	if (x->present != y->present)
+		return 0;
+	if (x->present)
+		return x->dev == y->dev && x->ino == y->ino;
+	return x->ddev == y->ddev && x->dino == y->dino &&
+	    !strcmp(x->name, y->name);
 }
 
 /*
