@@ -30,6 +30,10 @@ SRCS		= src/main.c src/log.c src/conf.c src/postconf.c src/cache.c src/vdb.c \
 		  src/inspect.c src/json.c src/monitor.c src/probe.c src/listen.c \
 		  src/dns.c src/dane.c
 OBJS		= $(SRCS:.c=.o)
+# The library: every object but main's (the fuzzers and the unit tier
+# link against it).
+LIB_SRCS	= $(filter-out src/main.c,$(SRCS))
+LIB_OBJS	= $(LIB_SRCS:.c=.o)
 ALL_CPPFLAGS	= -D_GNU_SOURCE -DVERSION='"$(VERSION)"' \
 		  -DPOSTCONF_PATH='"$(POSTCONF)"' -DPOSTMAP_PATH='"$(POSTMAP)"' $(LIBS_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS	= -std=c11 $(WARNINGS) $(CFLAGS)
@@ -109,7 +113,6 @@ overlay: manifest
 FUZZ_CC		?= clang
 FUZZ_FLAGS	= -g -O1 -fsanitize=fuzzer,address,undefined \
 		  -fno-sanitize-recover=undefined
-LIB_SRCS	= $(filter-out src/main.c,$(SRCS))
 FUZZERS		= build/fuzz_pem build/fuzz_conf build/fuzz_dns
 
 fuzzers: $(FUZZERS)
@@ -120,13 +123,37 @@ build/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) src/extern.h
 		$(LIBS_LDLIBS)
 
 # The helper for the sanitizer and valgrind passes of the test suite.
+# The ASan+UBSan objects are built once, for the helper and the unit tier.
 SAN_FLAGS	= -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 		  -fno-sanitize-recover=all
+HDRS		= $(wildcard src/*.h)
+ASAN_OBJS	= $(SRCS:src/%.c=build/asan/src/%.o)
+ASAN_LIB_OBJS	= $(LIB_SRCS:src/%.c=build/asan/src/%.o)
 asan: build/asan/$(PROG)
-build/asan/$(PROG): $(SRCS) src/extern.h
-	mkdir -p build/asan
-	$(CC) $(ALL_CPPFLAGS) -std=c11 $(WARNINGS) $(SAN_FLAGS) -o $@ $(SRCS) \
-		$(LIBS_LDLIBS)
+build/asan/src/%.o: src/%.c $(HDRS)
+	@mkdir -p build/asan/src
+	$(CC) $(ALL_CPPFLAGS) -std=c11 $(WARNINGS) $(SAN_FLAGS) -c -o $@ $<
+build/asan/$(PROG): $(ASAN_OBJS)
+	$(CC) $(SAN_FLAGS) -o $@ $(ASAN_OBJS) $(LIBS_LDLIBS)
+
+# The unit tier: tests/unit/NAME.c, one binary per module, each linked
+# with the harness (tests/unit/harness) against the library objects as
+# they are built (build/unit/NAME), and against the ASan+UBSan ones
+# (build/asan/unit/NAME).  Needs no root, no Postfix, no openssl CLI.
+UNIT_SRCS	= $(wildcard tests/unit/*.c)
+UNIT_HARNESS	= tests/unit/harness/unit.c tests/unit/harness/pki.c
+UNIT_DEPS	= $(UNIT_HARNESS) tests/unit/harness/unit.h $(HDRS)
+UNIT_BINS	= $(UNIT_SRCS:tests/unit/%.c=build/unit/%)
+ASAN_UNIT_BINS	= $(UNIT_SRCS:tests/unit/%.c=build/asan/unit/%)
+unit: $(UNIT_BINS)
+build/unit/%: tests/unit/%.c $(UNIT_DEPS) $(LIB_OBJS)
+	@mkdir -p build/unit
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< \
+		$(UNIT_HARNESS) $(LIB_OBJS) $(LIBS_LDLIBS) $(LDLIBS)
+build/asan/unit/%: tests/unit/%.c $(UNIT_DEPS) $(ASAN_LIB_OBJS)
+	@mkdir -p build/asan/unit
+	$(CC) $(ALL_CPPFLAGS) -std=c11 $(WARNINGS) $(SAN_FLAGS) -o $@ $< \
+		$(UNIT_HARNESS) $(ASAN_LIB_OBJS) $(LIBS_LDLIBS)
 
 valgrind-wrapper: build/valgrind/$(PROG)
 build/valgrind/$(PROG): $(PROG)
