@@ -75,10 +75,6 @@ install-openrc:
 		>$(DESTDIR)$(SYSCONFDIR)/rc.conf.d/$(PROG).conf
 	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/rc.conf.d/$(PROG).conf
 
-# The whole suite in three passes (tests/run.sh): plain, ASan, valgrind.
-check: $(PROG) fuzzers asan valgrind-wrapper
-	bash tests/run.sh
-
 # The mutation run: every one-line change in tests/mutants.list must make
 # the bats files named for it fail (tests/mutants.sh; both cores).
 mutants:
@@ -163,6 +159,32 @@ build/valgrind/$(PROG): $(PROG)
 	--show-leak-kinds=definite,indirect %s/$(PROG) "$$@"\n' "$(CURDIR)" >$@
 	chmod 0755 $@
 
+# The suite in tiers (unit, cli, world, meta: a test's directory under
+# tests/) and passes (plain, asan, valgrind); tests/run.sh says which tier
+# runs in which pass.  check runs everything; check-fast is the edit loop
+# (unit and cli, plain build); check-TIER one tier in its passes.
+# PTS_PASSES narrows the passes (an ebuild's src_test: PTS_PASSES=plain
+# check-unit), PTS_JOBS the files run at once (default: the CPUs).
+PTS_PASSES	?= plain asan valgrind
+CHECK_plain	= $(PROG) $(UNIT_BINS)
+CHECK_asan	= build/asan/$(PROG) $(ASAN_UNIT_BINS)
+CHECK_valgrind	= $(PROG) $(UNIT_BINS) build/valgrind/$(PROG)
+CHECK_BUILD	= $(foreach p,$(PTS_PASSES),$(CHECK_$(p)))
+RUN_TESTS	= PTS_PASSES="$(PTS_PASSES)" bash tests/run.sh
+
+check: $(CHECK_BUILD) fuzzers
+	$(RUN_TESTS)
+check-fast: $(CHECK_plain)
+	PTS_TIERS="unit cli" PTS_PASSES=plain bash tests/run.sh
+check-unit: $(CHECK_BUILD)
+	PTS_TIERS=unit $(RUN_TESTS)
+check-cli: $(CHECK_BUILD)
+	PTS_TIERS=cli $(RUN_TESTS)
+check-world: $(CHECK_BUILD)
+	PTS_TIERS=world $(RUN_TESTS)
+check-meta: $(PROG) fuzzers
+	PTS_TIERS=meta $(RUN_TESTS)
+
 # Benchmark (bench/run.sh; see BENCHMARKS.md). The floor is a minimal C
 # program, built with the same flags.
 bench: $(PROG) bench/floor bench/sni-pki
@@ -194,5 +216,7 @@ version:
 clean:
 	rm -rf $(PROG) $(OBJS) dist build bench/floor bench/sni-pki bench/out
 
-.PHONY: all install install-openrc check mutants demo bench bench-sni bench-probe bench-dane dist manifest \
-	overlay fuzzers asan valgrind-wrapper version clean
+.PHONY: all install install-openrc check check-fast check-unit check-cli \
+	check-world check-meta mutants demo bench bench-sni bench-probe \
+	bench-dane dist manifest overlay fuzzers asan unit valgrind-wrapper \
+	version clean

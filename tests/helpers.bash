@@ -6,9 +6,12 @@
 load /usr/lib/bats/bats-support/load.bash
 load /usr/lib/bats/bats-assert/load.bash
 load /usr/lib/bats/bats-file/load.bash
-load pki
 
-TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+# The tree: this file is tests/helpers.bash, the .bats files one level
+# further down (tests/TIER/NAME.bats), loading it as ../helpers.
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=tests/pki.bash
+. "$TOP/tests/pki.bash"
 # The helper under test: the build, or in the sanitizer and valgrind passes
 # of tests/run.sh an instrumented one (PTS_SANITIZER names the pass).
 HELPER=${PTS_HELPER:-$TOP/postfix-tls-setup}
@@ -254,7 +257,8 @@ held_at_fchown() {
 	wait "$writer" || true
 }
 
-# Identities beside the bundle (tests/identities.bats, tests/monitor.bats).
+# Identities beside the bundle (tests/cli/served-identities.bats,
+# tests/cli/monitoring.bats).
 
 # write_mastercf LINES...: master.cf with the smtp service, then LINES.
 write_mastercf() {
