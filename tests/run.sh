@@ -154,17 +154,31 @@ run_job() {
 		esac
 	fi >"$WORK/$n.tap" 2>&1 </dev/null
 	status=$?
-	echo "$status $(elapsed "$start")" >"$WORK/$n.done.tmp"
+	# The CPU time of what it ran (this subshell's children): what the
+	# job costs whatever else the machine is doing.
+	times >"$WORK/$n.cpu"
+	echo "$status $(elapsed "$start") $(cpu_of "$WORK/$n.cpu")" \
+		>"$WORK/$n.done.tmp"
 	mv "$WORK/$n.done.tmp" "$WORK/$n.done"
+}
+
+# Seconds of user and system time in the second line of "times" output.
+cpu_of() {
+	awk 'NR == 2 { t = 0
+		for (i = 1; i <= 2; i++) {
+			split($i, p, "m"); sub("s", "", p[2]); t += p[1] * 60 + p[2]
+		}
+		printf "%.1f", t }' "$1"
 }
 
 # Say a finished job: its header, then its TAP.
 say_job() {
-	local n=$1 status secs
-	read -r status secs <"$WORK/$n.done"
-	printf '# %s (%.0f s, status %s)\n' "${order[n]}" "$secs" "$status"
+	local n=$1 status secs cpu
+	read -r status secs cpu <"$WORK/$n.done"
+	printf '# %s (%.0f s, %.0f s CPU, status %s)\n' "${order[n]}" "$secs" \
+		"$cpu" "$status"
 	cat "$WORK/$n.tap"
-	echo "${order[n]} $secs $status" >>"$WORK/times"
+	echo "${order[n]} $secs $status $cpu" >>"$WORK/times"
 }
 
 begin=$EPOCHREALTIME
@@ -198,11 +212,15 @@ awk 'NR == FNR { print $1, $2, $3, $4; seen[$1 " " $2 " " $3] = 1; next }
 
 # What each part took, summed over its files (they overlap: JOBS at once).
 echo
-echo "# seconds per tier and pass (summed over files; $JOBS at once):"
-awk '{ t[$1 " " $2] += $4; n[$1 " " $2]++ }
-	END { for (k in t) printf "#   %-16s %7.1f s  %3d files\n", k, t[k], n[k] }' \
+echo "# seconds per tier and pass, summed over files ($JOBS at once):"
+awk '{ t[$1 " " $2] += $4; c[$1 " " $2] += $6; n[$1 " " $2]++
+		T += $4; C += $6 }
+	END { for (k in t) printf "#   %-16s %7.1f s  %7.1f s CPU  %3d files\n", k,
+		t[k], c[k], n[k]
+		printf "#   %-16s %7.1f s  %7.1f s CPU\n", "~all", T, C }' \
 	"$WORK/times" | sort
-printf '#   %-16s %7.1f s\n' "wall time" "$wall"
+printf '#   %-16s %7.1f s  (load average at the end: %s)\n' "wall time" "$wall" \
+	"$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
 
 failed_jobs=$(awk '$5 != 0' "$WORK/times" | wc -l)
 cat "$WORK"/*.tap >"$WORK/all"
