@@ -105,17 +105,23 @@ overlay: manifest
 	d=$$(portageq distdir) && test -d "$$d" && \
 	install -m 0644 dist/$(PROG)-$(VERSION).tar.gz "$$d/"
 
-# Fuzzing (clang with libFuzzer, ASan and UBSan): harnesses in tests/fuzz.
+# Fuzzing (clang with libFuzzer, ASan and UBSan): harnesses in tests/fuzz,
+# linked against the library objects built once for all of them.
 FUZZ_CC		?= clang
-FUZZ_FLAGS	= -g -O1 -fsanitize=fuzzer,address,undefined \
+FUZZ_SAN	= -g -O1 -fsanitize=address,undefined \
 		  -fno-sanitize-recover=undefined
+FUZZ_FLAGS	= $(FUZZ_SAN) -fsanitize=fuzzer
 FUZZERS		= build/fuzz_pem build/fuzz_conf build/fuzz_dns
+FUZZ_LIB_OBJS	= $(LIB_SRCS:src/%.c=build/fuzz/src/%.o)
 
 fuzzers: $(FUZZERS)
 
-build/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) src/extern.h
-	mkdir -p build
-	$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) \
+build/fuzz/src/%.o: src/%.c $(wildcard src/*.h)
+	@mkdir -p build/fuzz/src
+	$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
+		-c -o $@ $<
+build/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJS)
+	$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB_OBJS) \
 		$(LIBS_LDLIBS)
 
 # The helper for the sanitizer and valgrind passes of the test suite.
@@ -171,8 +177,12 @@ CHECK_asan	= build/asan/$(PROG) $(ASAN_UNIT_BINS)
 CHECK_valgrind	= $(PROG) $(UNIT_BINS) build/valgrind/$(PROG)
 CHECK_BUILD	= $(foreach p,$(PTS_PASSES),$(CHECK_$(p)))
 RUN_TESTS	= PTS_PASSES="$(PTS_PASSES)" bash tests/run.sh
+NPROC		:= $(shell nproc 2>/dev/null || echo 2)
 
-check: $(CHECK_BUILD) fuzzers
+# check builds its four builds (plain, ASan, fuzzers, unit) on every CPU
+# (unless make was given its own -j), then runs the suite.
+check:
+	$(MAKE) $(if $(filter -j%,$(MAKEFLAGS)),,-j$(NPROC)) $(CHECK_BUILD) fuzzers
 	$(RUN_TESTS)
 check-fast: $(CHECK_plain)
 	PTS_TIERS="unit cli" PTS_PASSES=plain bash tests/run.sh
