@@ -170,7 +170,7 @@ build/valgrind/$(PROG): $(PROG)
 # runs in which pass.  check runs everything; check-fast is the edit loop
 # (unit and cli, plain build); check-TIER one tier in its passes.
 # PTS_PASSES narrows the passes (an ebuild's src_test: PTS_PASSES=plain
-# check-unit), PTS_JOBS the files run at once (default: the CPUs).
+# check-unit), PTS_JOBS the files run at once (default: the CPUs and one).
 PTS_PASSES	?= plain asan valgrind
 CHECK_plain	= $(PROG) $(UNIT_BINS)
 CHECK_asan	= build/asan/$(PROG) $(ASAN_UNIT_BINS)

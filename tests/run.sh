@@ -31,9 +31,10 @@
 # Environment:
 #   PTS_TIERS   tiers to run (default: unit cli world meta)
 #   PTS_PASSES  passes to run (default: plain asan valgrind)
-#   PTS_JOBS    test files run at once (default: the number of CPUs); the
-#               files of a tier are independent, each test of a file runs
-#               in turn as before
+#   PTS_JOBS    test files run at once (default: the CPUs and one more:
+#               world and DNS tests wait on services and deadlines, and a
+#               third file fills that time on two CPUs); the files of a
+#               tier are independent, the tests of a file run in turn
 # Files start longest first, by the times of the last run (build/test-times).
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -41,7 +42,7 @@ TOP=$PWD
 
 TIERS=${PTS_TIERS:-unit cli world meta}
 PASSES=${PTS_PASSES:-plain asan valgrind}
-JOBS=${PTS_JOBS:-$(nproc 2>/dev/null || echo 2)}
+JOBS=${PTS_JOBS:-$(($(nproc 2>/dev/null || echo 1) + 1))}
 TIMES=$TOP/build/test-times
 # $EPOCHREALTIME with a decimal point, whatever the locale.
 LC_NUMERIC=C
