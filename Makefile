@@ -34,6 +34,10 @@ SRCS		= src/main.c src/help.c src/util.c src/finding.c src/render.c src/conf.c \
 		  src/workers.c src/bundle.c src/deploy.c src/handshake.c \
 		  src/probe.c src/dns.c src/dane.c src/service.c
 OBJS		= $(SRCS:.c=.o)
+# The library: every object but the command line's (the fuzzers and the
+# unit tier link against it).
+LIB_SRCS	= $(filter-out src/main.c src/help.c,$(SRCS))
+LIB_OBJS	= $(LIB_SRCS:.c=.o)
 ALL_CPPFLAGS	= -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
 		  -DPOSTCONF_PATH='"$(POSTCONF)"' -DPOSTMAP_PATH='"$(POSTMAP)"' $(LIBS_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS	= -std=c11 $(WARNINGS) $(CFLAGS)
@@ -78,10 +82,6 @@ install-openrc:
 		>$(DESTDIR)$(SYSCONFDIR)/rc.conf.d/$(PROG).conf
 	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/rc.conf.d/$(PROG).conf
 
-# The whole suite in three passes (tests/run.sh): plain, ASan, valgrind.
-check: $(PROG) fuzzers asan valgrind-wrapper
-	bash tests/run.sh
-
 # The mutation run: every one-line change in tests/mutants.list must make
 # the bats files named for it fail (tests/mutants.sh; both cores).
 mutants:
@@ -112,28 +112,57 @@ overlay: manifest
 	d=$$(portageq distdir) && test -d "$$d" && \
 	install -m 0644 dist/$(PROG)-$(VERSION).tar.gz "$$d/"
 
-# Fuzzing (clang with libFuzzer, ASan and UBSan): harnesses in tests/fuzz.
+# Fuzzing (clang with libFuzzer, ASan and UBSan): harnesses in tests/fuzz,
+# linked against the library objects built once for all of them.
 FUZZ_CC		?= clang
-FUZZ_FLAGS	= -g -O1 -fsanitize=fuzzer,address,undefined \
+FUZZ_SAN	= -g -O1 -fsanitize=address,undefined \
 		  -fno-sanitize-recover=undefined
-LIB_SRCS	= $(filter-out src/main.c src/help.c,$(SRCS))
+FUZZ_FLAGS	= $(FUZZ_SAN) -fsanitize=fuzzer
 FUZZERS		= build/fuzz_pem build/fuzz_conf build/fuzz_dns
+FUZZ_LIB_OBJS	= $(LIB_SRCS:src/%.c=build/fuzz/src/%.o)
 
 fuzzers: $(FUZZERS)
 
-build/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(wildcard src/*.h)
-	mkdir -p build
-	$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) \
+build/fuzz/src/%.o: src/%.c $(wildcard src/*.h)
+	@mkdir -p build/fuzz/src
+	$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link \
+		-c -o $@ $<
+build/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_OBJS)
+	$(FUZZ_CC) $(ALL_CPPFLAGS) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_LIB_OBJS) \
 		$(LIBS_LDLIBS)
 
 # The helper for the sanitizer and valgrind passes of the test suite.
+# The ASan+UBSan objects are built once, for the helper and the unit tier.
 SAN_FLAGS	= -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 		  -fno-sanitize-recover=all
+HDRS		= $(wildcard src/*.h)
+ASAN_OBJS	= $(SRCS:src/%.c=build/asan/src/%.o)
+ASAN_LIB_OBJS	= $(LIB_SRCS:src/%.c=build/asan/src/%.o)
 asan: build/asan/$(PROG)
-build/asan/$(PROG): $(SRCS) $(wildcard src/*.h)
-	mkdir -p build/asan
-	$(CC) $(ALL_CPPFLAGS) -std=c11 $(WARNINGS) $(SAN_FLAGS) -o $@ $(SRCS) \
-		$(LIBS_LDLIBS)
+build/asan/src/%.o: src/%.c $(HDRS)
+	@mkdir -p build/asan/src
+	$(CC) $(ALL_CPPFLAGS) -std=c11 $(WARNINGS) $(SAN_FLAGS) -c -o $@ $<
+build/asan/$(PROG): $(ASAN_OBJS)
+	$(CC) $(SAN_FLAGS) -o $@ $(ASAN_OBJS) $(LIBS_LDLIBS)
+
+# The unit tier: tests/unit/NAME.c, one binary per module, each linked
+# with the harness (tests/unit/harness) against the library objects as
+# they are built (build/unit/NAME), and against the ASan+UBSan ones
+# (build/asan/unit/NAME).  Needs no root, no Postfix, no openssl CLI.
+UNIT_SRCS	= $(wildcard tests/unit/*.c)
+UNIT_HARNESS	= tests/unit/harness/unit.c tests/unit/harness/pki.c
+UNIT_DEPS	= $(UNIT_HARNESS) tests/unit/harness/unit.h $(HDRS)
+UNIT_BINS	= $(UNIT_SRCS:tests/unit/%.c=build/unit/%)
+ASAN_UNIT_BINS	= $(UNIT_SRCS:tests/unit/%.c=build/asan/unit/%)
+unit: $(UNIT_BINS)
+build/unit/%: tests/unit/%.c $(UNIT_DEPS) $(LIB_OBJS)
+	@mkdir -p build/unit
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< \
+		$(UNIT_HARNESS) $(LIB_OBJS) $(LIBS_LDLIBS) $(LDLIBS)
+build/asan/unit/%: tests/unit/%.c $(UNIT_DEPS) $(ASAN_LIB_OBJS)
+	@mkdir -p build/asan/unit
+	$(CC) $(ALL_CPPFLAGS) -std=c11 $(WARNINGS) $(SAN_FLAGS) -o $@ $< \
+		$(UNIT_HARNESS) $(ASAN_LIB_OBJS) $(LIBS_LDLIBS)
 
 valgrind-wrapper: build/valgrind/$(PROG)
 build/valgrind/$(PROG): $(PROG)
@@ -142,6 +171,36 @@ build/valgrind/$(PROG): $(PROG)
 	--errors-for-leak-kinds=definite,indirect \
 	--show-leak-kinds=definite,indirect %s/$(PROG) "$$@"\n' "$(CURDIR)" >$@
 	chmod 0755 $@
+
+# The suite in tiers (unit, cli, world, meta: a test's directory under
+# tests/) and passes (plain, asan, valgrind); tests/run.sh says which tier
+# runs in which pass.  check runs everything; check-fast is the edit loop
+# (unit and cli, plain build); check-TIER one tier in its passes.
+# PTS_PASSES narrows the passes (an ebuild's src_test: PTS_PASSES=plain
+# check-unit), PTS_JOBS the files run at once (default: the CPUs and one).
+PTS_PASSES	?= plain asan valgrind
+CHECK_plain	= $(PROG) $(UNIT_BINS)
+CHECK_asan	= build/asan/$(PROG) $(ASAN_UNIT_BINS)
+CHECK_valgrind	= $(PROG) $(UNIT_BINS) build/valgrind/$(PROG)
+CHECK_BUILD	= $(foreach p,$(PTS_PASSES),$(CHECK_$(p)))
+RUN_TESTS	= PTS_PASSES="$(PTS_PASSES)" bash tests/run.sh
+NPROC		:= $(shell nproc 2>/dev/null || echo 2)
+
+# check builds its four builds (plain, ASan, fuzzers, unit) on every CPU
+# (unless make was given its own -j), then runs the suite.
+check:
+	$(MAKE) $(if $(filter -j%,$(MAKEFLAGS)),,-j$(NPROC)) $(CHECK_BUILD) fuzzers
+	$(RUN_TESTS)
+check-fast: $(CHECK_plain)
+	PTS_TIERS="unit cli" PTS_PASSES=plain bash tests/run.sh
+check-unit: $(CHECK_BUILD)
+	PTS_TIERS=unit $(RUN_TESTS)
+check-cli: $(CHECK_BUILD)
+	PTS_TIERS=cli $(RUN_TESTS)
+check-world: $(CHECK_BUILD)
+	PTS_TIERS=world $(RUN_TESTS)
+check-meta: $(PROG) fuzzers
+	PTS_TIERS=meta $(RUN_TESTS)
 
 # Benchmark (bench/run.sh; see BENCHMARKS.md). The floor is a minimal C
 # program, built with the same flags.
@@ -174,5 +233,7 @@ version:
 clean:
 	rm -rf $(PROG) $(OBJS) $(SRCS:.c=.d) dist build bench/floor bench/sni-pki bench/out
 
-.PHONY: all install install-openrc check mutants demo bench bench-sni bench-probe bench-dane dist manifest \
-	overlay fuzzers asan valgrind-wrapper version clean
+.PHONY: all install install-openrc check check-fast check-unit check-cli \
+	check-world check-meta mutants demo bench bench-sni bench-probe \
+	bench-dane dist manifest overlay fuzzers asan unit valgrind-wrapper \
+	version clean

@@ -6,7 +6,7 @@
  * the lines whose meaning is the same either way (NAME=value,
  * NAME="value", NAME='value', comments) and refuse anything a shell would
  * expand or split, naming the line: a value that means one thing to OpenRC
- * and another to us is worse than an error.  tests/confsh.bats holds the
+ * and another to us is worse than an error.  tests/cli/settings-as-shell.bats holds the
  * two readers to that, line by line.  The file decides what root does, so
  * it must be root's alone, as sshd wants its files.
  */

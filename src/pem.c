@@ -369,7 +369,7 @@ no_passphrase(char *buf, int size, int rwflag, void *asked)
 /*
  * The key exactly as Postfix loads smtpd_tls_key_file: OpenSSL's
  * PEM_read_bio_PrivateKey over the whole file, which honours the PEM
- * label and headers (measured against smtpd 3.7: tests/keys.bats).
+ * label and headers (measured against smtpd 3.7: tests/world/key-formats.bats).
  */
 static EVP_PKEY *
 read_key(const unsigned char *buf, size_t len, int *encrypted)

@@ -384,7 +384,7 @@ out:
 
 /*
  * The leaf key types a default OpenSSL client (security level 2) makes a
- * handshake with, measured with s_server/s_client (tests/keys.bats): RSA
+ * handshake with, measured with s_server/s_client (tests/world/key-formats.bats): RSA
  * and RSA-PSS (of MIN_BITS and more, checked apart), EC on the curves it
  * offers, Ed25519, Ed448.  DSA, other curves (secp224r1, brainpool,
  * secp256k1, ...) and anything unknown fail every handshake.  NULL when

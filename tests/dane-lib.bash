@@ -1,6 +1,7 @@
-# Shared by tests/dane.bats and tests/dane-edges.bats: the PKI with the
-# next key a renewal brings, record data as openssl computes it, and the
-# helper run against a stand-in resolver in private namespaces.
+# Shared by tests/cli/dane-guard.bats and tests/cli/dane-guard-edges.bats:
+# the PKI with the next key a renewal brings, record data as openssl
+# computes it, and the helper run against a stand-in resolver in private
+# namespaces.
 # shellcheck shell=bash
 
 dane_setup_file() {

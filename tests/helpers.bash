@@ -3,12 +3,27 @@
 # configuration and Gentoo package database per test.
 # shellcheck shell=bash
 
-load /usr/lib/bats/bats-support/load.bash
-load /usr/lib/bats/bats-assert/load.bash
-load /usr/lib/bats/bats-file/load.bash
-load pki
+# bats-support, bats-assert and bats-file: their src/*.bash, sourced here
+# (bats sources this file again for every test); each one's load.bash
+# only sources the same files, with a dirname process for each: 17
+# processes before every test.
+for lib in bats-support bats-assert bats-file; do
+	if [ -d "/usr/lib/bats/$lib/src" ]; then
+		for f in "/usr/lib/bats/$lib/src/"*.bash; do
+			# shellcheck source=/dev/null
+			. "$f"
+		done
+	else
+		load "/usr/lib/bats/$lib/load.bash"
+	fi
+done
+unset lib f
 
-TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+# The tree: this file is tests/helpers.bash, the .bats files one level
+# further down (tests/TIER/NAME.bats), loading it as ../helpers.
+TOP=$(cd "${BASH_SOURCE[0]%/*}/.." && pwd)
+# shellcheck source=tests/pki.bash
+. "$TOP/tests/pki.bash"
 # The helper under test: the build, or in the sanitizer and valgrind passes
 # of tests/run.sh an instrumented one (PTS_SANITIZER names the pass).
 HELPER=${PTS_HELPER:-$TOP/postfix-tls-setup}
@@ -100,13 +115,17 @@ deploy_inputs() {
 }
 
 # A fingerprint of everything under $T that a refused run must not
-# change: names, contents, owners, modes, mtimes.
+# change: names, types, owners, modes, sizes, mtimes, and the contents of
+# regular files and of what symbolic links lead to.  Two finds and one
+# sha256sum, not two processes per file: refuses() takes one before and
+# one after every refusal.
 snapshot() {
-	(cd "$T" && find . -path ./root -prune -o -print | LC_ALL=C sort |
-		while IFS= read -r f; do
-			stat -c '%n %U:%G %a %s %y' "$f"
-			if [ -f "$f" ]; then sha256sum <"$f"; fi
-		done)
+	(cd "$T" && {
+		find . -path ./root -prune -o -printf '%p %y %u:%g %m %s %T+\n' |
+			LC_ALL=C sort
+		find . -path ./root -prune -o \( -type f -o -xtype f \) -print0 2>/dev/null |
+			LC_ALL=C sort -z | xargs -0r sha256sum
+	})
 }
 
 # Certificates in a PEM file, one subject CN per line, in file order.
@@ -254,7 +273,8 @@ held_at_fchown() {
 	wait "$writer" || true
 }
 
-# Identities beside the bundle (tests/identities.bats, tests/monitor.bats).
+# Identities beside the bundle (tests/cli/served-identities.bats,
+# tests/cli/monitoring.bats).
 
 # write_mastercf LINES...: master.cf with the smtp service, then LINES.
 write_mastercf() {

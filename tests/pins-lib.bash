@@ -1,7 +1,7 @@
 # Shared by the files that pin what issue 19's mutants got through
-# (tests/expiry-boundaries.bats, monitor-aggregation.bats, json-escaping.bats,
-# dane-no-records.bats, deadlines.bats, sni-staleness.bats,
-# master-only-settings.bats, one-algorithm-damaged.bats): leaves with a
+# (tests/cli/expiry-boundaries.bats, tests/cli/monitor-aggregation.bats, tests/cli/json-escaping.bats,
+# tests/cli/dane-no-records.bats, tests/cli/deadlines.bats, tests/cli/sni-staleness.bats,
+# tests/cli/master-only-settings.bats, tests/cli/one-algorithm-damaged.bats): leaves with a
 # known number of whole days left, a key whose secret part is damaged for
 # any algorithm, the last run's JSON, a clock for the deadline tests.
 # Each mutant these files were proven against is in tests/mutants-pins.list.

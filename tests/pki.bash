@@ -6,14 +6,47 @@
 # pki_key NAME SPEC: SPEC is ec (P-256, fast), ec:CURVE, rsa:BITS, or an
 # algorithm openssl genpkey knows without options (ED25519, ED448).
 pki_key() {
+	pki_cached "$1.key" "$2" pki_genkey "$1" "$2"
+}
+
+pki_genkey() {
 	case $2 in
-	ec) pki_key "$1" ec:P-256 ;;
+	ec) pki_genkey "$1" ec:P-256 ;;
 	ec:*) openssl genpkey -algorithm EC -pkeyopt "ec_paramgen_curve:${2#ec:}" \
 		-out "$PKI/$1.key" 2>/dev/null ;;
 	rsa:*) openssl genpkey -algorithm RSA \
 		-pkeyopt "rsa_keygen_bits:${2#rsa:}" -out "$PKI/$1.key" 2>/dev/null ;;
 	*) openssl genpkey -algorithm "$2" -out "$PKI/$1.key" 2>/dev/null ;;
 	esac
+}
+
+# pki_cached FILE SPEC COMMAND...: $PKI/FILE as COMMAND makes it, or, in a
+# test run with a key cache (PTS_PKI_CACHE, made afresh by tests/run.sh
+# for each run, under build/), a copy of the one made for the same name,
+# directory and SPEC by an earlier file or pass of this run.  RSA and DSA
+# keys take seconds to make; a run asks for the same ones in every pass.
+# Keys stay per name: two names of a file never share one, and a renewal
+# (a key of the same name in another directory, e.g. $PKI/next) gets its
+# own.  Nothing of it is ever committed.
+pki_cached() {
+	local file=$1 spec=$2 id cache
+	shift 2
+	if [ ! -d "${PTS_PKI_CACHE:-}" ] || [ -z "${BATS_FILE_TMPDIR:-}" ] ||
+		[ "${PKI#"$BATS_FILE_TMPDIR"/}" = "$PKI" ]; then
+		"$@"
+		return
+	fi
+	id=${PKI#"$BATS_FILE_TMPDIR"/}/$file:$spec
+	cache=$PTS_PKI_CACHE/${id//\//%}
+	if [ -s "$cache" ]; then
+		cp "$cache" "$PKI/$file"
+		return
+	fi
+	"$@" || return
+	# Another file may be making the same one: the first rename wins, and
+	# each file keeps the copy it made.
+	{ cp "$PKI/$file" "$cache.$$" && mv -f "$cache.$$" "$cache"; } ||
+		rm -f "$cache.$$"
 }
 
 # pki_ext PROFILE NAME: X.509v3 extensions for ca, ca-nc (name-constrained
@@ -134,6 +167,10 @@ pki_key_variant() {
 # pki_dsa_key NAME: a DSA key (2048-bit parameters) for a leaf that no
 # default client takes.
 pki_dsa_key() {
+	pki_cached "$1.key" dsa:2048 pki_gendsa "$1"
+}
+
+pki_gendsa() {
 	openssl genpkey -genparam -algorithm DSA -pkeyopt dsa_paramgen_bits:2048 \
 		-out "$PKI/$1.param" 2>/dev/null &&
 	openssl genpkey -paramfile "$PKI/$1.param" -out "$PKI/$1.key" 2>/dev/null

@@ -1,6 +1,6 @@
-# Shared by the tests of issue 19's holes (tests/dane-served-chains.bats,
-# dane-resolver-trust.bats, walked-names.bats, key-handover.bats,
-# sni-map-adoption.bats, tlsproxy-and-clients.bats, must-staple.bats):
+# Shared by the tests of issue 19's holes (tests/cli/dane-served-chains.bats,
+# tests/cli/dane-resolver-trust.bats, tests/cli/walked-names.bats, tests/cli/key-handover.bats,
+# tests/cli/sni-map-adoption.bats, tests/cli/tlsproxy-and-clients.bats, tests/cli/must-staple.bats):
 # certificates with the extensions they need, and OpenSSL's own DANE
 # client (the stand-in resolver at any address: dns_at, dane-lib.bash).
 # Load after helpers and dane-lib.

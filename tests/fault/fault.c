@@ -1,6 +1,7 @@
 /*
  * Fault injection for the helper's disk writes, loaded with LD_PRELOAD by
- * tests/fault.bats (test code only; nothing of it is in the helper).
+ * tests/cli/crash-safety.bats (test code only; nothing of it is in the
+ * helper).
  *
  * Every call that changes the disk is a numbered fault point: openat()
  * creating or opening for writing, write() to a file, fsync(), fchown(),

@@ -1,6 +1,6 @@
 /*
  * A name swapped at the very moment the helper starts a program, loaded
- * with LD_PRELOAD by tests/walked-names.bats (test code only; nothing of
+ * with LD_PRELOAD by tests/cli/walked-names.bats (test code only; nothing of
  * it is in the helper).  The helper checks the files an SNI map names,
  * then starts postmap -F, which reads them again by name: whoever can
  * rename in their directory gets in between.

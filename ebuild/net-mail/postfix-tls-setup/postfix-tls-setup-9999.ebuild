@@ -43,9 +43,12 @@ src_compile() {
 }
 
 src_test() {
-	# The full suite needs root, namespaces and a real Postfix; the smoke
-	# tests run as the portage user in the sandbox.
-	bats tests/smoke.bats || die "tests failed"
+	# The unit tier and the smoke tests run as the portage user in the
+	# sandbox; the rest of the suite needs root, namespaces and a real
+	# Postfix.
+	emake CC="$(tc-getCC)" PKG_CONFIG="$(tc-getPKG_CONFIG)" \
+		PTS_PASSES=plain check-unit
+	bats tests/cli/smoke.bats || die "tests failed"
 }
 
 src_install() {

@@ -1,0 +1,89 @@
+#!/usr/bin/env bats
+# The build: warning-free, and it honours the variables an ebuild sets.
+
+load ../helpers
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+	mkdir "$T/tree"
+	cp -r "$TOP/Makefile" "$TOP/src" "$TOP/files" "$TOP/init.d" "$TOP/conf.d" \
+		"$TOP/postfix-tls-setup.8" "$T/tree/"
+	rm -f "$T/tree"/src/*.o
+}
+
+@test "the helper builds with -Wall -Wextra -Werror" {
+	run make -C "$T/tree" CFLAGS="-O2 -Werror"
+	assert_success
+	refute_output --partial "warning:"
+	assert_file_executable "$T/tree/postfix-tls-setup"
+}
+
+@test "CC, CFLAGS, CPPFLAGS and LDFLAGS reach every compile and the link" {
+	echo 'static int cppflags_seen __attribute__((used));' >"$T/mark.h"
+	run make -C "$T/tree" CC=gcc CFLAGS="-O1 -frecord-gcc-switches" \
+		CPPFLAGS="-include $T/mark.h" \
+		LDFLAGS="-Wl,--defsym=__gentoo_check_ldflags__=0"
+	assert_success
+	for o in "$T"/tree/src/*.o; do
+		readelf -p .GCC.command.line "$o" | grep -q -- '-O1' ||
+			fail "$o was built without CFLAGS"
+		nm "$o" | grep -q cppflags_seen ||
+			fail "$o was built without CPPFLAGS"
+	done
+	run nm "$T/tree/postfix-tls-setup"
+	assert_output --partial "__gentoo_check_ldflags__"
+}
+
+@test "PKG_CONFIG is the pkg-config that is asked" {
+	printf '#!/bin/sh\necho "$*" >>%s/asked\nexec pkg-config "$@"\n' "$T" >"$T/my-pkg-config"
+	chmod +x "$T/my-pkg-config"
+	run make -C "$T/tree" PKG_CONFIG="$T/my-pkg-config"
+	assert_success
+	assert_file_contains "$T/asked" "libcrypto"
+}
+
+@test "make install honours DESTDIR and PREFIX" {
+	run make -C "$T/tree" install DESTDIR="$T/image" PREFIX=/usr
+	assert_success
+	assert_file_executable "$T/image/usr/sbin/postfix-tls-setup"
+	assert_file_permission 755 "$T/image/usr/sbin/postfix-tls-setup"
+	assert_file_exists "$T/image/usr/share/man/man8/postfix-tls-setup.8"
+	assert_file_exists "$T/image/usr/share/postfix-tls-setup/openrc-hook.sh"
+	run make -C "$T/tree" install-openrc DESTDIR="$T/image" PREFIX=/usr SYSCONFDIR=/etc
+	assert_success
+	assert_file_executable "$T/image/etc/init.d/postfix-tls"
+	assert_file_exists "$T/image/etc/conf.d/postfix-tls-setup"
+	assert_file_contains "$T/image/etc/rc.conf.d/postfix-tls-setup.conf" \
+		'/usr/share/postfix-tls-setup/openrc-hook.sh'
+	run make -C "$T/tree" install-openrc DESTDIR="$T/image2" PREFIX=/opt/pts SYSCONFDIR=/etc
+	assert_file_contains "$T/image2/etc/rc.conf.d/postfix-tls-setup.conf" \
+		'/opt/pts/share/postfix-tls-setup/openrc-hook.sh'
+	assert_file_contains "$T/image2/etc/init.d/postfix-tls" \
+		'^POSTFIX_TLS_SETUP=/opt/pts/sbin/postfix-tls-setup$'
+}
+
+@test "installed under a prefix, the hook, the service and the helper name each other there" {
+	# As the ebuild installs them in a Gentoo Prefix (EPREFIX=/opt/pts).
+	run make -C "$T/tree" install install-openrc DESTDIR="$T/image" \
+		PREFIX=/opt/pts/usr SYSCONFDIR=/opt/pts/etc
+	assert_success
+	img=$T/image/opt/pts
+	assert_file_contains "$img/etc/rc.conf.d/postfix-tls-setup.conf" \
+		'^postfix|postfix\.\*) \. /opt/pts/usr/share/postfix-tls-setup/openrc-hook\.sh ;;$'
+	assert_file_contains "$img/etc/init.d/postfix-tls" \
+		'^POSTFIX_TLS_SETUP=/opt/pts/usr/sbin/postfix-tls-setup$'
+	assert_file_exists "$img/usr/share/postfix-tls-setup/openrc-hook.sh"
+	hook=$img/usr/share/postfix-tls-setup/openrc-hook.sh
+	assert_file_contains "$hook" '^POSTFIX_TLS_SETUP=/opt/pts/usr/sbin/postfix-tls-setup$'
+	assert_file_executable "$img/usr/sbin/postfix-tls-setup"
+	# The helper finds the instances' tuning files under the prefix.
+	run "$img/usr/sbin/postfix-tls-setup" --help
+	assert_output --partial "tuning file (default /opt/pts/etc/conf.d/postfix-tls-setup)"
+	assert_output --partial "configuration directory (default /opt/pts/etc/postfix)"
+	assert_file_exists "$img/etc/conf.d/postfix-tls-setup"
+	# Nothing in them still points outside the prefix.
+	run grep -nE '(^|[^[:alnum:]_./-])/(usr|etc)/' "$hook" \
+		"$img/etc/init.d/postfix-tls" "$img/etc/rc.conf.d/postfix-tls-setup.conf"
+	assert_failure 1
+	assert_output ""
+}
