@@ -51,11 +51,14 @@ LC_NUMERIC=C
 # --coverage build run as the valgrind pass runs it): with the unit tier
 # they reach 92% of the lines the whole suite reached under valgrind when
 # every file ran there (the post-start probe's among them), with 198 of
-# its 862 helper runs, a second or two each under valgrind.  The rest run
-# under ASan+UBSan.  tests/README.md has the figures.
+# its 862 helper runs, a second or two each under valgrind; the last line
+# adds the paths issue 19 wrote (tlsproxy and client slots, OpenSSL's DANE
+# matching, names walked as written).  The rest run under ASan+UBSan.
+# tests/README.md has the figures.
 VALGRIND_FILES="cli/smoke cli/races-and-traps cli/dane-guard-edges
 cli/trust-anchors cli/monitoring cli/served-identities
-world/served-identities world/postconf-cache"
+world/served-identities world/postconf-cache
+cli/tlsproxy-and-clients cli/dane-served-chains cli/walked-names"
 
 declare -A wants=(
 	[unit]="plain asan valgrind"
