@@ -12,8 +12,9 @@
 # Usage: tests/mutants.sh [-j JOBS] [-l LIST] [NAME-SUBSTRING...]
 # Two mutants at a time by default, each in its own copy of a tree built
 # once, rebuilt as "make" rebuilds (a mutant that only warns is not stillborn) and judged by the
-# plain pass of its bats files; MUTANT_TIMEOUT (900 s) bounds each run, and
-# a run that hangs counts as killed.
+# plain pass of its bats files, stopped at their first failure;
+# MUTANT_TIMEOUT (900 s) bounds each run, and a run that hangs counts as
+# killed.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 TOP=$PWD
@@ -94,6 +95,34 @@ fi
 make -s -C "$WORK/base" postfix-tls-setup >"$WORK/base.log" 2>&1 ||
 	{ cat "$WORK/base.log" >&2; echo "the unmutated tree does not build" >&2; exit 1; }
 
+# judge TREE FILE...: the bats FILEs against TREE's build, TAP in
+# TREE/bats.log, stopped at the first failure (one is enough to kill a
+# mutant; the rest would only cost time).  Their temporary files live in
+# TREE (removed with it, whatever a stopped test left).  Returns bats'
+# status, 1 when stopped, 124 past MUTANT_TIMEOUT.
+judge() {
+	local tree=$1 pid rc
+	shift
+	mkdir -p "$tree/tmp"
+	(cd "$tree" && exec env -u PTS_HELPER -u PTS_SANITIZER TMPDIR="$tree/tmp" \
+		setsid timeout "$TIMEOUT" bats --tap "$@") >"$tree/bats.log" 2>&1 &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		if grep -q '^not ok' "$tree/bats.log"; then
+			pkill -TERM -s "$(ps -o sid= -p "$pid" | tr -d ' ')" 2>/dev/null
+			wait "$pid"
+			return 1
+		fi
+		sleep 1
+	done
+	wait "$pid"
+	rc=$?
+	[ "$rc" -eq 0 ] || return "$rc"
+	# A file that stopped without failing a test (setup_file) is no pass.
+	grep -q '^ok ' "$tree/bats.log" || return 1
+	return 0
+}
+
 # Apply mutant i to a copy and judge it; the verdict goes to $WORK/res.i.
 run_one() {
 	local i=$1 tree=$WORK/m$1 src count start verdict suite=() b
@@ -116,8 +145,7 @@ run_one() {
 			verdict="stillborn (does not build: $(grep -m1 -E 'error' "$tree/build.log"))"
 		else
 			for b in ${batss[i]}; do suite+=("tests/$b.bats"); done
-			(cd "$tree" && env -u PTS_HELPER -u PTS_SANITIZER \
-				timeout "$TIMEOUT" bats "${suite[@]}") >"$tree/bats.log" 2>&1
+			judge "$tree" "${suite[@]}"
 			case $? in
 			0) verdict="survived" ;;
 			124) verdict="killed (timed out)" ;;
