@@ -187,8 +187,9 @@ if [ "$g_ok" -eq 1 ]; then
 		--export-csv "$B/csv/sni.csv" "${grow_cmds[@]}"
 	# The floor at the first and the last size: a few runs (about a
 	# millisecond a domain in OpenSSL 3.0, see BENCHMARKS.md).
+	# One size (BENCH_SNI_SIZES="10000"): timed once, not twice.
 	floor_cmds=()
-	for n in "${SIZES[0]}" "${SIZES[-1]}"; do
+	for n in $(printf '%s\n' "${SIZES[0]}" "${SIZES[-1]}" | uniq); do
 		d=$B/sni$n
 		floor_cmds+=(-n "floor-$n" "$FLOOR -f $d/list $d/root.pem $d/main.pem $d/main.pem $d/main.pem $B/gpostfix$n")
 	done
