@@ -10,14 +10,22 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "common.h"
 #include "finding.h"
+
+#define MAX_MAINCF	(8 * 1024 * 1024)	/* larger: every -o asks */
 
 /* One -o line of postconf -Px: "svc/type/name = value", split. */
 struct option {
@@ -88,19 +96,81 @@ kind_of(const char *cmd)
 }
 
 /*
- * Which services postconf must answer for: every one with -o settings,
- * as a file parameter's value may come from any name the service sets
- * ("$clientdir/key.pem" under -o clientdir=...).
+ * Does main.cf refer to NAME ($NAME, ${NAME...} or $(NAME...))?  TEXT is
+ * main.cf's bytes, or NULL when they could not be read (then: yes).
  */
 static int
-needs_own_values(const struct option *opts, size_t nopts, const char *svc)
+maincf_refers_to(const char *text, const char *name)
+{
+	size_t		 len = strlen(name);
+	const char	*p;
+
+	if (text == NULL)
+		return 1;
+	for (p = strchr(text, '$'); p != NULL; p = strchr(p + 1, '$')) {
+		const char *q = p + 1 + (p[1] == '{' || p[1] == '(');
+
+		if (!strncmp(q, name, len) && !isalnum((unsigned char)q[len]) &&
+		    q[len] != '_')
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Which services postconf must answer for: those whose -o settings can
+ * change one of the parameters asked (pc_names): one of them set, or a
+ * name main.cf refers to ("$clientdir/key.pem" under -o
+ * clientdir=...).  The parameters' built-in defaults refer only to each
+ * other, so a service that sets nothing else (Debian's relay, -o
+ * syslog_name=...) has main.cf's values, and costs no postconf run.
+ */
+static int
+needs_own_values(const struct option *opts, size_t nopts, const char *svc,
+    const char *maincf)
 {
 	size_t	i;
+	int	p;
 
-	for (i = 0; i < nopts; i++)
-		if (!strcmp(opts[i].svc, svc))
+	for (i = 0; i < nopts; i++) {
+		if (strcmp(opts[i].svc, svc))
+			continue;
+		for (p = 0; p < PC_NPARAMS; p++)
+			if (!strcmp(opts[i].name, pc_names[p]))
+				return 1;
+		if (maincf_refers_to(maincf, opts[i].name))
 			return 1;
+	}
 	return 0;
+}
+
+/* main.cf's bytes, NUL-terminated, or NULL (absent, odd, huge). */
+static char *
+maincf_text(const char *dir)
+{
+	char		 path[PATH_MAX], *buf;
+	struct stat	 st;
+	ssize_t		 r;
+	int		 fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/main.cf", dir) >=
+	    sizeof(path) ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
+		return NULL;
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size > MAX_MAINCF) {
+		close(fd);
+		return NULL;
+	}
+	buf = xmalloc(st.st_size + 1);
+	r = read(fd, buf, st.st_size + 1);
+	close(fd);
+	if (r != st.st_size || memchr(buf, '\0', r) != NULL) {
+		free(buf);
+		return NULL;
+	}
+	buf[r] = '\0';
+	return buf;
 }
 
 /* A service's -o settings as postconf -o arguments: "name=value". */
@@ -286,11 +356,13 @@ topology_read(struct postfix *pf, struct topology *t)
 	char		*line, *next;
 	size_t		 nopts = 0, i;
 	int		*kinds = NULL, rc = -1;
+	char		*maincf;
 
 	memset(t, 0, sizeof(*t));
 	t->no_master = pf->no_master;
 	next = t->lines = xstrdup(pf->services);
 	opts = read_options(pf, t, &nopts);
+	maincf = nopts > 0 ? maincf_text(pf->dir) : NULL;
 	while ((line = strsep(&next, "\n")) != NULL) {
 		if (split_line(line, &o) == -1 || strcmp(o.name, "command"))
 			continue;
@@ -302,7 +374,7 @@ topology_read(struct postfix *pf, struct topology *t)
 		kinds[t->nasks] = kind_of(o.value);
 		memset(&t->asks[t->nasks], 0, sizeof(t->asks[t->nasks]));
 		t->asks[t->nasks].svc = o.svc;	/* main.cf's values, or: */
-		if (needs_own_values(opts, nopts, o.svc))
+		if (needs_own_values(opts, nopts, o.svc, maincf))
 			ask_for(&t->asks[t->nasks], o.svc, opts, nopts);
 		t->nasks++;
 	}
@@ -313,6 +385,7 @@ topology_read(struct postfix *pf, struct topology *t)
 		    t->asks[i].no > 0 ? &t->asks[i] : NULL);
 	rc = 0;
 out:
+	free(maincf);
 	free(opts);
 	free(kinds);
 	return rc;

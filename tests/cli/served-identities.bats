@@ -519,6 +519,41 @@ two_sets() {
 	assert_line --regexp "^identity submission/inet \(master\.cf\): $T/sub/both\.pem: "
 }
 
+@test "a service's -o of a name main.cf refers to is asked for, one of a name nothing refers to is not" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	not_under_valgrind
+	mkdir -p "$T/sub"
+	leaf_files submit.example.org other.example.org "$T/sub" sub
+	# Only main.cf's "$keydir" makes the service's key its own.
+	write_maincf "keydir = $T/ssl" "smtpd_tls_key_file = \${keydir}/key.pem" \
+		"smtpd_tls_cert_file = $BUNDLE"
+	write_mastercf \
+		"submission inet  n       -       n       -       -       smtpd" \
+		"  -o keydir=$T/sub" \
+		"  -o syslog_name=postfix/submission"
+	cp "$T/sub/sub.key" "$T/sub/key.pem"
+	chmod 0600 "$T/sub/key.pem"
+	run strace -f -qq -e trace=execve -o "$T/trace" "$HELPER" \
+		-c "$T/postfix" --root "$T/root" --no-conf --cafile "$PKI/root.pem" \
+		--cert "$T/ssl/cert.pem" --key "$T/ssl/key.pem" \
+		--chain "$T/ssl/chain.pem" --bundle "$BUNDLE" check
+	assert_failure 65
+	assert_output --partial "submission/inet (master.cf): $T/sub/key.pem: private key does not match"
+	assert_equal "$(grep -c 'execve("/usr/sbin/postconf", .*"-o", "keydir=' "$T/trace")" 1
+	# The same service setting only a name nothing refers to: main.cf's
+	# values, no postconf run of its own.
+	write_mastercf \
+		"submission inet  n       -       n       -       -       smtpd" \
+		"  -o mykeydir=$T/sub" \
+		"  -o syslog_name=postfix/submission"
+	run strace -f -qq -e trace=execve -o "$T/trace" "$HELPER" \
+		-c "$T/postfix" --root "$T/root" --no-conf --cafile "$PKI/root.pem" \
+		--cert "$T/ssl/cert.pem" --key "$T/ssl/key.pem" \
+		--chain "$T/ssl/chain.pem" --bundle "$BUNDLE" check
+	assert_success
+	assert_equal "$(grep -c 'execve("/usr/sbin/postconf", .*"-o"' "$T/trace")" 0
+}
+
 @test "a fresh SNI map whose source deploy makes root-only is not rebuilt by the next run for that chmod alone" {
 	sni_map hash "$(sni_entry a.example.net a.example.net)"
 	chmod 0644 "$T/postfix/sni"

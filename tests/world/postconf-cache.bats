@@ -27,8 +27,8 @@ setup() {
 	echo "$shipped" >>/etc/conf.d/postfix-tls-setup
 	say "shipped $shipped"
 	# postconf_runs: how often a check executes postconf (main.cf's
-	# values, master.cf's services, their -o: 3 at each asking, and one
-	# more per service with -o settings: Debian's relay has some).
+	# values, master.cf's services, their -o: 3 at each asking; Debian's
+	# relay service's -o syslog_name changes none of the values asked).
 	postconf_runs() {
 		strace -f -qq -e trace=execve -o "$T/trace" \
 			postfix-tls-setup -q check >/dev/null 2>&1
@@ -46,6 +46,6 @@ setup() {
 	assert_output --partial "@@ start=0"
 	assert_output --partial "@@ cache root:root 700"
 	assert_output --partial "@@ next check: 0"
-	assert_output --regexp "@@ after an upgrade: [3-9]"
+	assert_output --partial "@@ after an upgrade: 3"
 	assert_output --partial "@@ then: 0"
 }
