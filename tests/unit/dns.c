@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/dns.h"
 #include "harness/unit.h"
 
 #define QNAME	"_25._tcp.mail.example.org"
