@@ -501,17 +501,19 @@ a_record_shorter_than_its_fields_is_passed_over(void)
 }
 
 static void
-a_cname_target_matches_its_records_in_any_case(void)
+cnames_and_records_match_their_owners_in_any_case(void)
 {
 	struct buf	 b = { 0 };
 	struct tlsa_set	 t;
 
-	reply(&b, F_AD, 2);
-	cname(&b, QNAME, "_25._TCP.MX.Provider.NET");
+	reply(&b, F_AD, 3);
+	cname(&b, "_25._tcp.MAIL.example.org", "_25._tcp.HOP.example.org");
+	cname(&b, "_25._tcp.hop.example.org", "_25._TCP.MX.Provider.NET");
 	tlsa(&b, "_25._tcp.mx.provider.net", 3, 1, 1, 32);
 	CHECK_INT(parse(&t, &b, -1), 0);
 	CHECK_INT(t.status, DNS_FOUND);
 	CHECK_INT(t.n, 1);
+	CHECK_STR(t.owner, "_25._TCP.MX.Provider.NET");
 	tlsa_set_clear(&t);
 	buf_free(&b);
 }
@@ -545,8 +547,8 @@ static const struct unit_test tests[] = {
 	    a_record_of_a_whole_certificate_is_read_whole },
 	{ "a record shorter than its fields is passed over",
 	    a_record_shorter_than_its_fields_is_passed_over },
-	{ "a CNAME target matches its records in any case",
-	    a_cname_target_matches_its_records_in_any_case },
+	{ "CNAMEs and records match their owners in any case",
+	    cnames_and_records_match_their_owners_in_any_case },
 };
 
 UNIT_MAIN("dns", tests, NULL, NULL)
