@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "unit.h"
 #include "../../../src/render.h"
+#include "unit.h"
 
 static int	 failed, skipped;
 static char	 skip_why[256];
