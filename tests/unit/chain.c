@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/chain.h"
+#include "../../src/pem.h"
 #include "harness/unit.h"
 
 static struct pki	root, inter1, inter2, leaf, other, unrelated;

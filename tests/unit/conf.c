@@ -6,16 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/conf.h"
 #include "harness/unit.h"
 
+/* Every value unset, as conf_init leaves them. */
 static struct settings
 fresh(void)
 {
 	struct settings	s;
 
-	memset(&s, 0, sizeof(s));
-	s.include_root = s.warn_days = s.crit_days = s.probe = s.dane = -1;
-	s.hook = -1;
+	conf_init(&s);
 	return s;
 }
 

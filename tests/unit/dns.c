@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/dns.h"
 #include "harness/unit.h"
 
 #define QNAME	"_25._tcp.mail.example.org"
@@ -323,6 +324,200 @@ a_count_larger_than_the_records_is_damage(void)
 	buf_free(&b);
 }
 
+/* A compression pointer to offset OFF of the message. */
+static void
+ptr(struct buf *b, unsigned off)
+{
+	u16(b, 0xc000 | off);
+}
+
+/* A record whose owner is a pointer to OFF (the question is at 12). */
+static void
+rr_at(struct buf *b, unsigned off, unsigned type, const void *rdata,
+    size_t rdlen)
+{
+	ptr(b, off);
+	u16(b, type);
+	u16(b, C_IN);
+	u16(b, 0);
+	u16(b, 300);
+	u16(b, rdlen);
+	buf_add(b, rdata, rdlen);
+}
+
+static void
+compressed_names_are_read_as_resolvers_send_them(void)
+{
+	struct buf	 b = { 0 };
+	struct tlsa_set	 t;
+	unsigned char	 rd[3 + 32] = { 3, 1, 1 };
+	unsigned char	 target[64];
+	size_t		 at;
+
+	/* Owners as pointers to the question's name. */
+	memset(rd + 3, 0xcd, 32);
+	reply(&b, F_AD, 2);
+	rr_at(&b, 12, T_TLSA, rd, sizeof(rd));
+	rr_at(&b, 12, T_TLSA, rd, sizeof(rd));
+	CHECK_INT(parse(&t, &b, -1), 0);
+	CHECK_INT(t.status, DNS_FOUND);
+	CHECK_INT(t.n, 2);
+	tlsa_set_clear(&t);
+	buf_free(&b);
+	/*
+	 * A CNAME whose target is "mx" then a pointer to "example.org" in
+	 * the question (12 + 1 + 3 + 1 + 4 + 1 + 4 = "example.org" at 26),
+	 * and the records at that target as a pointer to the CNAME's data.
+	 */
+	reply(&b, F_AD, 2);
+	target[0] = 2;
+	memcpy(target + 1, "mx", 2);
+	target[3] = 0xc0;
+	target[4] = 26;
+	rr_at(&b, 12, T_CNAME, target, 5);
+	at = b.len - 5;
+	rr_at(&b, at, T_TLSA, rd, sizeof(rd));
+	CHECK_INT(parse(&t, &b, -1), 0);
+	CHECK_INT(t.status, DNS_FOUND);
+	CHECK_STR(t.owner, "mx.example.org");
+	CHECK_INT(t.n, 1);
+	tlsa_set_clear(&t);
+	buf_free(&b);
+}
+
+static void
+a_pointer_loop_is_damage_never_a_hang(void)
+{
+	struct buf	 b = { 0 };
+	struct tlsa_set	 t;
+	unsigned char	 rd[4] = { 3, 1, 1, 0xab };
+	size_t		 at;
+
+	reply(&b, F_AD, 1);
+	at = b.len;
+	rr_at(&b, at, T_TLSA, rd, sizeof(rd));	/* its owner: itself */
+	CHECK_INT(parse(&t, &b, -1), 0);
+	CHECK_INT(t.status, DNS_TROUBLE);
+	CHECK_INT(t.n, 0);
+	buf_free(&b);
+	/* A pointer past the end of the message. */
+	reply(&b, F_AD, 1);
+	rr_at(&b, 0x3fff, T_TLSA, rd, sizeof(rd));
+	CHECK_INT(parse(&t, &b, -1), 0);
+	CHECK_INT(t.status, DNS_TROUBLE);
+	buf_free(&b);
+}
+
+static void
+records_outside_the_answer_section_are_not_the_answer(void)
+{
+	struct buf	 b = { 0 };
+	struct tlsa_set	 t;
+
+	/* One TLSA record in the authority and one in the additional. */
+	u16(&b, 0x1234);
+	u16(&b, F_QR | F_RD | F_RA | F_AD);
+	u16(&b, 1);
+	u16(&b, 0);
+	u16(&b, 1);
+	u16(&b, 1);
+	name(&b, QNAME);
+	u16(&b, T_TLSA);
+	u16(&b, C_IN);
+	tlsa(&b, QNAME, 3, 1, 1, 32);
+	tlsa(&b, QNAME, 3, 1, 1, 32);
+	CHECK_INT(parse(&t, &b, -1), 0);
+	CHECK_INT(t.status, DNS_NONE);
+	CHECK_INT(t.n, 0);
+	buf_free(&b);
+}
+
+static void
+bytes_after_the_last_record_are_damage(void)
+{
+	struct buf	 b = { 0 };
+	struct tlsa_set	 t;
+
+	reply(&b, F_AD, 1);
+	tlsa(&b, QNAME, 3, 1, 1, 32);
+	buf_add(&b, "", 1);
+	CHECK_INT(parse(&t, &b, -1), 0);
+	CHECK_INT(t.status, DNS_TROUBLE);
+	CHECK_INT(t.n, 0);
+	buf_free(&b);
+}
+
+static void
+a_record_of_a_whole_certificate_is_read_whole(void)
+{
+	struct buf	 b = { 0 };
+	struct tlsa_set	 t;
+	unsigned char	 rd[3 + 1400];
+	size_t		 i;
+
+	/* 3 0 0: the whole DER certificate, longer than any digest. */
+	rd[0] = 3;
+	rd[1] = 0;
+	rd[2] = 0;
+	for (i = 3; i < sizeof(rd); i++)
+		rd[i] = i & 0xff;
+	reply(&b, 0, 1);
+	rr(&b, QNAME, T_TLSA, C_IN, rd, sizeof(rd));
+	CHECK_INT(parse(&t, &b, -1), 0);
+	CHECK_INT(t.n, 1);
+	if (t.n == 1) {
+		CHECK_INT(t.v[0].selector, 0);
+		CHECK_INT(t.v[0].mtype, 0);
+		CHECK_INT(t.v[0].len, 1400);
+		CHECK(memcmp(t.v[0].data, rd + 3, 1400) == 0);
+	}
+	tlsa_set_clear(&t);
+	buf_free(&b);
+}
+
+static void
+a_record_shorter_than_its_fields_is_passed_over(void)
+{
+	struct buf	 b = { 0 };
+	struct tlsa_set	 t;
+	unsigned char	 rd[4] = { 3, 1, 1, 0xef };
+
+	reply(&b, F_AD, 4);
+	rr(&b, QNAME, T_TLSA, C_IN, rd, 0);
+	rr(&b, QNAME, T_TLSA, C_IN, rd, 1);
+	rr(&b, QNAME, T_TLSA, C_IN, rd, 2);
+	rr(&b, QNAME, T_TLSA, C_IN, rd, 4);
+	CHECK_INT(parse(&t, &b, -1), 0);
+	CHECK_INT(t.status, DNS_FOUND);
+	CHECK_INT(t.n, 1);
+	/* Only such records: no records, not trouble. */
+	tlsa_set_clear(&t);
+	buf_free(&b);
+	reply(&b, F_AD, 1);
+	rr(&b, QNAME, T_TLSA, C_IN, rd, 2);
+	CHECK_INT(parse(&t, &b, -1), 0);
+	CHECK_INT(t.status, DNS_NONE);
+	buf_free(&b);
+}
+
+static void
+cnames_and_records_match_their_owners_in_any_case(void)
+{
+	struct buf	 b = { 0 };
+	struct tlsa_set	 t;
+
+	reply(&b, F_AD, 3);
+	cname(&b, "_25._tcp.MAIL.example.org", "_25._tcp.HOP.example.org");
+	cname(&b, "_25._tcp.hop.example.org", "_25._TCP.MX.Provider.NET");
+	tlsa(&b, "_25._tcp.mx.provider.net", 3, 1, 1, 32);
+	CHECK_INT(parse(&t, &b, -1), 0);
+	CHECK_INT(t.status, DNS_FOUND);
+	CHECK_INT(t.n, 1);
+	CHECK_STR(t.owner, "_25._TCP.MX.Provider.NET");
+	tlsa_set_clear(&t);
+	buf_free(&b);
+}
+
 static const struct unit_test tests[] = {
 	{ "validated records are read whole, owner in any case",
 	    validated_records_are_read_whole },
@@ -340,6 +535,20 @@ static const struct unit_test tests[] = {
 	    a_reply_cut_short_anywhere_is_trouble_never_records },
 	{ "a count larger than the records is damage",
 	    a_count_larger_than_the_records_is_damage },
+	{ "compressed names are read as resolvers send them",
+	    compressed_names_are_read_as_resolvers_send_them },
+	{ "a pointer loop is damage, never a hang",
+	    a_pointer_loop_is_damage_never_a_hang },
+	{ "records outside the answer section are not the answer",
+	    records_outside_the_answer_section_are_not_the_answer },
+	{ "bytes after the last record are damage",
+	    bytes_after_the_last_record_are_damage },
+	{ "a record of a whole certificate is read whole",
+	    a_record_of_a_whole_certificate_is_read_whole },
+	{ "a record shorter than its fields is passed over",
+	    a_record_shorter_than_its_fields_is_passed_over },
+	{ "CNAMEs and records match their owners in any case",
+	    cnames_and_records_match_their_owners_in_any_case },
 };
 
 UNIT_MAIN("dns", tests, NULL, NULL)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/json.h"
 #include "harness/unit.h"
 
 /* utf8_char over the bytes of S (its length: the literal's, less the NUL). */

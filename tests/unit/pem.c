@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/pem.h"
 #include "harness/unit.h"
 
 static struct pki	root, inter, leaf, other;

@@ -15,10 +15,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../src/chain.h"
+#include "../../src/pem.h"
+#include "../../src/verify.h"
 #include "harness/unit.h"
 
 static struct pki	root, inter, leaf, rsa1024;
 static char		dir[64], cafile[96];
+static struct trust	anchors = { cafile, NULL };	/* POSTFIX_TLS_CAFILE */
 
 static void
 pki_up(void)
@@ -87,7 +91,7 @@ a_good_chain_verifies(void)
 	if (anchors_up() == -1)
 		return;
 	c = chain_of(leaf.cert, inter.cert, NULL);
-	CHECK_INT(verify_chain(&c, cafile, NULL, "good.pem"), 0);
+	CHECK_INT(verify_chain(&c, &anchors, "good.pem"), 0);
 	CHECK_SILENT();
 }
 
@@ -99,7 +103,7 @@ a_missing_intermediate_is_named_with_its_issuer(void)
 	if (anchors_up() == -1)
 		return;
 	c = chain_of(leaf.cert, NULL, NULL);
-	CHECK_INT(verify_chain(&c, cafile, NULL, "nointer.pem"), -1);
+	CHECK_INT(verify_chain(&c, &anchors, "nointer.pem"), -1);
 	CHECK_SAID("nointer.pem: certificate chain does not verify as a TLS "
 	    "server: unable to get local issuer certificate at depth 0");
 	CHECK_SAID("whose issuer is /O=Test/CN=inter");
@@ -119,12 +123,12 @@ expired_and_not_yet_valid_leaves_are_refused(void)
 	future = pki_cert("future.example.org", leaf.key, PKI_SERVER, &inter,
 	    2, 365, NULL);
 	c = chain_of(old, inter.cert, NULL);
-	CHECK_INT(verify_chain(&c, cafile, NULL, "old.pem"), -1);
+	CHECK_INT(verify_chain(&c, &anchors, "old.pem"), -1);
 	CHECK_SAID("old.pem: certificate chain does not verify as a TLS "
 	    "server: certificate has expired");
 	CHECK_SAID("(renew the certificate)");
 	c = chain_of(future, inter.cert, NULL);
-	CHECK_INT(verify_chain(&c, cafile, NULL, "future.pem"), -1);
+	CHECK_INT(verify_chain(&c, &anchors, "future.pem"), -1);
 	CHECK_SAID("future.pem: certificate chain does not verify as a TLS "
 	    "server: certificate is not yet valid");
 	X509_free(old);
@@ -142,12 +146,12 @@ a_client_certificate_or_a_ca_as_leaf_is_refused(void)
 	client = pki_cert("client.example.org", leaf.key, PKI_CLIENT, &inter,
 	    -1, 365, NULL);
 	c = chain_of(client, inter.cert, NULL);
-	CHECK_INT(verify_chain(&c, cafile, NULL, "client.pem"), -1);
+	CHECK_INT(verify_chain(&c, &anchors, "client.pem"), -1);
 	CHECK_SAID("client.pem: certificate chain does not verify as a TLS "
 	    "server: unsuitable certificate purpose at depth 0");
 	CHECK_SAID("reissue it with extendedKeyUsage serverAuth");
 	c = chain_of(inter.cert, NULL, NULL);
-	CHECK_INT(verify_chain(&c, cafile, NULL, "ca.pem"), -1);
+	CHECK_INT(verify_chain(&c, &anchors, "ca.pem"), -1);
 	CHECK_SAID("ca.pem: the first certificate, /O=Test/CN=inter, is a CA "
 	    "certificate, not a server certificate");
 	X509_free(client);
@@ -162,13 +166,13 @@ weak_keys_and_sha1_signatures_are_refused_with_their_fix(void)
 	if (anchors_up() == -1)
 		return;
 	c = chain_of(rsa1024.cert, inter.cert, NULL);
-	CHECK_INT(verify_chain(&c, cafile, NULL, "weak.pem"), -1);
+	CHECK_INT(verify_chain(&c, &anchors, "weak.pem"), -1);
 	CHECK_SAID("weak.pem: /O=Test/CN=weak.example.org has a 1024-bit RSA "
 	    "key; verifying peers refuse keys under 2048 bits");
 	sha1 = pki_cert("sha1.example.org", leaf.key, PKI_SERVER, &inter, -1,
 	    365, EVP_sha1());
 	c = chain_of(sha1, inter.cert, NULL);
-	CHECK_INT(verify_chain(&c, cafile, NULL, "sha1.pem"), -1);
+	CHECK_INT(verify_chain(&c, &anchors, "sha1.pem"), -1);
 	CHECK_SAID("sha1.pem: /O=Test/CN=sha1.example.org is signed with SHA1");
 	X509_free(sha1);
 }
@@ -183,14 +187,14 @@ a_leaf_on_a_curve_clients_refuse_is_refused(void)
 		return;
 	k = pki_make("k256.example.org", "ec:secp256k1", PKI_SERVER, &inter);
 	c = chain_of(k.cert, inter.cert, NULL);
-	CHECK_INT(verify_chain(&c, cafile, NULL, "k256.pem"), -1);
+	CHECK_INT(verify_chain(&c, &anchors, "k256.pem"), -1);
 	CHECK_SAID("k256.pem: /O=Test/CN=k256.example.org has an EC key on "
 	    "curve secp256k1, which default TLS clients");
 	pki_free(&k);
 	/* The curves clients offer are taken. */
 	k = pki_make("p384.example.org", "ec:P-384", PKI_SERVER, &inter);
 	c = chain_of(k.cert, inter.cert, NULL);
-	CHECK_INT(verify_chain(&c, cafile, NULL, "p384.pem"), 0);
+	CHECK_INT(verify_chain(&c, &anchors, "p384.pem"), 0);
 	pki_free(&k);
 }
 
@@ -206,7 +210,7 @@ an_untrusted_root_is_refused(void)
 	l = pki_make("mail.example.org", "ec", PKI_SERVER, &other);
 	c = chain_of(l.cert, NULL, NULL);
 	c.root = other.cert;	/* left out of the bundle, still offered */
-	CHECK_INT(verify_chain(&c, cafile, NULL, "untrusted.pem"), -1);
+	CHECK_INT(verify_chain(&c, &anchors, "untrusted.pem"), -1);
 	CHECK_SAID("untrusted.pem: certificate chain does not verify as a TLS "
 	    "server: self-signed certificate in certificate chain");
 	pki_free(&other);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../../src/render.h"
 #include "unit.h"
 
 static int	 failed, skipped;
@@ -73,34 +74,89 @@ unit_is_root(void)
 	return geteuid() == 0;
 }
 
+/* A file of its own, gone when closed. */
+static FILE *
+scratch(void)
+{
+	FILE	*f = tmpfile();
+
+	if (f == NULL) {
+		perror("unit: tmpfile");
+		exit(2);
+	}
+	return f;
+}
+
 /*
- * What the module wrote to stdout and stderr during this test,
- * NUL-terminated: read with pread, since the file offset is theirs,
- * shared through dup2.
+ * All of F, NUL-terminated: read with pread, since the file offset is
+ * shared through dup2 with whoever writes it.
  */
 static char *
-captured(void)
+contents(FILE *f)
 {
 	struct stat	 st;
 	char		*text;
 
-	fflush(stdout);
-	fflush(stderr);
-	if (fstat(fileno(capture), &st) == -1 ||
+	fflush(f);
+	if (fstat(fileno(f), &st) == -1 ||
 	    (text = malloc(st.st_size + 1)) == NULL ||
-	    pread(fileno(capture), text, st.st_size, 0) != st.st_size)
+	    pread(fileno(f), text, st.st_size, 0) != st.st_size)
 		abort();
 	text[st.st_size] = '\0';
+	return text;
+}
+
+/* What the module wrote to stdout and stderr during this test. */
+static char *
+captured(void)
+{
+	fflush(stdout);
+	fflush(stderr);
+	return contents(capture);
+}
+
+/*
+ * The findings recorded so far, as the run's end says them (render.c's
+ * render_finish, in the form in force: text on a terminal unless the test
+ * chose another), written to a file of their own: nothing is taken from
+ * or added to the list, and the capture is left as it was.
+ */
+static char *
+rendered(void)
+{
+	FILE	*f = scratch();
+	char	*text;
+	int	 out, err;
+
+	fflush(stdout);
+	fflush(stderr);
+	if ((out = dup(1)) == -1 || (err = dup(2)) == -1 ||
+	    dup2(fileno(f), 1) == -1 || dup2(fileno(f), 2) == -1)
+		abort();
+	render_finish(0);
+	fflush(stdout);
+	fflush(stderr);
+	if (dup2(out, 1) == -1 || dup2(err, 2) == -1)
+		abort();
+	close(out);
+	close(err);
+	text = contents(f);
+	fclose(f);
 	return text;
 }
 
 int
 said(const char *text)
 {
-	char	*all = captured();
-	int	 hit = *text == '\0' ? all[0] != '\0' : strstr(all, text) != NULL;
+	char	*out = captured(), *found = rendered();
+	int	 hit;
 
-	free(all);
+	if (*text == '\0')
+		hit = *out != '\0' || *found != '\0';
+	else
+		hit = strstr(out, text) != NULL || strstr(found, text) != NULL;
+	free(out);
+	free(found);
 	return hit;
 }
 
@@ -115,19 +171,6 @@ comment(const char *text)
 		printf("# %.*s\n", (int)len, text);
 		text += len + (text[len] == '\n');
 	}
-}
-
-/* A file of its own, gone when closed. */
-static FILE *
-scratch(void)
-{
-	FILE	*f = tmpfile();
-
-	if (f == NULL) {
-		perror("unit: tmpfile");
-		exit(2);
-	}
-	return f;
 }
 
 /*
@@ -156,6 +199,10 @@ run_one(const char *module, const struct unit_test *t, size_t i)
 		    dup2(fileno(capture), 2) == -1)
 			_exit(2);
 		t->fn();
+		/* A failure shows what was found, as the run would say it. */
+		if (failed)
+			render_finish(0);
+		findings_free();
 		fflush(NULL);
 		if (failed)
 			fprintf(verdict, "fail\n%s", failures ? failures : "");
@@ -168,11 +215,10 @@ run_one(const char *module, const struct unit_test *t, size_t i)
 	}
 	while (waitpid(pid, &status, 0) == -1)
 		;
-	fflush(verdict);
-	text = captured();
-	capture = verdict;
-	v = captured();
+	text = contents(capture);
+	v = contents(verdict);
 	fclose(verdict);
+	fclose(capture);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
 	    !strcmp(v, "ok")) {
 		printf("ok %zu - %s: %s\n", i + 1, module, t->name);

@@ -8,11 +8,14 @@
  * Everything a test needs (keys, certificates, DNS messages) is made in
  * memory at run time: no private key is ever committed.
  *
- * What the module under test says (problem() and warning() write to
- * stderr, report() to stdout) is captured per test: said("...") asks
- * whether it held the text, and a failing test prints the capture as
- * TAP comments.  Within a test a problem is said once per distinct
- * line, so give each case its own path label (the "where" of a message).
+ * What the module under test says is looked at per test: its findings
+ * (problem(), warning(), note(): records, finding.h) as the run's end
+ * renders them (render_finish: "postfix-tls-setup: [warning: ]FILE: TEXT
+ * (FIX)", a note as its text), and whatever it wrote to stdout or stderr
+ * itself (debug(), tlsa's records).  said("...") asks whether either held
+ * the text; a failing test prints both as TAP comments, and each test's
+ * findings are freed when it ends.  A repeated line is said once, so give
+ * each case its own path label (the "where" of a message).
  */
 #ifndef UNIT_H
 #define UNIT_H
@@ -62,7 +65,7 @@ void	unit_fail(const char *file, int line, const char *fmt, ...)
 		unit_fail(__FILE__, __LINE__, "%s is \"%s\", want \"%s\"", \
 		    #got, g_ ? g_ : "(null)", w_); \
 } while (0)
-/* The module said TEXT (on stderr) during this test. */
+/* The module said TEXT during this test (a finding, or on stdout/stderr). */
 #define CHECK_SAID(text) do { \
 	if (!said(text)) \
 		unit_fail(__FILE__, __LINE__, "nothing said holds \"%s\"", \

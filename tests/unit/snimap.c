@@ -1,11 +1,12 @@
 /*
- * src/sni.c: which SNI names smtpd would ever look up (sni_name_valid,
+ * src/snimap.c: which SNI names smtpd would ever look up (sni_name_valid,
  * Postfix's valid_hostname), and tls_server_sni_maps cut into maps as
  * Postfix cuts a list of maps (sni_maps).
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/snimap.h"
 #include "harness/unit.h"
 
 static void
@@ -175,4 +176,4 @@ static const struct unit_test tests[] = {
 	    maps_postfix_refuses_are_refused_and_unknown_types_said },
 };
 
-UNIT_MAIN("sni", tests, NULL, NULL)
+UNIT_MAIN("snimap", tests, NULL, NULL)
