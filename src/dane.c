@@ -225,12 +225,37 @@ dane_print(const struct chains *names, size_t n)
 	return rc;
 }
 
-/* Records SMTP senders use (RFC 7672: usage 2 or 3, selector 0 or 1). */
+/*
+ * Records SMTP senders use (RFC 7672: usage 2 or 3, selector 0 or 1,
+ * matching type 0, 1 or 2), and can: a digest of its length, full data
+ * that decodes as what the selector says.  OpenSSL's DANE, as Postfix
+ * runs it, drops a malformed record, and a set of nothing else is no
+ * DANE at all to a sender: it guards nothing here either.
+ */
 static int
 usable(const struct tlsa *t)
 {
-	return (t->usage == 2 || t->usage == 3) && t->selector <= 1 &&
-	    t->mtype <= 2;
+	const unsigned char	*p = t->data;
+	X509			*x;
+	EVP_PKEY		*k;
+	int			 ok;
+
+	if ((t->usage != 2 && t->usage != 3) || t->selector > 1 ||
+	    t->mtype > 2)
+		return 0;
+	if (t->mtype != 0)
+		return t->len == (t->mtype == 1 ? 32u : 64u);
+	if (t->selector == 0) {
+		x = d2i_X509(NULL, &p, (long)t->len);
+		ok = x != NULL;
+		X509_free(x);
+	} else {
+		k = d2i_PUBKEY(NULL, &p, (long)t->len);
+		ok = k != NULL;
+		EVP_PKEY_free(k);
+	}
+	ERR_clear_error();
+	return ok && p == t->data + t->len;
 }
 
 /* The context every check shares: a client's, DANE on, nothing trusted. */

@@ -564,7 +564,7 @@ static void
 records_senders_do_not_use_guard_nothing(void)
 {
 	struct buf	 out = { 0 };
-	struct rec	 r[5];
+	struct rec	 r[8];
 	size_t		 i, n = 0;
 
 	/* PKIX-TA and PKIX-EE, right as they are; unknown fields. */
@@ -573,6 +573,10 @@ records_senders_do_not_use_guard_nothing(void)
 	r[n++] = rec_junk(4, 1, 1, 32);
 	r[n++] = rec_junk(3, 2, 1, 32);
 	r[n++] = rec_junk(3, 1, 3, 32);
+	/* Malformed: OpenSSL's DANE (a sender's) drops them. */
+	r[n++] = rec_junk(3, 1, 1, 31);
+	r[n++] = rec_junk(3, 1, 2, 32);
+	r[n++] = rec_junk(3, 1, 0, 40);	/* no public key */
 	answers_one_each(&out, r, n);
 	CHECK_INT(guard_names(DANE_ENFORCE, 1, leaf.cert, n, &out), 0);
 	CHECK_SAID(QNAME ": none of its 1 TLSA record is one SMTP senders "
