@@ -69,29 +69,32 @@ service_sink(int in_service)
 static int
 instance_ok(const char *s)
 {
-	return *s != '\0' && strspn(s,
+	return *s != '\0' && *s != '.' && strspn(s,
 	    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	    "-_@+") == strlen(s);
+	    "-_.@+") == strlen(s);
 }
 
 /*
- * The instance part of a service name, as the init system takes it:
- * OpenRC's postfix.NAME the part after the last dot (Gentoo's init
- * script: CONF_DIR=/etc/postfix.${SVCNAME##*.}), a systemd unit
- * postfix@NAME.service the part after the '@'.  NULL: the default.
+ * The instance part of a service name, as the init system takes it: a
+ * systemd unit postfix@NAME.service (or postfix@NAME) the part after the
+ * first '@', postfix.service the default; OpenRC's postfix.NAME the part after the last dot (Gentoo's
+ * init script: CONF_DIR=/etc/postfix.${SVCNAME##*.}), so postfix.a@b is
+ * OpenRC's instance "a@b".  NULL: the default.
  */
 static const char *
 instance_part(char *unit)
 {
-	size_t	len = strlen(unit);
-	char	*p;
+	size_t	 len = strlen(unit);
+	char	*at = strchr(unit, '@'), *dot = strchr(unit, '.');
 
 	if (len > 8 && !strcmp(unit + len - 8, ".service")) {
 		unit[len - 8] = '\0';
-		p = strchr(unit, '@');
-	} else
-		p = strrchr(unit, '.');
-	return p != NULL ? p + 1 : NULL;	/* "" is refused */
+		return at != NULL ? at + 1 : NULL;	/* "" is refused */
+	}
+	if (at != NULL && (dot == NULL || dot > at))
+		return at + 1;
+	dot = strrchr(unit, '.');
+	return dot != NULL ? dot + 1 : NULL;
 }
 
 int
@@ -112,7 +115,8 @@ service_instance(const char *name, struct instance *in)
 	if (!instance_ok(part)) {
 		problem(EX_USAGE, NULL, "the service %s names the instance "
 		    "\"%s\", which is no directory name" FIX "name the instance "
-		    "with letters, digits, '-' and '_'", name, part);
+		    "with letters, digits, '-', '_', '.', '@' and '+'", name,
+		    part);
 		return -1;
 	}
 	snprintf(in->confdir, sizeof(in->confdir), "%s.%s", DEFAULT_CONFDIR,

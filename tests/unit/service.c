@@ -75,10 +75,16 @@ a_systemd_units_instance_is_the_part_after_the_at(void)
 	/* The '@' decides, not the last dot or another '@'. */
 	CHECK_INSTANCE("postfix@a@" NO_SUCH ".service", 0,
 	    DEFAULT_CONFDIR ".a@" NO_SUCH, "");
-	CHECK_INSTANCE("postfix@a.b.service", -1, NULL, NULL);
-	CHECK_SAID("the service postfix@a.b.service names the instance "
-	    "\"a.b\", which is no directory name (name the instance with "
-	    "letters, digits, '-' and '_')");
+	/* Dots are the instance's own (systemd takes them as written). */
+	CHECK_INSTANCE("postfix@a.b.service", 0, DEFAULT_CONFDIR ".a.b", "");
+	/* The man page's postfix@INSTANCE, without the unit's suffix. */
+	CHECK_INSTANCE("postfix@" NO_SUCH, 0, DEFAULT_CONFDIR "." NO_SUCH, "");
+	/* The default unit is the default instance. */
+	CHECK_INSTANCE("postfix.service", 0, DEFAULT_CONFDIR, DEFAULT_CONF);
+	CHECK_INSTANCE("postfix@.x.service", -1, NULL, NULL);
+	CHECK_SAID("the service postfix@.x.service names the instance "
+	    "\".x\", which is no directory name (name the instance with "
+	    "letters, digits, '-', '_', '.', '@' and '+')");
 }
 
 static void
