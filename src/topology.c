@@ -247,20 +247,34 @@ known_port(const char *known, const char *name, char port[8])
 	return 0;
 }
 
+/*
+ * A port written in digits, as master binds it (alldig, then atoi): "025"
+ * is 25.  PORT gets it as one writes it; -1 for anything else.
+ */
+static int
+digits_port(const char *name, char port[8])
+{
+	const char	*errstr;
+	long long	 n;
+
+	if (*name == '\0' || strspn(name, "0123456789") != strlen(name) ||
+	    (n = strtonum(name, 1, 65535, &errstr)) == 0)
+		return -1;
+	snprintf(port, 8, "%lld", n);
+	return 0;
+}
+
 int
 topology_port(const char *known, const char *name, char port[8])
 {
 	struct servent	*se;
-	const char	*errstr;
 	size_t		 i;
 
-	if (strtonum(name, 1, 65535, &errstr) > 0) {
-		strlcpy(port, name, 8);
+	if (digits_port(name, port) == 0)
 		return 0;
-	}
 	if (known != NULL && *known != '\0') {
 		if (known_port(known, name, port) &&
-		    strtonum(port, 1, 65535, &errstr) > 0)
+		    digits_port(port, port) == 0)
 			return 0;
 	} else
 		for (i = 0; i < sizeof(builtin_ports) /

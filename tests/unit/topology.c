@@ -270,6 +270,11 @@ a_port_name_is_a_number_known_tcp_ports_or_postfixs_own(void)
 	CHECK_STR(port, "65535");
 	CHECK_INT(topology_port(KNOWN, "65536", port), -1);
 	CHECK_INT(topology_port(KNOWN, "0", port), -1);
+	/* master binds "025" to 25 (alldig, atoi): port 25 all the same. */
+	CHECK_INT(topology_port(KNOWN, "025", port), 0);
+	CHECK_STR(port, "25");
+	CHECK_INT(topology_port(KNOWN, "00000000025", port), 0);
+	CHECK_STR(port, "25");
 	/* Empty known_tcp_ports: Postfix's own names, in any case. */
 	CHECK_INT(topology_port("", "smtp", port), 0);
 	CHECK_STR(port, "25");
