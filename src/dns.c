@@ -397,7 +397,7 @@ dns_finish(struct lookup *l, struct tlsa_set *sets, size_t n)
 {
 	unsigned char	*out = NULL;
 	size_t		 i = 0, len = 0, off = 0;
-	int		 status;
+	int		 status = 0, killed = 0;
 
 	if (l->err != 0) {
 		for (; i < n; i++)
@@ -405,18 +405,27 @@ dns_finish(struct lookup *l, struct tlsa_set *sets, size_t n)
 			    "start the lookup: %s", strerror(l->err));
 		i = 0;
 	} else {
-		child_wait(&l->c, l->deadline, &status);	/* killed past it */
+		killed = child_wait(&l->c, l->deadline, &status) == -1;
 		if ((out = output_of(&l->c, &len)) != NULL)
 			for (; i < n; i++)
 				if (take_answer(out, len, &off, &sets[i]) == -1)
 					break;
 		child_close(&l->c);
 	}
+	/* What did not come back: by the deadline, or at all. */
 	for (; i < n; i++) {
 		sets[i].status = DNS_TROUBLE;
-		if (sets[i].why[0] == '\0')
+		if (sets[i].why[0] != '\0')
+			continue;
+		if (killed)
 			snprintf(sets[i].why, sizeof(sets[i].why), "no answer "
 			    "within POSTFIX_TLS_DANE_TIMEOUT=%d s", l->timeout_s);
+		else
+			snprintf(sets[i].why, sizeof(sets[i].why), "the lookup "
+			    "process ended (%s %d) without a whole answer",
+			    WIFSIGNALED(status) ? "signal" : "status",
+			    WIFSIGNALED(status) ? WTERMSIG(status) :
+			    WEXITSTATUS(status));
 	}
 	free(out);
 	free(l);

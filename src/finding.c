@@ -67,7 +67,8 @@ vfind(int severity, int ex, const char *file, const char *fmt, va_list ap)
 	if (vasprintf(&whole, fmt, ap) == -1)
 		oom();
 	if (at >= 0 && (size_t)at < strlen(whole) && whole[at] == FIX[0]) {
-		f.fix = xstrdup(whole + at + 1);
+		if (whole[at + 1] != '\0')	/* an empty fix is none */
+			f.fix = xstrdup(whole + at + 1);
 		whole[at] = '\0';
 	}
 	f.text = whole;

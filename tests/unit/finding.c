@@ -74,6 +74,11 @@ without_fix_a_message_has_no_fix(void)
 	if (f != NULL)
 		CHECK_STR(f->text, "holds 2 private keys");
 	CHECK_SAID("postfix-tls-setup: warning: holds 2 private keys\n");
+	/* A fix that formats to nothing is none: no "()" after the text. */
+	warning(NULL, "holds %d keys" FIX "%s", 3, "");
+	f = nth(1);
+	CHECK(f != NULL && f->fix == NULL);
+	CHECK_SAID("postfix-tls-setup: warning: holds 3 keys\n");
 }
 
 static void
