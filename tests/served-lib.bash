@@ -64,7 +64,9 @@ dns_child() {
 		helper=$!
 		comm=$(cat "/proc/$helper/comm")
 		: >"$OUT.status"
-		for _ in $(seq 400); do
+		# As long as the helper runs (an ASan build on a busy machine
+		# may take seconds to reach its lookup).
+		while kill -0 "$helper" 2>/dev/null; do
 			for c in $(cat /proc/"$helper"/task/*/children 2>/dev/null); do
 				[ "$(cat "/proc/$c/comm" 2>/dev/null)" = "$comm" ] || continue
 				# Seen once it is in the lookup (its socket is open).

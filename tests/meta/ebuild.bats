@@ -25,7 +25,7 @@ setup() {
 	assert_file_exists "$PKGDIR/metadata.xml"
 	for e in "$PKGDIR"/*.ebuild; do
 		assert_file_contains "$e" '^EAPI=8$'
-		assert_file_contains "$e" 'mail-mta/postfix\[ssl\]'
+		assert_file_contains "$e" '>=mail-mta/postfix-3.6\[ssl\]'
 		assert_file_contains "$e" 'dev-libs/openssl:='
 		assert_file_contains "$e" 'test? ( dev-util/bats )'
 		assert_file_contains "$e" '^	sys-apps/openrc$'
@@ -74,7 +74,7 @@ postinst() {
 	run postinst "0.0.9"
 	assert_success
 	assert_output "ewarn: $T/root/etc/conf.d/postfix.out defines its own _pre function, which replaces
-ewarn: postfix-tls-setup's hook: call _pts_hook from it."
+ewarn: postfix-tls-setup's hook: call _pts start_pre (and so on) from it."
 	refute_output --partial "elog:"
 }
 
