@@ -31,6 +31,23 @@ setup() {
 	assert_output --partial "no TLSA record there matches"
 }
 
+@test "postscreen on port 25: tlsproxy's own chain (tlsproxy_tls_*), which answers postscreen's STARTTLS, is guarded beside smtpd's" {
+	{
+		echo "smtp      inet  n       -       n       -       1       postscreen"
+		echo "smtpd     pass  -       -       n       -       -       smtpd"
+		echo "tlsproxy  unix  -       -       n       -       0       tlsproxy"
+	} >"$T/postfix/master.cf"
+	next_files tp
+	write_maincf "tlsproxy_tls_cert_file = $T/ssl/tp.pem" \
+		"tlsproxy_tls_key_file = $T/ssl/tp.key"
+	# smtpd's chain (main.cf's) has its record; tlsproxy's next key none.
+	mapfile -t fake < <(answer "$(leaf_record)")
+	run deploy_dns "${fake[@]}" -- check
+	assert_failure 65
+	assert_output --partial "$QNAME: no TLSA record there matches the ECDSA chain of tlsproxy (main.cf), so DANE senders would defer all mail to $HOST"
+	refute_output --partial "chain of main.cf"
+}
+
 @test "control: plain smtpd on port 25 in master.cf: refused" {
 	write_mastercf
 	mapfile -t fake < <(answer "3 1 1 $(spki "$PKI/next.pem")")
@@ -180,6 +197,33 @@ hdns() {
 	echo "$output"
 	assert_failure 65
 	assert_output --partial "RSA chain"
+}
+
+@test "RSA beside ECDSA, a record for the ECDSA leaf only: check --json gives the identity the verdict of its worse chain, whichever pair main.cf names first" {
+	good_bundle
+	cat "$PKI/rsa.pem" "$PKI/chain.pem" >"$T/ssl/rsa-chain.pem"
+	cat "$PKI/$HOST.pem" "$PKI/chain.pem" >"$T/ssl/ec-chain.pem"
+	cp "$PKI/rsa.key" "$T/ssl/rsa.key"
+	cp "$PKI/$HOST.key" "$T/ssl/ec.key"
+	chmod 600 "$T/ssl/rsa.key" "$T/ssl/ec.key"
+	local first
+	for first in ecdsa rsa; do
+		if [ "$first" = ecdsa ]; then
+			# The bundle (ECDSA) in smtpd_tls_cert_file, RSA after it.
+			write_maincf "smtpd_tls_eccert_file = $T/ssl/rsa-chain.pem" \
+				"smtpd_tls_eckey_file = $T/ssl/rsa.key"
+		else
+			# The bundle made of the RSA leaf, the ECDSA pair after it.
+			use_leaf rsa/$HOST
+			write_maincf "smtpd_tls_eccert_file = $T/ssl/ec-chain.pem" \
+				"smtpd_tls_eckey_file = $T/ssl/ec.key"
+		fi
+		mapfile -t fake < <(answer "$(leaf_record)")
+		run deploy_dns "${fake[@]}" -- --json check
+		assert_failure 65
+		assert_equal "$first: $(python3 -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps(sorted((i["key_type"], i["dane"]["verdict"]) for i in d["identities"])))' <<<"$output")" \
+			"$first: [[\"ECDSA\", \"mismatch\"], [\"RSA\", \"mismatch\"]]"
+	done
 }
 
 @test "odd listeners: 192.0.2.1:25 and [2001:db8::1]:smtp are port 25; loopback-only ones and wrapper mode on 25 are not" {

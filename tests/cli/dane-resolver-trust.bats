@@ -37,6 +37,31 @@ mismatch() {
 	assert_file_exists "$BUNDLE"
 }
 
+@test "an AD bit from an IPv6 resolver off loopback, without options trust-ad, is not trusted either" {
+	# tests/fakedns.py speaks IPv4 only: run it with AF_INET meaning
+	# AF_INET6 (dns_at takes $DNS_SERVER under tests/), once the address
+	# has passed duplicate address detection.
+	cat >"$BATS_FILE_TMPDIR/fakedns6.py" <<-'PY'
+	import os, runpy, socket, sys, time
+	addr = sys.argv[sys.argv.index("--addr") + 1]
+	for _ in range(100):
+	    try:
+	        socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).bind((addr, 0))
+	        break
+	    except OSError:
+	        time.sleep(0.05)
+	socket.AF_INET = socket.AF_INET6
+	runpy.run_path(os.environ["TOP"] + "/tests/fakedns.py", run_name="__main__")
+	PY
+	mapfile -t fake < <(mismatch)
+	DNS_SERVER=$(realpath --relative-to="$TOP/tests" "$BATS_FILE_TMPDIR/fakedns6.py") \
+		run dns_at 2001:db8::53 -- "${fake[@]}" -- --cert "$T/ssl/cert.pem" \
+		--key "$T/ssl/key.pem" --chain "$T/ssl/chain.pem" deploy
+	assert_success
+	assert_line --regexp "^postfix-tls-setup: warning: $QNAME: .*not DNSSEC-validated"
+	assert_output --partial "wrote $BUNDLE"
+}
+
 @test "one nameserver off loopback beside a loopback one is enough to distrust the AD bit" {
 	# The loopback one answers; glibc could as well have asked the other.
 	mapfile -t fake < <(mismatch)

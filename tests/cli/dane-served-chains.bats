@@ -143,3 +143,15 @@ $QNAME. IN TLSA 2 1 1 $(spki "$PKI/inter2.pem")"
 	refute_output --partial "neither a number nor a known service name"
 	assert_line --regexp "mx/inet: [^ ]*:25: "
 }
+
+@test "known_tcp_ports: an alias is matched whole, so an old master.cf's smtps service is port 465, not smtp's 25" {
+	good_bundle
+	write_mastercf "smtps     inet  n       -       n       -       -       smtpd" \
+		"  -o smtpd_tls_wrappermode=yes"
+	write_maincf "known_tcp_ports = lmtp=24, smtp = 25, smtps=submissions=465, submission=587"
+	# Nothing listens in the private network: the probe says what it tried.
+	run dns -- probe
+	assert_line --regexp "smtp/inet: [^ ]*:25: "
+	assert_line --regexp "smtps/inet: [^ ]*:465: "
+	refute_line --regexp "smtps/inet: [^ ]*:25: "
+}

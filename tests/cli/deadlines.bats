@@ -88,3 +88,52 @@ listen_on_2525() {
 	refute_output --partial "POSTFIX_TLS_PROBE_TIMEOUT"
 	within 1500 $((3000 + $(margin_ms)))
 }
+
+# probe_late DELAY -- HELPER ARGS...: probe_net's world, but the listener
+# (slowsmtp.py, greeting at once, serving the deployed bundle) binds its
+# port DELAY seconds after the helper started: a service that a reload
+# just added.  Python is loaded before the helper starts, and waits for
+# the word to bind (a file), so DELAY is the listener's own.
+probe_late() {
+	local d=$BATS_FILE_TMPDIR delay=$1
+	shift 2
+	cat >"$d/late.py" <<-'PY'
+	import os, runpy, sys, time
+	import argparse, signal, socket, ssl, threading  # slowsmtp.py's, loaded now
+	go = os.environ["D"] + "/go"
+	open(os.environ["D"] + "/ready", "w").close()
+	while not os.path.exists(go):
+	    time.sleep(0.005)
+	runpy.run_path(os.environ["TOP"] + "/tests/slowsmtp.py", run_name="__main__")
+	PY
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	env HELPER="$HELPER" TOP="$TOP" PKI="$PKI" D="$d" DELAY="$delay" \
+	    BUNDLE="$BUNDLE" KEY="$T/ssl/key.pem" unshare -n bash -c '
+		T=$0
+		ip link set lo up
+		rm -f "$D/smtp.pid" "$D/ready" "$D/go"
+		python3 "$D/late.py" --port 2525 --mode slow --cert "$BUNDLE" \
+			--key "$KEY" --pidfile "$D/smtp.pid" &
+		for _ in $(seq 200); do [ -e "$D/ready" ] && break; sleep 0.05; done
+		"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
+			--cafile "$PKI/root.pem" "$@" &
+		helper=$!
+		sleep "$DELAY"
+		: >"$D/go"
+		wait "$helper"
+		rc=$?
+		for _ in $(seq 100); do [ -s "$D/smtp.pid" ] && break; sleep 0.05; done
+		kill "$(cat "$D/smtp.pid")"
+		rm -f "$D/smtp.pid" "$D/ready" "$D/go"
+		exit $rc
+	' "$T" "$@"
+}
+
+@test "probe: a listener that only starts listening a moment after the probe (a service a reload just added) is tried again and judged" {
+	listen_on_2525
+	echo POSTFIX_TLS_PROBE_TIMEOUT=5 >"$T/conf"
+	run probe_late 0.4 -- probe
+	assert_success
+	assert_output --regexp "ok: 127\.0\.0\.1:2525/inet: 127\.0\.0\.1:2525: STARTTLS, TLSv1\.[23], [^,]+, /O=Test/CN=$HOST, ECDSA-256, verified"
+	refute_output --partial "not reachable"
+}

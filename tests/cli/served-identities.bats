@@ -252,6 +252,21 @@ chain_files_second() {
 	assert_output --partial "$T/ssl/b.example.net.key: private key does not match"
 }
 
+@test "of two entries for one domain the one Postfix uses is judged: postmap's first, the inline map's last" {
+	# b.example.net twice: once with a key that does not match, once good.
+	leaf_files b.example.net b.example.net "$T/ssl" good
+	leaf_files b.example.net other.example.org "$T/ssl" bad
+	sni_map texthash "b.example.net $T/ssl/good.key, $T/ssl/good.pem" \
+		"b.example.net $T/ssl/bad.key, $T/ssl/bad.pem"
+	refuses 78 "duplicate entry for b.example.net: postmap skips it and keeps the first one, at line 1" \
+		deploy_inputs check
+	refute_output --partial "private key does not match"
+	write_maincf "tls_server_sni_maps = inline:{ {b.example.net = $T/ssl/bad.key, $T/ssl/bad.pem}, {b.example.net = $T/ssl/good.key, $T/ssl/good.pem} }"
+	refuses 78 "duplicate entry for b.example.net: Postfix ignores it and uses the last one, element 2" \
+		deploy_inputs check
+	refute_output --partial "private key does not match"
+}
+
 @test "SNI maps of a type the helper cannot read are reported as not checked, never skipped silently" {
 	sni_map hash "$(sni_entry a.example.net a.example.net)"
 	write_maincf "tls_server_sni_maps = proxy:hash:$T/postfix/sni, ldap:$T/postfix/ldap.cf"

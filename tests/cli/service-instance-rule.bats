@@ -36,12 +36,15 @@ gentoo_confdir() {
 	refute_output --partial "/etc/postfix.a.b"
 }
 
-@test "the hooked service postfix.a@b is never checked as the instance /etc/postfix.b" {
+@test "the hooked service postfix.a@b is never checked as another instance: /etc/postfix.b, or the default /etc/postfix" {
 	[ ! -e /etc/postfix.b ] || skip "needs /etc/postfix.b absent"
 	run "$HELPER" --service postfix.a@b check
 	assert_failure
 	# Postfix runs /etc/postfix.a@b: check that, or refuse the name;
-	# another instance's directory is neither.
+	# another instance's directory is neither, the default one's
+	# (/etc/postfix) no more than /etc/postfix.b.
 	refute_output --partial "/etc/postfix.b/"
 	refute_output --partial "for /etc/postfix.b;"
+	refute_output --partial "/etc/postfix/"
+	refute_output --partial "for /etc/postfix;"
 }

@@ -105,6 +105,15 @@ client_files() {
 	assert_line --regexp "^postfix-tls-setup: relay/unix \(master\.cf\): .*$T/ssl/rl\.key: private key does not match"
 }
 
+@test "a master.cf lmtp service with its own client certificate (-o lmtp_tls_*) whose key does not match is refused, naming lmtp/unix (master.cf)" {
+	client_files lm client.example.org other.example.org
+	write_mastercf "lmtp       unix  -       -       n       -       -       lmtp" \
+		"  -o lmtp_tls_cert_file=$T/ssl/lm.pem" \
+		"  -o lmtp_tls_key_file=$T/ssl/lm.key"
+	refuses 65 "private key does not match" deploy_inputs deploy
+	assert_line --regexp "^postfix-tls-setup: lmtp/unix \(master\.cf\): .*$T/ssl/lm\.key: private key does not match"
+}
+
 @test "a client leaf whose extendedKeyUsage lacks clientAuth is a warning naming the smtp client, and the deploy goes on" {
 	client_files cl "$HOST" "$HOST"	# serverAuth only
 	write_maincf "smtp_tls_cert_file = $T/ssl/cl.pem" "smtp_tls_key_file = $T/ssl/cl.key"
