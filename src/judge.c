@@ -115,10 +115,13 @@ judge_group(const struct slot *s, const struct group *g,
 	if (!g->covered && verify_key(&c, &g->key, g->keysrc, g->leafsrc) ==
 	    -1)
 		rc = -1;	/* logged */
-	if (s->role == ROLE_CLIENT && rc == 0) {
-		verify_client(&c, &o->trust, g->leafsrc, *s->chain_files !=
-		    '\0' ? s->chain_param : s->cert_param[0]);
-		if (!g->covered)
+	if (s->role == ROLE_CLIENT) {
+		/* A key Postfix cannot load is all there is to say. */
+		if (rc == 0)
+			verify_client(&c, &o->trust, g->leafsrc,
+			    *s->chain_files != '\0' ? s->chain_param :
+			    s->cert_param[0]);
+		if (rc == 0 && !g->covered)
 			verify_warn(&c, g->leafsrc, NULL, NULL, o->warn_days);
 	} else if (!g->covered) {
 		if (verify_chain(&c, &o->trust, g->leafsrc) == -1)

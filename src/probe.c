@@ -38,8 +38,6 @@ struct leaves {
 };
 #define MAX_SNI_PROBES	100	/* SNI names tried per run: the first ones */
 
-#define MAX_SNI_PROBES	100	/* SNI names tried per run: the first ones */
-
 /* The probes of one run and what they point into. */
 struct plan {
 	struct probe		*p;

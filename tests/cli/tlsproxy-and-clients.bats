@@ -76,6 +76,10 @@ client_files() {
 	assert_line --regexp "^postfix-tls-setup: smtp client \(main\.cf\): .*$T/ssl/cl\.key: private key does not match"
 	# tlsproxy_client_* default to smtp's: the same files, said once.
 	refute_output --partial "tlsproxy client"
+	# A client certificate is never judged as a server's, and a key that
+	# cannot be loaded is all there is to say about it.
+	refute_output --partial "as a TLS server"
+	refute_output --partial "serverAuth"
 }
 
 @test "an lmtp client certificate whose key does not match is refused, naming lmtp client (main.cf)" {
