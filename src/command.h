@@ -1,7 +1,8 @@
 /*
  * The commands, each a module of its own: deploy.c (deploy, check and
- * tlsa: inventory, judge, DANE, plan, install) and probe.c (handshakes
- * with what the running Postfix serves).  main.c parses the options and
+ * tlsa: inventory, judge, DANE, plan, install), probe.c (handshakes
+ * with what the running Postfix serves) and renew.c (an ACME client's
+ * new files through deploy, then a reload).  main.c parses the options and
  * the tuning, service.c decides whether a hook runs at all; a command
  * gets what it needs here and says its verdict by its findings.
  */
@@ -9,11 +10,13 @@
 #define COMMAND_H
 
 struct settings;
+struct setconf;
 
 #define CMD_CHECK	0
 #define CMD_DEPLOY	1
 #define CMD_TLSA	2
 #define CMD_PROBE	3
+#define CMD_RENEW	4
 
 struct command {
 	int			 cmd;		/* CMD_* */
@@ -23,11 +26,17 @@ struct command {
 	int			 hook;		/* run by an init system */
 	int			 quiet;		/* -q: problems only */
 	int			 monitor;	/* --json, --nagios */
+	const char		*service;	/* --service NAME, or NULL */
+	const struct setconf	*renew;		/* renew: the client's new
+						   files (deploy guards their
+						   set); else NULL */
 };
 
 /* check, deploy, tlsa: 0, or -1 when refused (logged). */
 int	deploy_command(const struct command *);
 /* probe: 0, or -1 when a handshake failed (logged). */
 int	probe_command(const struct command *);
+/* renew (renew.h): 0 deployed and reloaded, or -1 (logged, recorded). */
+int	renew_command(const struct command *);
 
 #endif /* COMMAND_H */

@@ -27,6 +27,7 @@
 #include "mapbuild.h"
 #include "material.h"
 #include "postconf.h"
+#include "renew.h"
 #include "secure.h"
 #include "snimap.h"
 #include "vdb.h"
@@ -467,12 +468,17 @@ deploy_command(const struct command *c)
 	r.opts.list = c->cmd == CMD_CHECK && !c->quiet && !c->monitor;
 	r.opts.records = c->cmd == CMD_CHECK && c->monitor;
 	sets_make(c->s, &r.trust, &r.sets);
+	if (c->cmd == CMD_CHECK)
+		renew_report(c->root, c->confdir);	/* a refused renewal */
 	if (ask_postfix(&r) == -1)
 		goto out;
 	if (sets_choose(&r.sets, &r.pf) == -1) {
 		failed("choosing the files");
 		goto out;
 	}
+	/* renew: the client's files go into a bundle of our own, key too. */
+	if (c->renew != NULL && renew_guard(c->renew, &r.sets) == -1)
+		goto out;	/* logged */
 	if (judge_all(&r) == -1 || findings_status() != 0)
 		goto out;
 	if (dane(&r) == -1 || findings_status() != 0 || c->cmd == CMD_TLSA) {

@@ -1,8 +1,8 @@
 /*
  * postfix-tls-setup: refuse to let Postfix start with TLS that does not
  * work.  main wires: the options, the tuning file under them, the
- * service a hook runs for (service.c), one command (deploy.c, probe.c),
- * and the findings said once, in the form asked for (render.c).
+ * service a hook runs for (service.c), one command (deploy.c, probe.c,
+ * renew.c), and the findings said once, in the form asked for (render.c).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -29,6 +29,7 @@ struct options {
 	const char	*service;	/* --service NAME */
 	int		 event;		/* hook EVENT, or -1 */
 	int		 format, quiet, verbose, print;
+	struct setconf	 files;		/* renew: --cert, --key, --chain */
 };
 
 enum { O_CONF = 256, O_NO_CONF, O_CERT, O_KEY, O_CHAIN, O_BUNDLE, O_CAFILE,
@@ -146,7 +147,8 @@ static void
 command(struct options *o, int argc, char *argv[])
 {
 	static const char *const words[] = { [CMD_CHECK] = "check",
-	    [CMD_DEPLOY] = "deploy", [CMD_TLSA] = "tlsa", [CMD_PROBE] = "probe" };
+	    [CMD_DEPLOY] = "deploy", [CMD_TLSA] = "tlsa", [CMD_PROBE] = "probe",
+	    [CMD_RENEW] = "renew" };
 	int	i;
 
 	if (optind < argc && !strcmp(argv[optind], "hook") &&
@@ -158,13 +160,13 @@ command(struct options *o, int argc, char *argv[])
 	}
 	if (optind != argc - 1)
 		usage(EX_USAGE);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 5; i++)
 		if (!strcmp(argv[optind], words[i])) {
 			o->c.cmd = i;
 			return;
 		}
 	fprintf(stderr, "%s: unknown command \"%s\" (deploy, check, probe, "
-	    "tlsa or hook EVENT)\n", PROG, argv[optind]);
+	    "tlsa, renew or hook EVENT)\n", PROG, argv[optind]);
 	usage(EX_USAGE);
 }
 
@@ -222,6 +224,22 @@ instance(struct options *o, struct instance *in)
 	return 0;
 }
 
+/*
+ * renew: --cert, --key and --chain are the client's new files, not set
+ * 1's settings (renew.c maps them onto a set of the tuning file).
+ */
+static void
+take_files(struct options *o)
+{
+	struct setconf	*c = &o->cli.set[0];
+
+	o->files = *c;
+	o->files.bundle = NULL;		/* --bundle stays a setting */
+	c->cert = c->key = NULL;
+	c->nchain = 0;
+	o->c.renew = &o->files;
+}
+
 /* The work: 0 done (or nothing to do), -1 refused (logged). */
 static int
 run(struct options *o, struct settings *s)
@@ -232,6 +250,8 @@ run(struct options *o, struct settings *s)
 		return 0;
 	if (o->c.hook && o->c.cmd == CMD_PROBE && s->probe == PROBE_OFF)
 		return 0;	/* POSTFIX_TLS_PROBE=off: no handshakes */
+	if (o->c.cmd == CMD_RENEW)
+		return renew_command(&o->c);
 	return o->c.cmd == CMD_PROBE ? probe_command(&o->c) :
 	    deploy_command(&o->c);
 }
@@ -262,11 +282,14 @@ main(int argc, char *argv[])
 		s.print = o.print;
 		if ((o.conffile == NULL || conf_read(o.conffile, o.conf_required,
 		    &s) == 0) && !o.print) {
+			if (o.c.cmd == CMD_RENEW)
+				take_files(&o);
 			conf_merge(&s, &o.cli);
 			render_days(s.warn_days, s.crit_days);
 			o.c.s = &s;
 			o.c.quiet = o.quiet;
 			o.c.monitor = o.format != OUT_TEXT;
+			o.c.service = o.service;
 			run(&o, &s);	/* its verdict is in the findings */
 		}
 	} else
@@ -279,6 +302,10 @@ main(int argc, char *argv[])
 	else if (o.c.hook && o.c.cmd == CMD_PROBE && s.probe != PROBE_STOP)
 		status = 0;	/* the hook's probe warns unless tuned */
 	findings_free();
+	free(o.files.cert);
+	free(o.files.key);
+	while (o.files.nchain > 0)
+		free(o.files.chain[--o.files.nchain]);
 	conf_free(&s);
 	conf_free(&o.cli);
 	return status;

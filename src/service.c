@@ -10,6 +10,8 @@
  * /proc/PID/stat), which no other command shares.  OpenRC clears its own
  * store when the stop ends, hence a file in its root-only directory.
  */
+#include <sys/wait.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,6 +20,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "common.h"
 #include "conf.h"
 #include "finding.h"
@@ -276,5 +279,85 @@ service_exit(int event, int status, const struct settings *s,
 		render_say(line);
 		free(line);
 	}
+	return 0;
+}
+
+#ifndef RC_SERVICE_PATH
+#define RC_SERVICE_PATH	"/sbin/rc-service"
+#endif
+#define RELOAD_DEADLINE_MS	(120 * 1000)	/* its hooks run: deploy, probe */
+
+/*
+ * rc-service NAME VERB, no shell, under a deadline: its exit status, or
+ * -1 when it could not run or was stopped (said in SAID).
+ */
+static int
+rc_service(const char *name, const char *verb, char *said, size_t size)
+{
+	struct child	 ch;
+	char		*argv[] = { "rc-service", (char *)name, (char *)verb,
+			    NULL };
+	int		 err, ws = 0, rc = -1;
+
+	*said = '\0';
+	if ((err = child_start(&ch, RC_SERVICE_PATH, argv, NULL, 1, -1,
+	    022)) != 0) {
+		snprintf(said, size, "%s: %s", RC_SERVICE_PATH, err > 0 ?
+		    strerror(err) : "no memory file for its output");
+		return -1;
+	}
+	if (child_wait(&ch, now_ms() + RELOAD_DEADLINE_MS, &ws) == -1)
+		snprintf(said, size, "stopped after %d s", RELOAD_DEADLINE_MS /
+		    1000);
+	else {
+		child_said(&ch, said, size);
+		rc = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
+	}
+	child_close(&ch);
+	return rc;
+}
+
+/* The seam for systemd: reload postfix@INSTANCE there (not yet). */
+static int
+service_reload_systemd(const char *name)
+{
+	warning(NULL, "the new certificate is in place, but this helper does "
+	    "not reload Postfix through systemd yet" FIX "systemctl reload "
+	    "%s", name);
+	return 0;
+}
+
+int
+service_reload(const char *name)
+{
+	char	said[256];
+	int	st;
+
+	if (access("/run/openrc/softlevel", F_OK) == -1)
+		return access("/run/systemd/system", F_OK) == 0 ?
+		    service_reload_systemd(name) : (warning(NULL, "no init "
+		    "system found to reload Postfix; the new certificate is in "
+		    "place" FIX "postfix reload"), 0);
+	if ((st = rc_service(name, "status", said, sizeof(said))) != 0) {
+		if (st == -1) {
+			problem(EX_UNAVAILABLE, NULL, "cannot ask OpenRC whether "
+			    "%s runs: %s", name, said);
+			return -1;
+		}
+		note("%s is not running: it serves the new certificate when it "
+		    "starts", name);
+		return 0;
+	}
+	if ((st = rc_service(name, "reload", said, sizeof(said))) != 0) {
+		if (st != -1)
+			snprintf(said + strlen(said), sizeof(said) -
+			    strlen(said), "%sexit %d", said[0] ? ", " : "", st);
+		problem(EX_UNAVAILABLE, NULL, "rc-service %s reload failed "
+		    "(%s): the new certificate is in place, but Postfix may "
+		    "not serve it yet" FIX "find out why, then rc-service %s "
+		    "reload", name, said, name);
+		return -1;
+	}
+	note("reloaded %s", name);
 	return 0;
 }

@@ -66,4 +66,15 @@ void	service_done(int event, int status);
 int	service_exit(int event, int status, const struct settings *,
 	    const char *confdir);
 
+/*
+ * renew: reload the Postfix instance of service NAME through the init
+ * system that runs it, never restart it.  OpenRC (it has a softlevel):
+ * "rc-service NAME status", then "rc-service NAME reload", whose
+ * reload_pre hook checks once more and whose reload_post probes.  The
+ * seam for systemd is service_reload_systemd: until it reloads, a warning
+ * says what to run.  0 reloaded (or not running: it reads the new files
+ * when it starts, said as a note), -1 the reload failed (logged).
+ */
+int	service_reload(const char *name);
+
 #endif /* SERVICE_H */
