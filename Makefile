@@ -62,6 +62,9 @@ SUBST		= sed -e 's|/usr/sbin/$(PROG)|$(SBINDIR)/$(PROG)|g' \
 		      -e 's|/usr/share/$(PROG)|$(DATADIR)|g' \
 		      -e 's|/etc/|$(SYSCONFDIR)/|g'
 
+# The ACME clients' deploy hooks (files/hooks/): each calls "renew".
+HOOKS		= certbot dehydrated lego uacme
+
 install: $(PROG)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(PROG) $(DESTDIR)$(SBINDIR)/$(PROG)
@@ -69,6 +72,11 @@ install: $(PROG)
 	install -d $(DESTDIR)$(DATADIR)
 	$(SUBST) files/openrc-hook.sh >$(DESTDIR)$(DATADIR)/openrc-hook.sh
 	chmod 0644 $(DESTDIR)$(DATADIR)/openrc-hook.sh
+	install -d $(DESTDIR)$(DATADIR)/hooks
+	for h in $(HOOKS); do \
+		$(SUBST) files/hooks/$$h >$(DESTDIR)$(DATADIR)/hooks/$$h && \
+		chmod 0755 $(DESTDIR)$(DATADIR)/hooks/$$h || exit 1; \
+	done
 
 # The OpenRC files: the service, its settings (installed as they are: the
 # paths in them are examples) and the hook for postfix.

@@ -168,3 +168,106 @@ assert "private key does not match public key in certificate" in m[0], m[0]
 	assert_output --partial "renew needs the client's new files: --cert and --key"
 	assert_file_not_exists "$RECORDS"
 }
+
+# hook NAME [VAR=VALUE...] [-- ARG...]: files/hooks/NAME as make install
+# makes it, the helper's path replaced by a wrapper that points it at the
+# test world and /etc/ by $T/etc/; run with cron's environment (env -i,
+# the VARs) and the ARGs, no init system in sight.
+hook() {
+	local name=$1
+	local -a vars=()
+	shift
+	while [ "$#" -gt 0 ] && [ "$1" != -- ]; do
+		vars+=("$1")
+		shift
+	done
+	[ "$#" -eq 0 ] || shift
+	mkdir -p "$T/bin"
+	printf '#!/bin/sh\nexec %s -c %s --root %s --conf %s --cafile %s "$@"\n' \
+		"$HELPER" "$T/postfix" "$T/root" "$T/conf" "$PKI/root.pem" >"$T/bin/pts"
+	sed -e "s|/usr/sbin/postfix-tls-setup|$T/bin/pts|g" -e "s|/etc/|$T/etc/|g" \
+		"$TOP/files/hooks/$name" >"$T/bin/$name"
+	chmod 755 "$T/bin/pts" "$T/bin/$name"
+	unshare --mount --propagation private sh -c \
+		'mount -t tmpfs none /run && exec "$@"' sh \
+		env -i PATH=/usr/bin:/bin "${vars[@]}" "$T/bin/$name" "$@"
+}
+
+# The next certificate in the client's files, under NAME's layout.
+next_in() {
+	cp "$PKI/next/$HOST.pem" "$1"
+	install -m 0600 "$PKI/next/$HOST.key" "$2"
+}
+
+next_served() {
+	assert_equal "$(bundle_serial)" "$(openssl x509 -in "$PKI/next/$HOST.pem" -noout -serial)"
+}
+
+@test "certbot's hook renews the lineage RENEWED_LINEAGE names" {
+	next_in "$A/cert.pem" "$A/privkey.pem"
+	run hook certbot RENEWED_LINEAGE="$A" RENEWED_DOMAINS="$HOST"
+	assert_success
+	assert_output --partial "wrote $BUNDLE"
+	next_served
+}
+
+@test "certbot's hook reports a refused renewal with the helper's status, and the old bundle stays" {
+	install -m 0600 "$PKI/other.example.org.key" "$A/privkey.pem"
+	old=$(sha256sum <"$BUNDLE")
+	run hook certbot RENEWED_LINEAGE="$A" RENEWED_DOMAINS="$HOST"
+	assert_failure 65
+	assert_output --partial "private key does not match public key in certificate"
+	assert_equal "$(sha256sum <"$BUNDLE")" "$old"
+}
+
+@test "dehydrated's hook acts on deploy_cert only, with its KEYFILE, CERTFILE and CHAINFILE" {
+	old=$(sha256sum <"$BUNDLE")
+	run hook dehydrated
+	assert_success
+	assert_output ""
+	assert_equal "$(sha256sum <"$BUNDLE")" "$old"
+	for verb in this_hookscript_is_broken__dehydrated_is_working_fine__please_ignore_unknown_hooks_in_your_script \
+		deploy_challenge startup_hook; do
+		run hook dehydrated -- "$verb" "$HOST" x y
+		assert_success
+		assert_output ""
+	done
+	assert_equal "$(sha256sum <"$BUNDLE")" "$old"
+	next_in "$A/cert-1.pem" "$A/privkey-1.pem"
+	cat "$A/cert-1.pem" "$A/chain.pem" >"$A/fullchain-1.pem"
+	run hook dehydrated -- deploy_cert "$HOST" "$A/privkey-1.pem" "$A/cert-1.pem" \
+		"$A/fullchain-1.pem" "$A/chain.pem" 1796600000
+	assert_success
+	next_served
+}
+
+@test "lego's hook renews from LEGO_CERT_PATH (leaf and issuer) and LEGO_CERT_KEY_PATH" {
+	next_in "$A/$HOST.crt" "$A/$HOST.key"
+	cat "$A/chain.pem" >>"$A/$HOST.crt"
+	run hook lego LEGO_CERT_DOMAIN="$HOST" LEGO_CERT_PATH="$A/$HOST.crt" \
+		LEGO_CERT_KEY_PATH="$A/$HOST.key"
+	assert_success
+	next_served
+}
+
+@test "uacme's hook reads uacme's own layout for DOMAIN, and refuses a DOMAIN that leaves it" {
+	u=$T/etc/ssl/uacme
+	mkdir -p "$u/$HOST" "$u/private/$HOST"
+	chmod -R 755 "$T/etc"
+	chmod 700 "$u/private"
+	cat "$PKI/next/$HOST.pem" "$A/chain.pem" >"$u/$HOST/cert.pem"
+	install -m 0600 "$PKI/next/$HOST.key" "$u/private/$HOST/key.pem"
+	sed -i -e "s|^POSTFIX_TLS_CERT=.*|POSTFIX_TLS_CERT=$u/$HOST/cert.pem|" \
+		-e "s|^POSTFIX_TLS_KEY=.*|POSTFIX_TLS_KEY=$u/private/$HOST/key.pem|" \
+		-e "/^POSTFIX_TLS_CHAIN=/d" "$T/conf"
+	old=$(sha256sum <"$BUNDLE")
+	for bad in "" ../x .x a/b; do
+		run hook uacme -- "$bad"
+		assert_failure 64
+		assert_output --partial "usage: uacme DOMAIN"
+	done
+	assert_equal "$(sha256sum <"$BUNDLE")" "$old"
+	run hook uacme -- "$HOST"
+	assert_success
+	next_served
+}
