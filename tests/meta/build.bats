@@ -62,6 +62,20 @@ setup() {
 		'^POSTFIX_TLS_SETUP=/opt/pts/sbin/postfix-tls-setup$'
 }
 
+@test "make install puts the ACME clients' hooks under DATADIR/hooks, executable, calling the installed helper" {
+	run make -C "$T/tree" install DESTDIR="$T/image" PREFIX=/opt/pts SYSCONFDIR=/opt/pts/etc
+	assert_success
+	for h in certbot dehydrated lego uacme; do
+		assert_file_permission 755 "$T/image/opt/pts/share/postfix-tls-setup/hooks/$h"
+		assert_file_contains "$T/image/opt/pts/share/postfix-tls-setup/hooks/$h" \
+			'^[[:space:]]*exec /opt/pts/sbin/postfix-tls-setup.* renew'
+		run grep -c '/usr/sbin/' "$T/image/opt/pts/share/postfix-tls-setup/hooks/$h"
+		assert_output 0
+	done
+	assert_file_contains "$T/image/opt/pts/share/postfix-tls-setup/hooks/uacme" \
+		'"/opt/pts/etc/ssl/uacme/$1/cert.pem"'
+}
+
 @test "installed under a prefix, the hook, the service and the helper name each other there" {
 	# As the ebuild installs them in a Gentoo Prefix (EPREFIX=/opt/pts).
 	run make -C "$T/tree" install install-openrc DESTDIR="$T/image" \
