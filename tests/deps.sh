@@ -35,6 +35,9 @@ unbound:/usr/sbin/unbound
 nsd:/usr/sbin/nsd
 ldnsutils:/usr/bin/ldns-signzone
 bind9-dnsutils:/usr/bin/dig
+curl:/usr/bin/curl
+pebble:/usr/bin/pebble
+certbot:/usr/bin/certbot
 "
 
 # Services Debian starts when it installs them; the DNS tests run their own
