@@ -18,6 +18,8 @@ usage(int status)
 	    "usage: %s [options] deploy | check | probe | tlsa\n"
 	    "       %s [options] hook start_pre | stop_pre | reload_pre | "
 	    "start_post | reload_post\n"
+	    "       %s [options] renew --cert NEW --key NEWKEY [--chain "
+	    "NEWCHAIN]\n"
 	    "       %s [--conf FILE] --print-conf\n"
 	    "  deploy            assemble, verify and install the bundle\n"
 	    "  check             verify only; say what deploy would change\n"
@@ -26,6 +28,8 @@ usage(int status)
 	    "  tlsa              print the DANE TLSA records of the port-25 "
 	    "chains\n"
 	    "  hook EVENT        as an init system's hook for the service\n"
+	    "  renew             an ACME client's new files: check, deploy, "
+	    "reload\n"
 	    "options:\n"
 	    "  -c DIR            Postfix configuration directory "
 	    "(default " DEFAULT_CONFDIR ")\n"
@@ -67,7 +71,8 @@ usage(int status)
 	    "69 Postfix without TLS; 70 internal; 71 system; 74 I/O; "
 	    "75 DNS trouble\n(POSTFIX_TLS_DANE_DNS=refuse); 76 probe: served "
 	    "TLS refused; 77 unsafe file\nor directory; 78 bad "
-	    "configuration.  See postfix-tls-setup(8).\n", PROG, PROG, PROG);
+	    "configuration.  See postfix-tls-setup(8).\n", PROG, PROG, PROG,
+	    PROG);
 	exit(status);
 }
 
