@@ -94,9 +94,10 @@ $QNAME. IN TLSA 2 1 1 $(spki "$PKI/inter2.pem")"
 		assert_success
 		refute_output --partial "no TLSA record there matches"
 	done
-	# The same data under a wrong selector or matching type does not.
+	# The same data under a wrong selector, matching type or usage does
+	# not: the leaf's as a 2 x x, the issuer's as a 3 x x.
 	for r in "3 0 1 $(spki "$PKI/$HOST.pem" 1 1)" "3 1 2 $(spki "$PKI/$HOST.pem" 1 1)" \
-		"2 1 1 $(spki "$PKI/$HOST.pem" 1 1)"; do
+		"2 1 1 $(spki "$PKI/$HOST.pem" 1 1)" "3 1 1 $(spki "$PKI/inter2.pem" 1 1)"; do
 		mapfile -t fake < <(answer "$r")
 		refuses 65 "no TLSA record there matches" deploy_dns "${fake[@]}" -- check
 	done
