@@ -4,7 +4,7 @@
 # tests/cli/master-only-settings.bats, tests/cli/one-algorithm-damaged.bats): leaves with a
 # known number of whole days left, a key whose secret part is damaged for
 # any algorithm, the last run's JSON, a clock for the deadline tests.
-# Each mutant these files were proven against is in tests/mutants-pins.list.
+# Each mutant these files were proven against is in tests/mutants.list (its pins).
 # shellcheck shell=bash
 
 # dated_leaf NAME DAYS: a leaf for NAME issued by inter2 with DAYS whole

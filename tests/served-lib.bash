@@ -62,7 +62,9 @@ dns_child() {
 		"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
 			--cafile "$PKI/root.pem" "$@" >"$OUT.log" 2>&1 </dev/null &
 		helper=$!
-		comm=$(cat "/proc/$helper/comm")
+		# The name the kernel keeps for the program (not read from
+		# /proc/$helper: the fork may not have run it yet).
+		comm=$(basename "$HELPER" | cut -c1-15)
 		: >"$OUT.status"
 		# As long as the helper runs (an ASan build on a busy machine
 		# may take seconds to reach its lookup).

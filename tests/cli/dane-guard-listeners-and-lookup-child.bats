@@ -106,7 +106,9 @@ dns_child_memory() {
 			--key "$T/ssl/key.pem" --chain "$T/ssl/chain.pem" check \
 			>/dev/null 2>&1 </dev/null &
 		helper=$!
-		comm=$(cat "/proc/$helper/comm")
+		# The name the kernel keeps for the program (not read from
+		# /proc/$helper: the fork may not have run it yet).
+		comm=$(basename "$HELPER" | cut -c1-15)
 		while kill -0 "$helper" 2>/dev/null; do
 			for c in $(cat /proc/"$helper"/task/*/children 2>/dev/null); do
 				[ "$(cat "/proc/$c/comm" 2>/dev/null)" = "$comm" ] || continue

@@ -94,9 +94,10 @@ $QNAME. IN TLSA 2 1 1 $(spki "$PKI/inter2.pem")"
 		assert_success
 		refute_output --partial "no TLSA record there matches"
 	done
-	# The same data under a wrong selector or usage does not.
+	# The same data under a wrong selector or usage does not: the leaf's
+	# as a 2 x x, the issuer's as a 3 x x.
 	for r in "3 0 1 $(spki "$PKI/$HOST.pem" 1 1)" \
-		"2 1 1 $(spki "$PKI/$HOST.pem" 1 1)"; do
+		"2 1 1 $(spki "$PKI/$HOST.pem" 1 1)" "3 1 1 $(spki "$PKI/inter2.pem" 1 1)"; do
 		mapfile -t fake < <(answer "$r")
 		refuses 65 "no TLSA record there matches" deploy_dns "${fake[@]}" -- check
 	done
@@ -281,6 +282,18 @@ assert d["submission/inet (master.cf)"] is None, d' <<<"$output"
 	mapfile -t fake < <(answer "3 1 1 $(spki "$PKI/next.pem")")
 	refuses 65 "$QNAME: no TLSA record there matches the ECDSA chain of main.cf" \
 		deploy_dns "${fake[@]}" -- check
+	# A pass service with a chain of its own: that chain is what DANE
+	# senders get once postscreen hands them over, not main.cf's (which
+	# tlsproxy serves, and which the record matches).
+	cat "$PKI/next.pem" "$PKI/chain.pem" >"$T/ssl/pass.pem"
+	cp "$PKI/next.key" "$T/ssl/pass.key"
+	chmod 0600 "$T/ssl/pass.pem" "$T/ssl/pass.key"
+	sed -i "/^smtpd /a\\  -o smtpd_tls_chain_files=$T/ssl/pass.key,$T/ssl/pass.pem" "$T/postfix/master.cf"
+	settle_maincf
+	mapfile -t fake < <(answer "$(leaf_record)")
+	refuses 65 "$QNAME: no TLSA record there matches the ECDSA chain of smtpd/pass (master.cf)" \
+		deploy_dns "${fake[@]}" -- check
+	sed -i '/smtpd_tls_chain_files/d' "$T/postfix/master.cf"
 	# postscreen on another port: port 25 is nobody's, nothing guarded.
 	sed -i 's/^smtp /2525 /' "$T/postfix/master.cf"
 	settle_maincf

@@ -254,6 +254,32 @@ certbot_layout() {
 	assert_equal "$(snapshot | grep -v '^\./ssl ')" "$(grep -v '^\./ssl ' <<<"$before")"
 }
 
+# Once the copy has the name, the helper looks at what the name leads to
+# again, through a new descriptor: a key made 0644 right then (by root:
+# the copy is root's; a robot's chmod, say) is refused, and no bundle is
+# written.  strace holds the helper a second after the key's rename
+# (the run's first) while a chmod loop runs.
+@test "a key made 0644 right after its root-only copy took the name is refused before the bundle is written" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	not_under_valgrind
+	chown nobody:nogroup "$T/ssl/key.pem"
+	chmod 0644 "$T/ssl/key.pem"
+	rm "$BUNDLE"	# so that a run that goes on writes it
+	(while :; do chmod 0644 "$T/ssl/key.pem"; sleep 0.02; done) &
+	chmoder=$!
+	run env ASAN_OPTIONS="${ASAN_OPTIONS:-}:detect_leaks=0" \
+		strace -f -qq -o /dev/null -e trace=rename,renameat,renameat2 \
+		-e inject=rename,renameat,renameat2:delay_exit=1000000:when=1 \
+		"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
+		--cafile "$PKI/root.pem" --cert "$T/ssl/cert.pem" \
+		--key "$T/ssl/key.pem" --chain "$T/ssl/chain.pem" deploy
+	kill "$chmoder"
+	wait "$chmoder" || true
+	assert_failure 77
+	assert_output --partial "$T/ssl/key.pem: is not root's alone right after being replaced: something else changed it meanwhile"
+	assert_file_not_exists "$BUNDLE"
+}
+
 @test "a name longer than 255 bytes is refused, not read as two names" {
 	# Cut after 255 bytes, ".../<255 a>chain.pem" would name the file
 	# chain.pem in the directory <255 a>; the kernel refuses such a name.

@@ -79,6 +79,23 @@ same_refusal() {
 	assert_output --partial "submission/inet (master.cf)"
 }
 
+@test "an input setting naming the key file again through a directory another user owns is refused, as the same link to any other file is" {
+	# The key file holds the leaf too, so the certificate setting may name
+	# it; an input named twice is read once, but each name is walked.
+	cat "$PKI/$HOST.key" "$PKI/$HOST.pem" >"$T/ssl/key.pem"
+	chmod 0600 "$T/ssl/key.pem"
+	run helper --key "$T/ssl/key.pem" --cert "$T/ssl/key.pem" \
+		--chain "$T/ssl/chain.pem" check
+	assert_success	# control: named directly, it passes
+	cp -p "$T/ssl/key.pem" "$T/ssl/copy.pem"
+	for target in "$T/ssl/copy.pem" "$T/ssl/key.pem"; do
+		user_link "$target"
+		refuses 77 "$T/user: directory is owned by nobody, not root" \
+			helper --key "$T/ssl/key.pem" --cert "$T/user/b.pem" \
+			--chain "$T/ssl/chain.pem" deploy
+	done
+}
+
 @test "a postmap blocked on a FIFO swapped in behind a checked name is killed at its deadline, and the old map is kept" {
 	[ "${PTS_SANITIZER:-}" != valgrind ] || skip "the shim would be preloaded into valgrind's wrapper, not the helper; runs in the plain and asan passes"
 	good_bundle

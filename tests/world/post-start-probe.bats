@@ -241,6 +241,9 @@ probes_seen() {
 	dual_bundles
 	cp "\$PKI/pss.pem" /etc/ssl/rsa/cert.pem
 	cp "\$PKI/pss.key" /etc/ssl/rsa/key.pem
+	# ECDSA first: the RSA-PSS leaf is then the one only its own schemes
+	# get (a client offering OpenSSL's default list is served ECDSA).
+	postconf -e "smtpd_tls_chain_files = /etc/postfix/ecdsa.pem, /etc/postfix/rsa.pem"
 	touch -d '1 hour ago' /etc/postfix/main.cf
 	rc-service postfix start; say "start=\$?"
 	postfix-tls-setup probe; say "probe=\$?"
