@@ -17,6 +17,7 @@
 #include "finding.h"
 #include "help.h"
 #include "render.h"
+#include "renew.h"
 #include "service.h"
 
 struct options {
@@ -224,22 +225,6 @@ instance(struct options *o, struct instance *in)
 	return 0;
 }
 
-/*
- * renew: --cert, --key and --chain are the client's new files, not set
- * 1's settings (renew.c maps them onto a set of the tuning file).
- */
-static void
-take_files(struct options *o)
-{
-	struct setconf	*c = &o->cli.set[0];
-
-	o->files = *c;
-	o->files.bundle = NULL;		/* --bundle stays a setting */
-	c->cert = c->key = NULL;
-	c->nchain = 0;
-	o->c.renew = &o->files;
-}
-
 /* The work: 0 done (or nothing to do), -1 refused (logged). */
 static int
 run(struct options *o, struct settings *s)
@@ -283,7 +268,8 @@ main(int argc, char *argv[])
 		if ((o.conffile == NULL || conf_read(o.conffile, o.conf_required,
 		    &s) == 0) && !o.print) {
 			if (o.c.cmd == CMD_RENEW)
-				take_files(&o);
+				o.c.renew = renew_take_files(&o.cli.set[0],
+				    &o.files);
 			conf_merge(&s, &o.cli);
 			render_days(s.warn_days, s.crit_days);
 			o.c.s = &s;

@@ -552,3 +552,13 @@ refused:
 	record_put(c->root, c->confdir, "refused");
 	return -1;
 }
+
+const struct setconf *
+renew_take_files(struct setconf *cli, struct setconf *files)
+{
+	*files = *cli;
+	files->bundle = NULL;
+	cli->cert = cli->key = NULL;
+	cli->nchain = 0;
+	return files;
+}

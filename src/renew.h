@@ -59,6 +59,13 @@ struct sets;
  * deploy goes on to judge the rest, and refuses at the end).
  */
 int	renew_guard(const struct setconf *files, const struct sets *);
+/*
+ * renew's --cert, --key and --chain are the client's new files, not set
+ * 1's settings: moved from CLI into FILES (--bundle stays a setting).
+ * Returns FILES.
+ */
+const struct setconf *renew_take_files(struct setconf *cli,
+	    struct setconf *files);
 /* check: a recorded refusal for CONFDIR, as warnings. */
 void	renew_report(const char *root, const char *confdir);
 
