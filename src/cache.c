@@ -108,42 +108,6 @@ cache_key(const char *confdir, char key[65])
 	return rc;
 }
 
-/* One file per configuration directory: "postconf-" and a digest of its name. */
-static void
-cache_name(const char *confdir, char name[26])
-{
-	unsigned char	d[EVP_MAX_MD_SIZE];
-	unsigned int	n = 0, i;
-
-	memset(d, 0, sizeof(d));
-	EVP_Digest(confdir, strlen(confdir), d, &n, EVP_sha256(), NULL);
-	memcpy(name, "postconf-", 9);
-	for (i = 0; i < 8; i++)
-		snprintf(name + 9 + 2 * i, 3, "%02x", d[i]);
-}
-
-static int
-read_cache(int dirfd, const char *name, char *buf, size_t size)
-{
-	struct stat	st;
-	ssize_t		r;
-	int		fd;
-
-	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC)) == -1)
-		return -1;
-	r = -1;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
-	    st.st_uid == 0 && (st.st_mode & 077) == 0 &&
-	    st.st_size < (off_t)size)
-		r = read(fd, buf, size - 1);
-	close(fd);
-	if (r < 0)
-		return -1;
-	buf[r] = '\0';
-	return 0;
-}
-
 /* Fill pf->v from the cache when its key is pf->key; 0 on a hit. */
 int
 cache_get(struct postfix *pf)
@@ -156,12 +120,12 @@ cache_get(struct postfix *pf)
 		debug("no usable postconf cache in %s", pf->cache);
 		return -1;
 	}
-	cache_name(pf->dir, name);
+	state_file_name("postconf-", pf->dir, name, sizeof(name));
 	if ((buf = malloc(MAX_CACHED)) == NULL) {
 		close(dirfd);
 		return -1;
 	}
-	if (read_cache(dirfd, name, buf, MAX_CACHED) == 0 &&
+	if (state_file_read(dirfd, name, buf, MAX_CACHED) == 0 &&
 	    !strncmp(buf, CACHE_MAGIC, hdr) && !strncmp(buf + hdr, pf->key,
 	    64) && buf[hdr + 64] == '\n') {
 		text = buf + hdr + 65;
@@ -198,7 +162,7 @@ cache_put(const struct postfix *pf)
 		debug("postconf cache not written: no usable directory %s",
 		    pf->cache);	/* dir_open said why */
 	else {
-		cache_name(pf->dir, name);
+		state_file_name("postconf-", pf->dir, name, sizeof(name));
 		if (write_replace(dirfd, name, (unsigned char *)text, len,
 		    &step) == -1)
 			debug("postconf cache in %s not written: %s: %s",

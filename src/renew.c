@@ -46,42 +46,12 @@ state_dir(const char *root, char *buf, size_t size)
 	snprintf(buf, size, "%.*s%s", (int)len, root, STATEDIR);
 }
 
-/* One record per configuration directory: "renewal-" and a digest of it. */
-static void
-record_name(const char *confdir, char name[25])
-{
-	unsigned char	d[EVP_MAX_MD_SIZE];
-	unsigned int	n = 0, i;
-
-	memset(d, 0, sizeof(d));
-	EVP_Digest(confdir, strlen(confdir), d, &n, EVP_sha256(), NULL);
-	memcpy(name, "renewal-", 8);
-	for (i = 0; i < 8; i++)
-		snprintf(name + 8 + 2 * i, 3, "%02x", d[i]);
-}
-
-/*
- * The record as it is, when it is root's alone and one regular file:
- * its text in BUF (NUL-terminated), 0; -1 when there is none usable.
- */
+/* The record, when it is root's alone and says what it is: 0, else -1. */
 static int
 record_read(int dirfd, const char *name, char *buf, size_t size)
 {
-	struct stat	st;
-	ssize_t		r = -1;
-	int		fd;
-
-	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC)) == -1)
+	if (state_file_read(dirfd, name, buf, size) == -1)
 		return -1;
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
-	    st.st_uid == 0 && (st.st_mode & 077) == 0 &&
-	    st.st_size < (off_t)size)
-		r = read(fd, buf, size - 1);
-	close(fd);
-	if (r < 0)
-		return -1;
-	buf[r] = '\0';
 	return strncmp(buf, RECORD_MAGIC, strlen(RECORD_MAGIC)) ? -1 : 0;
 }
 
@@ -141,7 +111,7 @@ record_put(const char *root, const char *confdir, const char *what)
 		    "0700 %s", dir);
 		return;
 	}
-	record_name(confdir, name);
+	state_file_name("renewal-", confdir, name, sizeof(name));
 	old = xmalloc(MAX_RECORD);
 	since = record_read(dirfd, name, old, MAX_RECORD) == 0 ?
 	    record_value(old, "since") : NULL;
@@ -178,7 +148,7 @@ record_clear(const char *root, const char *confdir)
 	state_dir(root, dir, sizeof(dir));
 	if ((dirfd = dir_open(dir, 0)) == -1)
 		return;		/* none: nothing recorded */
-	record_name(confdir, name);
+	state_file_name("renewal-", confdir, name, sizeof(name));
 	if (unlinkat(dirfd, name, 0) == -1 && errno != ENOENT)
 		warning(dir, "the record of an earlier refused renewal could "
 		    "not be removed: %s" FIX "rm %s/%s", strerror(errno), dir,
@@ -199,7 +169,7 @@ renew_report(const char *root, const char *confdir)
 	state_dir(root, dir, sizeof(dir));
 	if ((dirfd = dir_open(dir, 0)) == -1)
 		return;		/* nothing recorded */
-	record_name(confdir, name);
+	state_file_name("renewal-", confdir, name, sizeof(name));
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	text = xmalloc(MAX_RECORD);
 	if (record_read(dirfd, name, text, MAX_RECORD) == -1 ||

@@ -512,6 +512,47 @@ file_digest(const unsigned char *buf, size_t len, char hex[65])
 }
 
 /*
+ * A run-state file's name for a configuration directory: PREFIX and the
+ * first 16 hex digits of the SHA-256 of CONFDIR (the postconf cache's,
+ * the renewal record's).
+ */
+void
+state_file_name(const char *prefix, const char *confdir, char *name,
+    size_t size)
+{
+	char	hex[65] = "";
+
+	(void)file_digest((const unsigned char *)confdir, strlen(confdir), hex);
+	snprintf(name, size, "%s%.16s", prefix, hex);
+}
+
+/*
+ * A small run-state file in DIRFD, read only when it is root's alone, one
+ * regular file of one link and shorter than SIZE: its text in BUF
+ * (NUL-terminated), 0; -1 when there is none usable.
+ */
+int
+state_file_read(int dirfd, const char *name, char *buf, size_t size)
+{
+	struct stat	st;
+	ssize_t		r = -1;
+	int		fd;
+
+	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
+	    st.st_uid == 0 && (st.st_mode & 077) == 0 &&
+	    st.st_size < (off_t)size)
+		r = read(fd, buf, size - 1);
+	close(fd);
+	if (r < 0)
+		return -1;
+	buf[r] = '\0';
+	return 0;
+}
+
+/*
  * PATH as an absolute name (the working directory in front of a relative
  * one, a leading "./" dropped), in BUF; PATH itself if it cannot be.  For
  * fixes to paste into main.cf, and to compare names of absent files.

@@ -47,6 +47,10 @@ int	file_private(const struct file *);
 int	file_make_private(struct file *, const unsigned char *buf, size_t len,
 	    int apply);
 int	file_digest(const unsigned char *buf, size_t len, char hex[65]);
+/* Root-only run-state files named for a configuration directory. */
+void	state_file_name(const char *prefix, const char *confdir, char *name,
+	    size_t size);
+int	state_file_read(int dirfd, const char *name, char *buf, size_t size);
 const char *user_name(uid_t uid);
 const char *path_absolute(const char *path, char buf[PATH_MAX]);
 void	file_close(struct file *);
