@@ -5,6 +5,9 @@
 VERSION		= 0.1.0
 PREFIX		?= /usr/local
 SBINDIR		?= $(PREFIX)/sbin
+# Not a setting of its own: the helper looks for its lookup program in
+# ../libexec from its own directory.
+LIBEXECDIR	= $(PREFIX)/libexec
 MANDIR		?= $(PREFIX)/share/man
 DATADIR		?= $(PREFIX)/share/postfix-tls-setup
 SYSCONFDIR	?= /etc
@@ -20,10 +23,17 @@ endif
 
 LIBS_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libssl libcrypto libbsd-overlay)
 LIBS_LDLIBS	:= $(shell $(PKG_CONFIG) --libs libssl libcrypto libbsd-overlay) -lresolv
+# The TLSA lookup program needs no OpenSSL, nor libbsd (src/lookup.c says
+# why).
+LOOKUP_LDLIBS	= -lresolv
 
 PROG		= postfix-tls-setup
 # The OpenRC service: not $(PROG), whose conf.d file OpenRC would source.
 SERVICE		= postfix-tls
+# The DNS lookup process dns.c starts: a program of its own (src/lookup.c),
+# beside the helper in the build tree, in LIBEXECDIR/PROG once installed
+# (the helper looks in ../libexec/PROG from its own directory).
+LOOKUP		= postfix-tls-lookup
 # One file per concern (see each header): the commands, the inventory
 # and its judge, the findings and their rendering, the service layer.
 SRCS		= src/main.c src/help.c src/util.c src/finding.c src/render.c src/conf.c \
@@ -42,16 +52,19 @@ ALL_CPPFLAGS	= -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDI
 		  -DPOSTCONF_PATH='"$(POSTCONF)"' -DPOSTMAP_PATH='"$(POSTMAP)"' $(LIBS_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS	= -std=c11 $(WARNINGS) $(CFLAGS)
 
-all: $(PROG)
+all: $(PROG) $(LOOKUP)
 
 $(PROG): $(OBJS)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $(OBJS) $(LIBS_LDLIBS) $(LDLIBS)
+
+$(LOOKUP): src/lookup.o
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ src/lookup.o $(LOOKUP_LDLIBS) $(LDLIBS)
 
 # Each object rebuilds on the headers it includes (-MMD: src/*.d).
 src/%.o: src/%.c
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
--include $(SRCS:.c=.d)
+-include $(SRCS:.c=.d) src/lookup.d
 
 # The installed files name each other by their installed paths: SUBST
 # turns the paths they carry for PREFIX=/usr SYSCONFDIR=/etc into this
@@ -65,9 +78,11 @@ SUBST		= sed -e 's|/usr/sbin/$(PROG)|$(SBINDIR)/$(PROG)|g' \
 # The ACME clients' deploy hooks (files/hooks/): each calls "renew".
 HOOKS		= certbot dehydrated lego uacme
 
-install: $(PROG)
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+install: $(PROG) $(LOOKUP)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(LIBEXECDIR)/$(PROG)
 	install -m 0755 $(PROG) $(DESTDIR)$(SBINDIR)/$(PROG)
+	install -m 0755 $(LOOKUP) $(DESTDIR)$(LIBEXECDIR)/$(PROG)/$(LOOKUP)
 	install -m 0644 $(PROG).8 $(DESTDIR)$(MANDIR)/man8/$(PROG).8
 	install -d $(DESTDIR)$(DATADIR)
 	$(SUBST) files/openrc-hook.sh >$(DESTDIR)$(DATADIR)/openrc-hook.sh
@@ -146,31 +161,41 @@ SAN_FLAGS	= -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
 HDRS		= $(wildcard src/*.h)
 ASAN_OBJS	= $(SRCS:src/%.c=build/asan/src/%.o)
 ASAN_LIB_OBJS	= $(LIB_SRCS:src/%.c=build/asan/src/%.o)
-asan: build/asan/$(PROG)
+asan: build/asan/$(PROG) build/asan/$(LOOKUP)
 build/asan/src/%.o: src/%.c $(HDRS)
 	@mkdir -p build/asan/src
 	$(CC) $(ALL_CPPFLAGS) -std=c11 $(WARNINGS) $(SAN_FLAGS) -c -o $@ $<
 build/asan/$(PROG): $(ASAN_OBJS)
 	$(CC) $(SAN_FLAGS) -o $@ $(ASAN_OBJS) $(LIBS_LDLIBS)
+build/asan/$(LOOKUP): build/asan/src/lookup.o
+	$(CC) $(SAN_FLAGS) -o $@ build/asan/src/lookup.o $(LOOKUP_LDLIBS)
 
 # The unit tier: tests/unit/NAME.c, one binary per module, each linked
 # with the harness (tests/unit/harness) against the library objects as
 # they are built (build/unit/NAME), and against the ASan+UBSan ones
 # (build/asan/unit/NAME).  Needs no root, no Postfix, no openssl CLI.
+# The lookup program beside them is tests/unit/dane.c's stand-in (a link
+# to it); LOOKUP_REAL names the real one, for the tests that run it.
 UNIT_SRCS	= $(wildcard tests/unit/*.c)
 UNIT_HARNESS	= tests/unit/harness/unit.c tests/unit/harness/pki.c
 UNIT_DEPS	= $(UNIT_HARNESS) tests/unit/harness/unit.h $(HDRS)
 UNIT_BINS	= $(UNIT_SRCS:tests/unit/%.c=build/unit/%)
 ASAN_UNIT_BINS	= $(UNIT_SRCS:tests/unit/%.c=build/asan/unit/%)
-unit: $(UNIT_BINS)
-build/unit/%: tests/unit/%.c $(UNIT_DEPS) $(LIB_OBJS)
+unit: $(UNIT_BINS) build/unit/$(LOOKUP)
+build/unit/%: tests/unit/%.c $(UNIT_DEPS) $(LIB_OBJS) $(LOOKUP)
 	@mkdir -p build/unit
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< \
+	$(CC) $(ALL_CPPFLAGS) -DLOOKUP_REAL='"$(CURDIR)/$(LOOKUP)"' \
+		$(ALL_CFLAGS) $(LDFLAGS) -o $@ $< \
 		$(UNIT_HARNESS) $(LIB_OBJS) $(LIBS_LDLIBS) $(LDLIBS)
-build/asan/unit/%: tests/unit/%.c $(UNIT_DEPS) $(ASAN_LIB_OBJS)
+build/asan/unit/%: tests/unit/%.c $(UNIT_DEPS) $(ASAN_LIB_OBJS) \
+    build/asan/$(LOOKUP)
 	@mkdir -p build/asan/unit
-	$(CC) $(ALL_CPPFLAGS) -std=c11 $(WARNINGS) $(SAN_FLAGS) -o $@ $< \
+	$(CC) $(ALL_CPPFLAGS) -DLOOKUP_REAL='"$(CURDIR)/build/asan/$(LOOKUP)"' \
+		-std=c11 $(WARNINGS) $(SAN_FLAGS) -o $@ $< \
 		$(UNIT_HARNESS) $(ASAN_LIB_OBJS) $(LIBS_LDLIBS)
+build/unit/$(LOOKUP) build/asan/unit/$(LOOKUP):
+	@mkdir -p $(@D)
+	ln -sf dane $@
 
 valgrind-wrapper: build/valgrind/$(PROG)
 build/valgrind/$(PROG): $(PROG)
@@ -187,9 +212,10 @@ build/valgrind/$(PROG): $(PROG)
 # PTS_PASSES narrows the passes (an ebuild's src_test: PTS_PASSES=plain
 # check-unit), PTS_JOBS the files run at once (default: the CPUs and one).
 PTS_PASSES	?= plain asan valgrind
-CHECK_plain	= $(PROG) $(UNIT_BINS)
-CHECK_asan	= build/asan/$(PROG) $(ASAN_UNIT_BINS)
-CHECK_valgrind	= $(PROG) $(UNIT_BINS) build/valgrind/$(PROG)
+CHECK_plain	= $(PROG) $(LOOKUP) $(UNIT_BINS) build/unit/$(LOOKUP)
+CHECK_asan	= build/asan/$(PROG) build/asan/$(LOOKUP) $(ASAN_UNIT_BINS) \
+		  build/asan/unit/$(LOOKUP)
+CHECK_valgrind	= $(CHECK_plain) build/valgrind/$(PROG)
 CHECK_BUILD	= $(foreach p,$(PTS_PASSES),$(CHECK_$(p)))
 RUN_TESTS	= PTS_PASSES="$(PTS_PASSES)" bash tests/run.sh
 NPROC		:= $(shell nproc 2>/dev/null || echo 2)
@@ -212,7 +238,7 @@ check-meta: $(PROG) fuzzers
 
 # Benchmark (bench/run.sh; see BENCHMARKS.md). The floor is a minimal C
 # program, built with the same flags.
-bench: $(PROG) bench/floor bench/sni-pki
+bench: $(PROG) $(LOOKUP) bench/floor bench/sni-pki
 	bash bench/run.sh
 
 # The SNI part alone (bench/run.sh runs it too).
@@ -224,7 +250,7 @@ bench-probe: $(PROG)
 	bash bench/probe.sh
 
 # The DANE guard's lookup alone (bench/run.sh runs it too).
-bench-dane: $(PROG)
+bench-dane: $(PROG) $(LOOKUP)
 	bash bench/dane.sh
 
 bench/floor: bench/floor.c
@@ -239,7 +265,7 @@ version:
 	@echo $(VERSION)
 
 clean:
-	rm -rf $(PROG) $(OBJS) $(SRCS:.c=.d) dist build bench/floor bench/sni-pki bench/out
+	rm -rf $(PROG) $(LOOKUP) $(OBJS) src/lookup.o src/lookup.d $(SRCS:.c=.d) dist build bench/floor bench/sni-pki bench/out
 
 .PHONY: all install install-openrc check check-fast check-unit check-cli \
 	check-world check-meta mutants demo bench bench-sni bench-probe \

@@ -496,17 +496,74 @@ trouble(const struct settings *s, const struct tlsa_set *t,
 		note_verdict(vs, cs->v[i].who, V_TROUBLE, 0);
 }
 
-/*
- * The guard: every name's records, looked up at once, against the
- * chains that will be served on port 25.  CHECK: say the rollover
- * warning too.  0, or -1 when a chain is refused (logged).
- */
+/* The TLSA lookup of a run's MX names, under way (dane_lookup_start). */
+struct dane_lookup {
+	struct tlsa_set	*sets;
+	size_t		 n;
+	struct lookup	*l;
+};
+
+struct dane_lookup *
+dane_lookup_start(const struct settings *s, char **names, size_t n)
+{
+	struct dane_lookup	*dl = xcalloc(1, sizeof(*dl));
+	size_t			 i;
+
+	dl->sets = xcalloc(n, sizeof(*dl->sets));
+	dl->n = n;
+	for (i = 0; i < n; i++)
+		snprintf(dl->sets[i].qname, sizeof(dl->sets[i].qname),
+		    "_25._tcp.%s", names[i]);
+	dl->l = dns_start(dl->sets, n, s->dane_timeout);
+	return dl;
+}
+
+void
+dane_lookup_abandon(struct dane_lookup *dl)
+{
+	if (dl == NULL)
+		return;
+	dns_abandon(dl->l);
+	free(dl->sets);
+	free(dl);
+}
+
 int
 dane_guard(const struct settings *s, const struct chains *names, size_t n,
     int check)
 {
-	struct tlsa_set	*sets;
-	struct lookup	*lookup;
+	char	**qnames;
+	size_t	  i, nchains = 0;
+	int	  rc;
+
+	for (i = 0; i < n; i++)
+		nchains += names[i].n;
+	if (s->dane == DANE_OFF || nchains == 0)
+		return 0;
+	qnames = xcalloc(n, sizeof(*qnames));
+	for (i = 0; i < n; i++)
+		qnames[i] = names[i].name;
+	rc = dane_guard_lookup(s, dane_lookup_start(s, qnames, n), names, n,
+	    check);
+	free(qnames);
+	return rc;
+}
+
+/*
+ * The guard: every name's records, looked up at once (DL, started while
+ * the run judged its files: its wait and the lookup process's start are
+ * hidden behind that work), against the chains that will be served on
+ * port 25.  CHECK: say the rollover warning too.  0, or -1 when a chain
+ * is refused (logged).  DL is freed.
+ *
+ * OpenSSL's context for the matching is made at the first match, when
+ * records came back: most names have none (bench d3).
+ */
+int
+dane_guard_lookup(const struct settings *s, struct dane_lookup *dl,
+    const struct chains *names, size_t n, int check)
+{
+	struct tlsa_set	*sets = dl->sets;
 	struct verdicts	 vs;
 	size_t		 i, j, nchains = 0;
 	int		 refused = 0;
@@ -514,19 +571,12 @@ dane_guard(const struct settings *s, const struct chains *names, size_t n,
 	memset(&vs, 0, sizeof(vs));
 	for (i = 0; i < n; i++)
 		nchains += names[i].n;
-	if (s->dane == DANE_OFF || nchains == 0)
+	if (n != dl->n || nchains == 0) {
+		dane_lookup_abandon(dl);
 		return 0;
-	sets = xcalloc(n, sizeof(*sets));
-	for (i = 0; i < n; i++)
-		snprintf(sets[i].qname, sizeof(sets[i].qname), "_25._tcp.%s",
-		    names[i].name);
-	/*
-	 * OpenSSL's context for the matching is made at the first match,
-	 * when records came back: most names have none (bench d3), and
-	 * made during the lookup it was only hidden on an idle CPU.
-	 */
-	lookup = dns_start(sets, n, s->dane_timeout);
-	dns_finish(lookup, sets, n);
+	}
+	dns_finish(dl->l, sets, n);
+	free(dl);
 	for (i = 0; i < n; i++) {
 		if (sets[i].status == DNS_TROUBLE) {
 			trouble(s, &sets[i], &names[i], &vs);

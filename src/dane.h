@@ -44,7 +44,17 @@ void	dane_names_free(char **names, size_t n);
 
 /* tlsa: each record to publish, once a name. */
 int	dane_print(const struct chains *, size_t n);
-/* The guard over N names' chains; CHECK adds the rollover warning. */
+/*
+ * The guard over N names' chains; CHECK adds the rollover warning.  The
+ * lookup of the N names (as dane_names gives them) is started early, so
+ * it runs while the caller works; dane_guard starts it right away.
+ */
+struct dane_lookup;
+struct dane_lookup *dane_lookup_start(const struct settings *, char **names,
+	    size_t n);
+void	dane_lookup_abandon(struct dane_lookup *);
+int	dane_guard_lookup(const struct settings *, struct dane_lookup *,
+	    const struct chains *, size_t n, int check);
 int	dane_guard(const struct settings *, const struct chains *, size_t n,
 	    int check);
 

@@ -50,6 +50,11 @@ struct run {
 	struct sni_build	*builds;	/* one per SNI map */
 	struct chains		*names;		/* per MX name: port 25 */
 	size_t			 nnames;
+	char			**mx;		/* the MX names (dane_names) */
+	size_t			 nmx;
+	struct dane_lookup	*lookup;	/* their TLSA records, coming */
+	int			 served_found;	/* find_served ran: */
+	int			 served;	/* inventory_build's verdict */
 };
 
 /*
@@ -66,9 +71,24 @@ failed(const char *stage)
 	return -1;
 }
 
+static void	find_served(struct run *);
+
+/* Postfix's view (-1 when it cannot be had), then the package database. */
+static int
+postfix_view(struct run *r)
+{
+	if (postconf_finish(&r->pf) == -1 ||
+	    maincf_file_names(&r->pf, PCF_SMTPD) == -1)
+		return failed("asking postconf");
+	if (vdb_check_ssl(r->c->root) == -1)
+		failed("reading the package database");	/* and go on */
+	return 0;
+}
+
 /*
- * Postfix's view (-1 when it cannot be had), the package database, then
- * what the early inputs said, in their turn.
+ * Postfix's view, then what the early inputs said, in their turn.  The
+ * inputs are read while postconf runs; with its answer cached, while the
+ * DANE lookup runs instead (find_served).
  */
 static int
 ask_postfix(struct run *r)
@@ -78,14 +98,13 @@ ask_postfix(struct run *r)
 	int		 rc = 0;
 
 	postconf_start(r->c->confdir, r->c->s->cache, &r->pf);
+	if (r->pf.cached && (rc = postfix_view(r)) == 0)
+		find_served(r);
 	mark = findings_mark();
 	sets_check_early(&r->sets);
 	early = findings_take(mark);
-	if (postconf_finish(&r->pf) == -1 ||
-	    maincf_file_names(&r->pf, PCF_SMTPD) == -1)
-		rc = failed("asking postconf");
-	else if (vdb_check_ssl(r->c->root) == -1)
-		failed("reading the package database");	/* and go on */
+	if (!r->pf.cached)
+		rc = postfix_view(r);
 	findings_put(early);
 	return rc;
 }
@@ -286,22 +305,49 @@ static int
 dane(struct run *r)
 {
 	const struct settings	*s = r->c->s;
-	char			**names;
-	size_t			  n;
-	int			  rc;
+	struct dane_lookup	*lookup;
 
 	if (r->c->cmd != CMD_TLSA && s->dane == DANE_OFF)
 		return 0;
-	if (dane_names(s, &r->pf, &names, &n) == -1)
-		return -1;	/* logged */
-	port25_chains(r, names, n);
-	dane_names_free(names, n);
+	if (r->mx == NULL)
+		dane_names(s, &r->pf, &r->mx, &r->nmx);
+	port25_chains(r, r->mx, r->nmx);
 	if (r->c->cmd == CMD_TLSA)
-		rc = dane_print(r->names, r->nnames);
-	else
-		rc = dane_guard(s, r->names, r->nnames, r->c->cmd ==
-		    CMD_CHECK);
-	return rc;	/* logged */
+		return dane_print(r->names, r->nnames);	/* logged */
+	if (r->lookup == NULL)
+		return dane_guard(s, r->names, r->nnames, r->c->cmd ==
+		    CMD_CHECK);	/* logged */
+	lookup = r->lookup;
+	r->lookup = NULL;
+	return dane_guard_lookup(s, lookup, r->names, r->nnames, r->c->cmd ==
+	    CMD_CHECK);	/* logged */
+}
+
+/*
+ * The TLSA lookup of the MX names, started as soon as the inventory says
+ * a port-25 listener serves a chain: it runs while the files are judged.
+ */
+static void
+dane_start(struct run *r)
+{
+	const struct settings	*s = r->c->s;
+
+	if (r->c->cmd == CMD_TLSA || s->dane == DANE_OFF || r->inv.np25 == 0)
+		return;
+	dane_names(s, &r->pf, &r->mx, &r->nmx);
+	r->lookup = dane_lookup_start(s, r->mx, r->nmx);
+}
+
+/*
+ * What Postfix serves (the inventory), as soon as Postfix's view is
+ * known; then the DANE lookup starts, and runs while the files are read.
+ */
+static void
+find_served(struct run *r)
+{
+	r->served_found = 1;
+	if ((r->served = inventory_build(&r->pf, &r->inv)) == 0)
+		dane_start(r);
 }
 
 /*
@@ -427,6 +473,9 @@ cleanup(struct run *r)
 	for (i = 0; i < r->nnames; i++)
 		chains_free(&r->names[i]);
 	free(r->names);
+	dane_lookup_abandon(r->lookup);	/* refused before the guard */
+	if (r->mx != NULL)
+		dane_names_free(r->mx, r->nmx);
 	notes_free(&r->notes);
 	inventory_free(&r->inv);
 	sets_free(&r->sets);
@@ -439,10 +488,12 @@ judge_all(struct run *r)
 {
 	int	rc = 0;
 
+	if (!r->served_found)
+		find_served(r);
 	if (sets_check(&r->sets, &r->pf) == -1)
 		rc = failed("checking the input files");
 	r->npd = sets_pending(&r->sets, r->pd);
-	if (inventory_build(&r->pf, &r->inv) == -1)
+	if (r->served == -1)
 		return failed("finding what Postfix serves");
 	if (judge_slots(r) == -1)
 		rc = failed("checking what Postfix serves");

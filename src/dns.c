@@ -12,9 +12,8 @@
  * lookup of a run happens in one child process, which the parent kills
  * at one deadline (child.c); the child only writes the raw answers to its
  * output, and the parent parses them (dns_parse, which takes any bytes).
- * The child is this program executed afresh (dns_lookup_main): no key
- * read before is in its memory, and it runs as nobody with no descriptor
- * but its output.
+ * The child is a program of its own (lookup.c): no key read before is
+ * in its memory, and it runs as nobody with no descriptor but its output.
  */
 
 #include <sys/stat.h>
@@ -27,8 +26,6 @@
 
 #include <netdb.h>
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -42,150 +39,10 @@
 #include "common.h"
 #include "dns.h"
 #include "finding.h"
+#include "lookup.h"
 
-#define ANSWER_MAX	65535	/* a DNS message over TCP */
 #define GRACE_MS	500	/* for the lookup process to start */
 #define MAX_CNAMES	8	/* a longer chain is a loop */
-
-/* What the child sends per name: then len bytes of the answer. */
-struct reply_head {
-	int	trusted;	/* the AD bit is trusted (RES_TRUSTAD) */
-	int	rc;		/* res_nquery's: the answer's length, or -1 */
-	int	herr;		/* h_errno */
-	int	err;		/* errno */
-	int	rcode;		/* from a reply res_nquery refused, or -1 */
-	int	len;		/* bytes that follow */
-};
-
-static int
-write_all(int fd, const void *buf, size_t len)
-{
-	const char	*p = buf;
-	ssize_t		 n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/*
- * The child's way out: what it holds freed, since under valgrind a child
- * that ends before the parent's kill is leak-checked like any process.
- */
-static void __attribute__((noreturn))
-child_exit(struct __res_state *st, unsigned char *ans, int status)
-{
-	free(ans);
-	res_nclose(st);
-	_exit(status);
-}
-
-/* Is every nameserver resolv.conf names on this host (loopback)? */
-static int
-all_loopback(const struct __res_state *st)
-{
-	const struct sockaddr_in6	*s6;
-	int				 i;
-
-	for (i = 0; i < st->nscount; i++) {
-		s6 = st->_u._ext.nsaddrs[i];
-		if (s6 != NULL && s6->sin6_family == AF_INET6) {
-			if (!IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr))
-				return 0;
-		} else if (st->nsaddr_list[i].sin_family != AF_INET ||
-		    (ntohl(st->nsaddr_list[i].sin_addr.s_addr) >> 24) != 127)
-			return 0;
-	}
-	return st->nscount > 0;
-}
-
-/*
- * The child keeps nothing it does not need: no descriptor but its pipe
- * (as 3), /dev/null for the standard ones, and no privilege (nobody, no
- * groups).  It reads only what the resolver answers.
- */
-static int
-shed(void)
-{
-	struct passwd	*pw;
-	uid_t		 uid = 65534;
-	gid_t		 gid = 65534;
-	int		 null, i;
-
-	if ((null = open("/dev/null", O_RDWR)) == -1 ||
-	    (null != 0 && dup2(null, 0) == -1) ||
-	    (null != 2 && dup2(null, 2) == -1))
-		return -1;
-	/* Whatever was inherited, however high: only the output stays. */
-	if (close_range(3, ~0U, 0) == -1)
-		for (i = 3; i < sysconf(_SC_OPEN_MAX); i++)
-			(void)close(i);
-	if (geteuid() != 0)
-		return 0;	/* nothing to drop */
-	if ((pw = getpwnam("nobody")) != NULL) {
-		uid = pw->pw_uid;
-		gid = pw->pw_gid;
-	}
-	endpwent();
-	if (setgroups(0, NULL) == -1 || setresgid(gid, gid, gid) == -1 ||
-	    setresuid(uid, uid, uid) == -1)
-		return -1;
-	return 0;
-}
-
-/*
- * The lookup process: "postfix-tls-setup --dns-lookup TIMEOUT QNAME...",
- * each lookup in turn, each answer written to stdout as it comes.
- */
-int
-dns_lookup_main(int argc, char *argv[])
-{
-	struct __res_state	 st;
-	struct reply_head	 h;
-	unsigned char		*ans;
-	const char		*errstr;
-	int			 i, timeout_s;
-
-	memset(&st, 0, sizeof(st));
-	timeout_s = argc > 2 ? strtonum(argv[2], 1, 30, &errstr) : 0;
-	if (timeout_s == 0 || (ans = malloc(ANSWER_MAX)) == NULL)
-		return 1;
-	if (res_ninit(&st) == -1)
-		child_exit(&st, ans, 1);
-	st.options |= RES_USE_EDNS0 | RES_USE_DNSSEC;
-#ifdef RES_TRUSTAD
-	if (all_loopback(&st))
-		st.options |= RES_TRUSTAD;
-	h.trusted = (st.options & RES_TRUSTAD) != 0;
-#else
-	h.trusted = 1;	/* old glibc: AD always passed on */
-#endif
-	if (shed() == -1)
-		child_exit(&st, ans, 1);
-	st.retrans = timeout_s;
-	st.retry = 1;
-	for (i = 3; i < argc; i++) {
-		memset(ans, 0, HFIXEDSZ);
-		errno = 0;
-		h.rc = res_nquery(&st, argv[i], ns_c_in, ns_t_tlsa, ans,
-		    ANSWER_MAX);
-		h.herr = h_errno;
-		h.err = errno;
-		/* A reply glibc refused (NXDOMAIN, SERVFAIL) keeps its header. */
-		h.rcode = h.rc < 0 && (ans[2] & 0x80) ? ans[3] & 0x0f : -1;
-		h.len = h.rc > 0 ? (h.rc < ANSWER_MAX ? h.rc : ANSWER_MAX) : 0;
-		if (write_all(STDOUT_FILENO, &h, sizeof(h)) == -1 ||
-		    write_all(STDOUT_FILENO, ans, h.len) == -1)
-			child_exit(&st, ans, 1);
-	}
-	child_exit(&st, ans, 0);
-}
 
 
 static const char *
@@ -208,7 +65,7 @@ rcode_name(int rcode)
 
 /* Why a lookup failed, from what res_nquery left. */
 static void
-failed(struct tlsa_set *t, const struct reply_head *h)
+failed(struct tlsa_set *t, const struct lookup_reply *h)
 {
 	t->status = DNS_TROUBLE;
 	if (h->herr == HOST_NOT_FOUND || h->herr == NO_DATA) {
@@ -300,12 +157,12 @@ static int
 take_answer(const unsigned char *out, size_t len, size_t *off,
     struct tlsa_set *t)
 {
-	struct reply_head	h;
+	struct lookup_reply	h;
 
 	if (len - *off < sizeof(h))
 		return -1;
 	memcpy(&h, out + *off, sizeof(h));
-	if (h.len < 0 || h.len > ANSWER_MAX || len - *off - sizeof(h) <
+	if (h.len < 0 || h.len > LOOKUP_ANSWER_MAX || len - *off - sizeof(h) <
 	    (size_t)h.len)
 		return -1;
 	*off += sizeof(h) + h.len;
@@ -317,16 +174,30 @@ take_answer(const unsigned char *out, size_t len, size_t *off,
 	return dns_parse(t, out + *off - h.len, h.len);
 }
 
-/* This program, to be run afresh as the lookup process. */
+/*
+ * The lookup program: beside this one (the build tree), else where make
+ * install puts it (lookup.h); -1 when neither is there.
+ */
 static int
-self_path(char path[PATH_MAX])
+lookup_path(char path[PATH_MAX])
 {
-	ssize_t	n = readlink("/proc/self/exe", path, PATH_MAX - 1);
+	const char	*where[] = { LOOKUP_NAME, LOOKUP_INSTALLED };
+	ssize_t		 n = readlink("/proc/self/exe", path, PATH_MAX - 1);
+	char		*dir;
+	size_t		 i, room;
 
 	if (n <= 0)
 		return -1;
 	path[n] = '\0';
-	return 0;
+	if ((dir = strrchr(path, '/')) == NULL)
+		return -1;
+	room = PATH_MAX - (++dir - path);
+	for (i = 0; i < sizeof(where) / sizeof(where[0]); i++)
+		if (strlcpy(dir, where[i], room) < room &&
+		    access(path, X_OK) == 0)
+			return 0;
+	errno = ENOENT;
+	return -1;
 }
 
 /* The lookup process's output, whole (what it wrote before it ended). */
@@ -336,8 +207,8 @@ output_of(const struct child *c, size_t *len)
 	struct stat	 st;
 	unsigned char	*out;
 
-	if (fstat(c->out, &st) == -1 || st.st_size > (off_t)(ANSWER_MAX +
-	    sizeof(struct reply_head)) * 64)
+	if (fstat(c->out, &st) == -1 || st.st_size > (off_t)(LOOKUP_ANSWER_MAX +
+	    sizeof(struct lookup_reply)) * 64)
 		return NULL;
 	out = xmalloc(st.st_size + 1);
 	if (pread(c->out, out, st.st_size, 0) != st.st_size) {
@@ -366,21 +237,20 @@ dns_start(struct tlsa_set *sets, size_t n, int timeout_s)
 	static char	*const none[] = { NULL };	/* as master gives smtp */
 	struct lookup	*l = xcalloc(1, sizeof(*l));
 	const char	**argv;
-	char		 self[PATH_MAX], timeout[16];
+	char		 prog[PATH_MAX], timeout[16];
 	size_t		 i;
 
 	l->timeout_s = timeout_s;
 	l->deadline = now_ms() + timeout_s * 1000LL + GRACE_MS;
 	snprintf(timeout, sizeof(timeout), "%d", timeout_s);
-	argv = xcalloc(n + 4, sizeof(*argv));
-	argv[0] = PROG;
-	argv[1] = "--dns-lookup";
-	argv[2] = timeout;
+	argv = xcalloc(n + 3, sizeof(*argv));
+	argv[0] = LOOKUP_NAME;
+	argv[1] = timeout;
 	for (i = 0; i < n; i++)
-		argv[3 + i] = sets[i].qname;
-	if (self_path(self) == -1)
+		argv[2 + i] = sets[i].qname;
+	if (lookup_path(prog) == -1)
 		l->err = errno;
-	else if ((l->err = child_start(&l->c, self, (char *const *)argv,
+	else if ((l->err = child_start(&l->c, prog, (char *const *)argv,
 	    none, 0, -1, 077)) < 0)
 		l->err = -l->err;
 	free(argv);
@@ -428,6 +298,15 @@ dns_finish(struct lookup *l, struct tlsa_set *sets, size_t n)
 			    WEXITSTATUS(status));
 	}
 	free(out);
+	free(l);
+}
+
+/* A lookup no longer wanted: the process killed now, L freed. */
+void
+dns_abandon(struct lookup *l)
+{
+	if (l->err == 0)
+		child_close(&l->c);	/* kills it */
 	free(l);
 }
 

@@ -37,8 +37,7 @@ struct tlsa_set {
 struct lookup;
 struct lookup *dns_start(struct tlsa_set *, size_t n, int timeout_s);
 void	dns_finish(struct lookup *, struct tlsa_set *, size_t n);
-/* The lookup process (--dns-lookup TIMEOUT QNAME...): its exit status. */
-int	dns_lookup_main(int argc, char *argv[]);
+void	dns_abandon(struct lookup *);
 int	dns_parse(struct tlsa_set *, const unsigned char *msg, size_t len);
 void	tlsa_set_clear(struct tlsa_set *);
 

@@ -13,7 +13,6 @@
 #include "command.h"
 #include "common.h"
 #include "conf.h"
-#include "dns.h"
 #include "finding.h"
 #include "help.h"
 #include "render.h"
@@ -249,9 +248,6 @@ main(int argc, char *argv[])
 	struct instance	 in;
 	int		 status = 0;
 
-	/* dns.c's lookup process, this program run afresh: no keys in it. */
-	if (argc > 1 && !strcmp(argv[1], "--dns-lookup"))
-		return dns_lookup_main(argc, argv);
 	memset(&o, 0, sizeof(o));
 	o.c.confdir = DEFAULT_CONFDIR;
 	o.c.root = "/";

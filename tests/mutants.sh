@@ -92,7 +92,7 @@ fi
 
 # Built once: each mutant's copy then recompiles its one changed file
 # (the objects' -MMD dependencies) and links, not the whole tree.
-make -s -C "$WORK/base" postfix-tls-setup >"$WORK/base.log" 2>&1 ||
+make -s -C "$WORK/base" postfix-tls-setup postfix-tls-lookup >"$WORK/base.log" 2>&1 ||
 	{ cat "$WORK/base.log" >&2; echo "the unmutated tree does not build" >&2; exit 1; }
 
 # judge TREE FILE...: the bats FILEs against TREE's build, TAP in
@@ -141,7 +141,7 @@ run_one() {
 			print }' "$src" >"$src.new" && mv "$src.new" "$src"
 		if cmp -s "$src" "$WORK/base/${files[i]}"; then
 			verdict="stale (the change changes nothing)"
-		elif ! make -s -C "$tree" postfix-tls-setup >"$tree/build.log" 2>&1; then
+		elif ! make -s -C "$tree" postfix-tls-setup postfix-tls-lookup >"$tree/build.log" 2>&1; then
 			verdict="stillborn (does not build: $(grep -m1 -E 'error' "$tree/build.log"))"
 		else
 			for b in ${batss[i]}; do suite+=("tests/$b.bats"); done

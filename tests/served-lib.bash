@@ -41,8 +41,8 @@ dane_client() {
 
 # dns_child OUT HELPER ARGS...: the helper in a private mount and network
 # namespace whose resolver (tests/fakedns.py on 127.0.0.1) never answers;
-# while it waits, its DNS lookup's child (the child of the helper that
-# runs the helper's own program: fork without exec) is looked at:
+# while it waits, its DNS lookup's child (postfix-tls-lookup, which the
+# helper starts) is looked at:
 # OUT.status gets /proc/CHILD/status, OUT.fd one "N TARGET" line per open
 # descriptor.  The helper's own output goes to OUT.log, its exit status
 # is returned.  Give the lookup time to be seen: POSTFIX_TLS_DANE_TIMEOUT.
@@ -62,9 +62,9 @@ dns_child() {
 		"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
 			--cafile "$PKI/root.pem" "$@" >"$OUT.log" 2>&1 </dev/null &
 		helper=$!
-		# The name the kernel keeps for the program (not read from
-		# /proc/$helper: the fork may not have run it yet).
-		comm=$(basename "$HELPER" | cut -c1-15)
+		# The name the kernel keeps for the lookup program
+		# (postfix-tls-lookup, cut to 15 bytes).
+		comm=postfix-tls-loo
 		: >"$OUT.status"
 		# As long as the helper runs (an ASan build on a busy machine
 		# may take seconds to reach its lookup).

@@ -55,8 +55,14 @@ touch /run/openrc/softlevel
 find /etc/init.d -mindepth 1 -delete
 make -s -C "$TOP" install install-openrc PREFIX=/usr SYSCONFDIR=/etc >/dev/null
 install -m 0755 "$TOP/tests/postfix.initd" /etc/init.d/postfix
-# In the sanitizer and valgrind passes, the instrumented helper.
-[ -z "${PTS_HELPER:-}" ] || install -m 0755 "$PTS_HELPER" /usr/sbin/postfix-tls-setup
+# In the sanitizer and valgrind passes, the instrumented helper (and its
+# lookup program when one was built beside it: the ASan pass).
+if [ -n "${PTS_HELPER:-}" ]; then
+	install -m 0755 "$PTS_HELPER" /usr/sbin/postfix-tls-setup
+	lookup=${PTS_HELPER%/*}/postfix-tls-lookup
+	[ ! -x "$lookup" ] ||
+		install -m 0755 "$lookup" /usr/libexec/postfix-tls-setup/postfix-tls-lookup
+fi
 mkdir -p /var/db/pkg/mail-mta/postfix-3.8.4
 echo "abi_x86_64 amd64 berkdb elibc_glibc kernel_linux pam sasl ssl" \
 	>/var/db/pkg/mail-mta/postfix-3.8.4/USE

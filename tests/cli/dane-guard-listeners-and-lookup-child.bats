@@ -79,11 +79,11 @@ setup() {
 	assert_output ""
 }
 
-# The DNS child is a fork of the whole helper taken after every input was
-# read: it keeps the key files' bytes (the set's key buffer, the PEM
-# blocks read for each slot) while, as nobody, it runs glibc's resolver
-# on a hostile resolver's answers.  Dropping privileges protects the
-# files; the keys themselves are in the child's memory.
+# A DNS child forked from the whole helper after every input was read
+# would keep the key files' bytes (the set's key buffer, the PEM blocks
+# read for each slot) while, as nobody, it runs glibc's resolver on a
+# hostile resolver's answers.  The lookup is a program of its own, so no
+# key is in its memory.
 
 # dns_child_memory NEEDLE: in the lookup's child (as dns_child finds it,
 # its resolver silent), how often NEEDLE's bytes occur in its memory.
@@ -106,9 +106,9 @@ dns_child_memory() {
 			--key "$T/ssl/key.pem" --chain "$T/ssl/chain.pem" check \
 			>/dev/null 2>&1 </dev/null &
 		helper=$!
-		# The name the kernel keeps for the program (not read from
-		# /proc/$helper: the fork may not have run it yet).
-		comm=$(basename "$HELPER" | cut -c1-15)
+		# The name the kernel keeps for the lookup program
+		# (postfix-tls-lookup, cut to 15 bytes).
+		comm=postfix-tls-loo
 		while kill -0 "$helper" 2>/dev/null; do
 			for c in $(cat /proc/"$helper"/task/*/children 2>/dev/null); do
 				[ "$(cat "/proc/$c/comm" 2>/dev/null)" = "$comm" ] || continue
@@ -153,4 +153,64 @@ print(\"hits %d\" % hits)" "$c" "$(cat "$D/needle")"
 
 	assert_line --regexp '^hits [0-9]+$'
 	assert_line "hits 0"
+}
+
+# install_as_make_does: the helper under test and its lookup program as
+# make install lays them out under a prefix ($T/inst): sbin/, and
+# libexec/postfix-tls-setup/.  WITH_LOOKUP=no leaves the lookup out.
+install_as_make_does() {
+	[ "${PTS_SANITIZER:-}" != valgrind ] || skip "the valgrind pass's helper is a wrapper script: copied, it still runs the tree's"
+	mkdir -p "$T/inst/sbin" "$T/inst/libexec/postfix-tls-setup"
+	cp "$HELPER" "$T/inst/sbin/postfix-tls-setup"
+	[ "${1:-}" = no ] ||
+		cp "${HELPER%/*}/postfix-tls-lookup" "$T/inst/libexec/postfix-tls-setup/"
+}
+
+@test "installed as make install lays it out, the helper starts its lookup program from ../libexec" {
+	install_as_make_does
+	good_bundle
+	echo POSTFIX_TLS_DANE_TIMEOUT=3 >"$T/conf"
+	HELPER=$T/inst/sbin/postfix-tls-setup run dns_child "$T/child" check
+	[ -s "$T/child.status" ] || fail "no lookup process seen; the helper said: $(cat "$T/child.log")"
+	# It is the lookup program, running as nobody.
+	run grep -E "^Uid:[[:space:]]+$(id -u nobody)[[:space:]]" "$T/child.status"
+	assert_success
+	run cat "$T/child.log"
+	refute_output --partial "cannot start the lookup"
+}
+
+@test "without its lookup program, the helper says the records cannot be looked up, and why" {
+	install_as_make_does no
+	good_bundle
+	echo POSTFIX_TLS_DANE_TIMEOUT=1 >"$T/conf"
+	HELPER=$T/inst/sbin/postfix-tls-setup run dns_child "$T/child" check
+	assert_success
+	run cat "$T/child.log"
+	assert_output --partial "$QNAME: the TLSA records cannot be looked up: cannot start the lookup: No such file or directory"
+}
+
+@test "a run refused before the DANE guard leaves no lookup process behind" {
+	good_bundle
+	echo POSTFIX_TLS_DANE_TIMEOUT=10 >"$T/conf"
+	echo "nameserver 127.0.0.1" >"$T/resolv.conf"
+	# The lookup starts as soon as the inventory is known; the set's key
+	# (not its certificate's) then refuses the run.  A resolver that never
+	# answers keeps an abandoned lookup alive for its whole timeout.
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	run env HELPER="$HELPER" TOP="$TOP" PKI="$PKI" T="$T" \
+	    unshare -mnp --fork --mount-proc bash -c '
+		ip link set lo up
+		mount --bind "$T/resolv.conf" /etc/resolv.conf
+		python3 "$TOP/tests/fakedns.py" --addr 127.0.0.1 --port 53 \
+			--pidfile "$T/dns.pid" --mode silent &
+		for _ in $(seq 100); do [ -s "$T/dns.pid" ] && break; sleep 0.05; done
+		"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
+			--cafile "$PKI/root.pem" --cert "$T/ssl/cert.pem" \
+			--key "$PKI/next.key" --chain "$T/ssl/chain.pem" deploy
+		echo "status=$?"
+		echo "left=$(ps -e -o comm= | grep -cx postfix-tls-loo)"
+		kill "$(cat "$T/dns.pid")"'
+	assert_line "status=65"
+	assert_output --partial "private key does not match"
+	assert_line "left=0"
 }

@@ -16,6 +16,18 @@ setup() {
 	assert_success
 	refute_output --partial "warning:"
 	assert_file_executable "$T/tree/postfix-tls-setup"
+	assert_file_executable "$T/tree/postfix-tls-lookup"
+}
+
+@test "the DNS lookup program loads no OpenSSL, nor libbsd (its start is the DANE guard's cost)" {
+	run make -C "$T/tree" postfix-tls-lookup
+	assert_success
+	run readelf -d "$T/tree/postfix-tls-lookup"
+	assert_success
+	assert_output --partial "(NEEDED)"
+	refute_output --partial "libcrypto"
+	refute_output --partial "libssl"
+	refute_output --partial "libbsd"
 }
 
 @test "CC, CFLAGS, CPPFLAGS and LDFLAGS reach every compile and the link" {
@@ -32,6 +44,8 @@ setup() {
 	done
 	run nm "$T/tree/postfix-tls-setup"
 	assert_output --partial "__gentoo_check_ldflags__"
+	run nm "$T/tree/postfix-tls-lookup"
+	assert_output --partial "__gentoo_check_ldflags__"
 }
 
 @test "PKG_CONFIG is the pkg-config that is asked" {
@@ -47,6 +61,7 @@ setup() {
 	assert_success
 	assert_file_executable "$T/image/usr/sbin/postfix-tls-setup"
 	assert_file_permission 755 "$T/image/usr/sbin/postfix-tls-setup"
+	assert_file_permission 755 "$T/image/usr/libexec/postfix-tls-setup/postfix-tls-lookup"
 	assert_file_exists "$T/image/usr/share/man/man8/postfix-tls-setup.8"
 	assert_file_exists "$T/image/usr/share/postfix-tls-setup/openrc-hook.sh"
 	run make -C "$T/tree" install-openrc DESTDIR="$T/image" PREFIX=/usr SYSCONFDIR=/etc
@@ -90,6 +105,7 @@ setup() {
 	hook=$img/usr/share/postfix-tls-setup/openrc-hook.sh
 	assert_file_contains "$hook" '^POSTFIX_TLS_SETUP=/opt/pts/usr/sbin/postfix-tls-setup$'
 	assert_file_executable "$img/usr/sbin/postfix-tls-setup"
+	assert_file_executable "$img/usr/libexec/postfix-tls-setup/postfix-tls-lookup"
 	# The helper finds the instances' tuning files under the prefix.
 	run "$img/usr/sbin/postfix-tls-setup" --help
 	assert_output --partial "tuning file (default /opt/pts/etc/conf.d/postfix-tls-setup)"

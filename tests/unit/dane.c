@@ -1,18 +1,18 @@
 /*
  * src/dane.c and src/dns.c: the DANE guard's policy, without a network.
- * The guard looks its records up in a lookup process, which is this very
- * program run again as "--dns-lookup TIMEOUT QNAME..." (dns_start): here
- * main() answers that call itself with what the test left on descriptor
- * FAKE_FD, the bytes the real lookup process writes (a reply_head, then
- * the resolver's reply, per name), and writes the names it was asked on
- * LOG_FD.  So every verdict of the guard is reachable: which records
+ * The guard looks its records up in a lookup process, the program
+ * postfix-tls-lookup beside this one (dns_start): here that is a link to
+ * this very binary (the Makefile makes it), whose main() answers with what
+ * the test left on descriptor FAKE_FD, the bytes the real lookup process
+ * writes (a lookup_reply, then the resolver's reply, per name), and writes
+ * the names it was asked on LOG_FD.  So every verdict of the guard is reachable: which records
  * senders use (usage 2 or 3, selector 0 or 1, matching type 0, 1 or 2),
  * enforce, warn and auto on validated and unvalidated answers, DNS
  * trouble, and the rollover warning.
  *
  * Which AD bit counts (every nameserver on loopback, or options
  * trust-ad) is decided inside the real lookup process: those cases run
- * it (dns_lookup_main) in namespaces of its own, with a resolv.conf of
+ * it (LOOKUP_REAL, the program built) in namespaces of its own, with a resolv.conf of
  * the test's bound over /etc/resolv.conf and no network, as root.
  */
 #include <sys/mount.h>
@@ -36,6 +36,7 @@
 #include "../../src/conf.h"
 #include "../../src/dane.h"
 #include "../../src/dns.h"
+#include "../../src/lookup.h"
 #include "../../src/postconf.h"
 #include "harness/unit.h"
 
@@ -43,20 +44,6 @@
 #define LOG_FD		62	/* where it says what it was asked */
 #define MX		"mail.example.org"
 #define QNAME		"_25._tcp." MX
-
-/*
- * What the lookup process writes per name before the reply's bytes: the
- * same layout as dns.c's own (private) struct reply_head.  Should dns.c
- * change it, every answer here reads as garbled and these tests fail.
- */
-struct reply_head {
-	int	trusted;	/* the AD bit is trusted */
-	int	rc;		/* res_nquery's: the answer's length, or -1 */
-	int	herr;		/* h_errno */
-	int	err;		/* errno */
-	int	rcode;		/* from a reply res_nquery refused, or -1 */
-	int	len;		/* bytes that follow */
-};
 
 static struct pki	root, inter, leaf, next, ed;
 
@@ -222,7 +209,7 @@ answer_for(struct buf *out, const char *qname, int trusted, int ad,
     const struct rec *r, size_t n)
 {
 	struct buf		msg = { 0 };
-	struct reply_head	h = { trusted, 0, 0, 0, -1, 0 };
+	struct lookup_reply	h = { trusted, 0, 0, 0, -1, 0 };
 
 	reply(&msg, qname, qname, ad, r, n);
 	h.rc = h.len = msg.len;
@@ -241,7 +228,7 @@ answer(struct buf *out, int trusted, int ad, const struct rec *r, size_t n)
 static void
 failure(struct buf *out, int herr, int err, int rcode)
 {
-	struct reply_head	h = { 0, -1, herr, err, rcode, 0 };
+	struct lookup_reply	h = { 0, -1, herr, err, rcode, 0 };
 
 	buf_add(out, &h, sizeof(h));
 }
@@ -289,13 +276,15 @@ fake_lookup(int argc, char *argv[])
 	ssize_t		n;
 	int		i;
 
-	for (i = 2; i < argc; i++)
+	for (i = 1; i < argc; i++)
 		if (write(LOG_FD, argv[i], strlen(argv[i])) == -1 ||
 		    write(LOG_FD, "\n", 1) == -1)
 			return 1;
 	n = pread(FAKE_FD, buf, sizeof(buf), 0);
-	if (n >= 4 && !memcmp(buf, "REAL", 4))
-		return dns_lookup_main(argc, argv);
+	if (n >= 4 && !memcmp(buf, "REAL", 4)) {
+		execv(LOOKUP_REAL, argv);
+		return 1;
+	}
 	if (n >= 5 && !memcmp(buf, "SLEEP", 5)) {
 		if (write(1, buf + 5, n - 5) != n - 5)
 			return 1;
@@ -759,7 +748,7 @@ records_behind_a_cname_are_judged_and_named_where_they_are(void)
 {
 	struct buf		 out = { 0 }, msg = { 0 };
 	struct rec		 old = rec_of(3, 1, 1, leaf.cert);
-	struct reply_head	 h = { 1, 0, 0, 0, -1, 0 };
+	struct lookup_reply	 h = { 1, 0, 0, 0, -1, 0 };
 	char			*fix = publish_first(next.cert,
 				    "_25._tcp.mx.provider.net");
 
@@ -902,7 +891,7 @@ static void
 a_garbled_answer_is_trouble_never_records(void)
 {
 	struct buf		out = { 0 };
-	struct reply_head	h = { 1, 100, 0, 0, -1, 100 };
+	struct lookup_reply	h = { 1, 100, 0, 0, -1, 100 };
 
 	/* Says 100 bytes follow; 3 do. */
 	buf_add(&out, &h, sizeof(h));
@@ -1136,16 +1125,15 @@ sixteen_names_are_guarded_and_the_seventeenth_is_said(void)
 /* ---- which AD bit counts: the real lookup process ---- */
 
 /*
- * The real lookup process (dns_lookup_main) for one name, under
+ * The real lookup process (LOOKUP_REAL) for one name, under
  * RESOLV_CONF, in namespaces of its own with no network: the reply_head
  * it wrote.  -1 when it could not run here (said by a skip).
  */
 static int
-real_lookup(const char *resolv_conf, struct reply_head *h)
+real_lookup(const char *resolv_conf, struct lookup_reply *h)
 {
 	char	 path[] = "/tmp/pts-unit-resolv.XXXXXX";
-	char	*argv[] = { "postfix-tls-setup", "--dns-lookup", "1", QNAME,
-		    NULL };
+	char	*argv[] = { LOOKUP_NAME, "1", QNAME, NULL };
 	FILE	*out = tmpfile();
 	pid_t	 pid;
 	int	 fd, status, rc = -1;
@@ -1172,7 +1160,8 @@ real_lookup(const char *resolv_conf, struct reply_head *h)
 			_exit(91);
 		if (dup2(fileno(out), 1) == -1)
 			_exit(92);
-		_exit(dns_lookup_main(4, argv));
+		execv(LOOKUP_REAL, argv);
+		_exit(93);
 	}
 	while (waitpid(pid, &status, 0) == -1)
 		;
@@ -1194,7 +1183,7 @@ real_lookup(const char *resolv_conf, struct reply_head *h)
 static int
 trusted_under(const char *resolv_conf)
 {
-	struct reply_head	h;
+	struct lookup_reply	h;
 
 	if (real_lookup(resolv_conf, &h) == -1)
 		return -1;
@@ -1314,7 +1303,7 @@ static const struct unit_test tests[] = {
 int
 main(int argc, char *argv[])
 {
-	if (argc > 1 && !strcmp(argv[1], "--dns-lookup"))
+	if (!strcmp(argv[0], LOOKUP_NAME))
 		_exit(fake_lookup(argc, argv));
 	return unit_main("dane", tests, sizeof(tests) / sizeof(tests[0]),
 	    pki_up, cleanup);
