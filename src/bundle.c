@@ -41,7 +41,11 @@ sets_make(const struct settings *s, const struct trust *t, struct sets *ss)
 	}
 }
 
-/* Open and parse one input, once, however often it is named. */
+/*
+ * Open and parse one input, once, however often it is named: a name seen
+ * before, or a file opened before (by its walked descriptor: one walk a
+ * name).
+ */
 static struct file *
 load_one(struct set *st, const char *path, int want_key)
 {
@@ -51,11 +55,17 @@ load_one(struct set *st, const char *path, int want_key)
 	int		 ok;
 
 	for (i = 0; i < st->nin; i++)
-		if (path_same(st->in[i].path, path) == 1)
+		if (!strcmp(st->in[i].path, path))
 			return st->in_ok[i] ? &st->in[i] : NULL;
 	f = &st->in[st->nin];
 	file_init(f);
-	ok = file_open(f, path, 0) == 0 && file_read(f, &buf, &len) == 0 &&
+	ok = file_open(f, path, 0) == 0;
+	for (i = 0; ok && i < st->nin; i++)
+		if (file_same(&st->in[i], f)) {
+			file_close(f);
+			return st->in_ok[i] ? &st->in[i] : NULL;
+		}
+	ok = ok && file_read(f, &buf, &len) == 0 &&
 	    pem_load(f->path, buf, len, &st->pool, &st->key, want_key) == 0;
 	st->in_ok[st->nin++] = ok;
 	if (ok && want_key) {

@@ -247,6 +247,7 @@ install_db(const struct sni_map *map, int dirfd, const char *tmpdb,
 	step = "cannot rename the new map into place";
 	if (renameat(dirfd, tmpdb, dirfd, dbname) == -1)
 		goto out;
+	idents_forget();	/* the map's name leads to another file */
 	step = "cannot flush its directory to disk";
 	if (fsync(dfd) == -1)
 		goto out;

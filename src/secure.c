@@ -382,6 +382,82 @@ walk_quietly(struct file *f, const char *path)
 	return fstat(f->fd, &f->st);
 }
 
+/*
+ * What a name leads to: a file (device, inode) or an absent name in a
+ * directory (its device, inode, the name).  Remembered for the run from
+ * every walk (file_open, or a quiet one for path_same): settings and
+ * main.cf name the same files again and again.  Forgotten whenever this
+ * run renames a file into place (write.c).
+ */
+struct ident {
+	char	*path;
+	int	 ok, present;
+	dev_t	 dev, ddev;
+	ino_t	 ino, dino;
+	char	 name[NAME_MAX + 1];
+};
+#define MAX_IDENTS	64
+static struct ident	 idents[MAX_IDENTS];
+static size_t		 nidents;
+
+static struct ident *
+ident_find(const char *path)
+{
+	size_t	i;
+
+	for (i = 0; i < nidents && i < MAX_IDENTS; i++)
+		if (!strcmp(idents[i].path, path))
+			return &idents[i];
+	return NULL;
+}
+
+/* PATH walked to F (OK), remembered in place of what was before. */
+static struct ident *
+ident_note(const char *path, const struct file *f, int ok)
+{
+	struct ident	*id;
+
+	if ((id = ident_find(path)) == NULL)
+		id = &idents[nidents++ % MAX_IDENTS];
+	free(id->path);
+	memset(id, 0, sizeof(*id));
+	id->path = xstrdup(path);
+	if ((id->ok = ok)) {
+		id->present = f->fd != -1;
+		id->dev = f->st.st_dev;
+		id->ino = f->st.st_ino;
+		id->ddev = f->dir_dev;
+		id->dino = f->dir_ino;
+		strlcpy(id->name, f->name, sizeof(id->name));
+	}
+	return id;
+}
+
+void
+idents_forget(void)
+{
+	size_t	i;
+
+	for (i = 0; i < MAX_IDENTS; i++)
+		free(idents[i].path);
+	memset(idents, 0, sizeof(idents));
+	nidents = 0;
+}
+
+static const struct ident *
+ident_of(const char *path)
+{
+	const struct ident	*id;
+	struct file		 f;
+
+	if ((id = ident_find(path)) != NULL)
+		return id;
+	file_init(&f);
+	id = ident_note(path, &f, walk_quietly(&f, path) == 0);
+	file_close(&f);
+	return id;
+}
+
 int
 file_open(struct file *f, const char *path, int may_be_absent)
 {
@@ -396,8 +472,10 @@ file_open(struct file *f, const char *path, int may_be_absent)
 		return -1;
 	/* O_NOFOLLOW: a name swapped for a link since resolve() fails here. */
 	if ((f->fd = openat(f->dirfd, f->name, flags)) == -1) {
-		if (errno == ENOENT && may_be_absent)
+		if (errno == ENOENT && may_be_absent) {
+			ident_note(path, f, 1);
 			return 0;
+		}
 		if (errno == ELOOP)
 			problem(EX_NOPERM, f->real, "became a symbolic link "
 			    "while being checked; refusing it" FIX "is someone "
@@ -413,7 +491,10 @@ file_open(struct file *f, const char *path, int may_be_absent)
 		problem(EX_IOERR, f->real, "cannot stat: %s", strerror(errno));
 		return -1;
 	}
-	return check_file(f);
+	if (check_file(f) == -1)
+		return -1;	/* logged */
+	ident_note(path, f, 1);
+	return 0;
 }
 
 /*
@@ -588,49 +669,6 @@ file_same(const struct file *a, const struct file *b)
 		    a->st.st_ino == b->st.st_ino;
 	return a->fd == -1 && b->fd == -1 && a->dir_dev == b->dir_dev &&
 	    a->dir_ino == b->dir_ino && !strcmp(a->name, b->name);
-}
-
-/*
- * What a name leads to, by a quiet walk: a file (device, inode) or an
- * absent name in a directory (its device, inode, the name).  Remembered
- * for the run: settings and main.cf name the same files again and again.
- */
-struct ident {
-	char	*path;
-	int	 ok, present;
-	dev_t	 dev, ddev;
-	ino_t	 ino, dino;
-	char	 name[NAME_MAX + 1];
-};
-#define MAX_IDENTS	64
-
-static const struct ident *
-ident_of(const char *path)
-{
-	static struct ident	 memo[MAX_IDENTS];
-	static size_t		 n;
-	struct ident		*id;
-	struct file		 f;
-	size_t			 i;
-
-	for (i = 0; i < n && i < MAX_IDENTS; i++)
-		if (!strcmp(memo[i].path, path))
-			return &memo[i];
-	id = &memo[n++ % MAX_IDENTS];
-	free(id->path);
-	memset(id, 0, sizeof(*id));
-	id->path = xstrdup(path);
-	file_init(&f);
-	if ((id->ok = walk_quietly(&f, path) == 0)) {
-		id->present = f.fd != -1;
-		id->dev = f.st.st_dev;
-		id->ino = f.st.st_ino;
-		id->ddev = f.dir_dev;
-		id->dino = f.dir_ino;
-		strlcpy(id->name, f.name, sizeof(id->name));
-	}
-	file_close(&f);
-	return id;
 }
 
 /*

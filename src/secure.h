@@ -34,6 +34,8 @@ int	file_read(struct file *, unsigned char **buf, size_t *len);
 int	file_same(const struct file *, const struct file *);
 /* Do two names lead to one file (walked, never by stat)?  -1: unsafe. */
 int	path_same(const char *, const char *);
+/* Forget what names led to: a file was renamed into place (write.c). */
+void	idents_forget(void);
 /* Does it still hold BUF?  1 yes, 0 no, -1 (logged) unreadable. */
 int	file_unchanged(struct file *, const unsigned char *buf, size_t len);
 /* Is it root:root 0600 already? */

@@ -149,6 +149,7 @@ write_replace_if(int dirfd, const char *name, const unsigned char *buf,
 	if (renameat(dirfd, tmp, dirfd, name) == -1)
 		goto out;
 	tmp[0] = '\0';
+	idents_forget();	/* NAME leads to another file now */
 	*step = "cannot flush its directory to disk";
 	if (fsync(dfd) == -1)
 		goto out;
