@@ -248,6 +248,7 @@ main(int argc, char *argv[])
 	struct instance	 in;
 	int		 status = 0;
 
+	std_fds_open();
 	memset(&o, 0, sizeof(o));
 	o.c.confdir = DEFAULT_CONFDIR;
 	o.c.root = "/";
