@@ -106,6 +106,10 @@ acme() {
 	assert_output --partial "@@ old serial still served"
 	assert_output --regexp "@@ json: .*renewal refused since 20[0-9-]+T[0-9:]+Z: .*privkey[0-9]*.pem: private key does not match"
 	assert_output --partial "@@ nagios=2"
+	assert_output --partial "@@ check names the refusal"
+	# Critical: the set's inputs (the client's files) no longer match;
+	# the refusal is the warning.
+	assert_output --partial "POSTFIX-TLS CRITICAL - 1 critical, 1 warning"
 	run grep -c "@@ same master" <<<"$output"
 	assert_output 2
 }
