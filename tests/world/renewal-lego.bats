@@ -6,7 +6,9 @@
 # "run" (--run-hook) and after a "renew" that renewed (--renew-hook), and
 # exits with the hook's status.  pebble's leaves last 1825 days: "renew
 # --days 1826" is due at once.  lego keeps DOMAIN.crt (leaf and issuer)
-# and DOMAIN.key in PATH/certificates; its default key is P-256.
+# and DOMAIN.key in PATH/certificates; its default key is P-256.  lego 5
+# (Gentoo's) names the files in other variables: the hook is also run as
+# lego 5 runs it, on lego 4's files.
 
 load ../helpers
 # shellcheck source=tests/renewal-lib.bash
@@ -41,7 +43,7 @@ acme() {
 }
 '
 
-@test "lego: first issuance is served and verifies against pebble's root; a forced renewal is served by the same master with no handshake failing across it; a swapped key is refused, lego fails and the old serial stays served" {
+@test "lego: first issuance is served and verifies against pebble's root; a forced renewal is served by the same master with no handshake failing across it; the hook also takes lego 5's names; a swapped key is refused, lego fails and the old serial stays served" {
 	run world <<-SCENARIO
 	$ACME_WORLD
 	# 1. First issuance: the run hook deploys; Postfix is not running yet.
@@ -68,6 +70,19 @@ acme() {
 	[ "\$(served_serial)" = "\$second" ] && say "renewal served"
 	[ "\$(master_pid)" = "\$pid" ] && say "same master"
 	verdict
+
+	# 2b. lego 5 (Gentoo's app-crypt/lego) names the files in
+	# LEGO_HOOK_CERT_PATH and LEGO_HOOK_CERT_KEY_PATH: Debian's lego 4
+	# renews without a hook, then the hook runs as lego 5 would run it.
+	acme renew --days 1826 --no-random-sleep >/dev/null 2>&1; say "hookless renew=\$?"
+	v5=\$(serial_of "\$L/\$HOST.crt")
+	env -i PATH=/usr/bin:/bin LEGO_HOOK_CERT_NAME="\$HOST" \
+		LEGO_HOOK_CERT_PATH="\$L/\$HOST.crt" LEGO_HOOK_CERT_KEY_PATH="\$L/\$HOST.key" \
+		/usr/share/postfix-tls-setup/hooks/lego; say "lego 5 hook=\$?"
+	sleep 1
+	[ "\$v5" != "\$second" ] && [ "\$(served_serial)" = "\$v5" ] && say "lego 5 names served"
+	second=\$v5
+	env -i PATH=/usr/bin:/bin /usr/share/postfix-tls-setup/hooks/lego; say "no names=\$?"
 
 	# 3. A broken renewal: an unrelated key swapped in between lego's
 	# write and the hook.  lego exits with the hook's status.
@@ -96,6 +111,11 @@ acme() {
 	assert_output --partial "@@ renew=0"
 	assert_handshakes
 	assert_output --partial "@@ lego renewed"
+	assert_output --partial "@@ hookless renew=0"
+	assert_output --partial "@@ lego 5 hook=0"
+	assert_output --partial "@@ lego 5 names served"
+	assert_output --partial "@@ no names=64"
+	assert_output --partial "neither LEGO_HOOK_CERT_PATH and LEGO_HOOK_CERT_KEY_PATH (lego 5) nor LEGO_CERT_PATH and LEGO_CERT_KEY_PATH (lego 4) are set"
 	assert_output --partial "@@ renewal served"
 	assert_output --partial "mail.example.org.key: private key does not match public key in certificate"
 	assert_output --partial "@@ broken renew=65"
