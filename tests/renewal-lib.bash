@@ -92,6 +92,13 @@ serial_of() {
 	openssl x509 -in "$1" -noout -serial
 }
 
+# postfix_state: everything under /etc/postfix as a refused renewal must
+# leave it: names, owners, modes, inodes (a rename shows), contents.
+postfix_state() {
+	find /etc/postfix -printf '%p %y %U:%G %m %i %s\n' | LC_ALL=C sort
+	find /etc/postfix -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
+}
+
 master_pid() {
 	tr -d " " </var/spool/postfix/pid/master.pid
 }

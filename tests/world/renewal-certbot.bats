@@ -80,7 +80,9 @@ acme() {
 	echo \$? >/run/hook-status
 	HOOK
 	chmod 755 /run/swap-hook
+	state=\$(postfix_state)
 	acme renew --force-renewal --no-random-sleep-on-renew --deploy-hook /run/swap-hook; say "broken renew=\$?"
+	[ "\$(postfix_state)" = "\$state" ] && say "/etc/postfix unchanged"
 	say "hook status=\$(cat /run/hook-status)"
 	third=\$(serial_of "\$L/cert.pem")
 	[ "\$third" != "\$second" ] && say "certbot renewed again"
@@ -103,6 +105,7 @@ acme() {
 	assert_output --partial "@@ hook status=65"
 	assert_output --partial "private key does not match public key in certificate"
 	assert_output --partial "@@ certbot renewed again"
+	assert_output --partial "@@ /etc/postfix unchanged"
 	assert_output --partial "@@ old serial still served"
 	assert_output --regexp "@@ json: .*renewal refused since 20[0-9-]+T[0-9:]+Z: .*privkey[0-9]*.pem: private key does not match"
 	assert_output --partial "@@ nagios=2"

@@ -78,7 +78,9 @@ acme() {
 	# myhostname.  dehydrated sees the names changed, renews, calls
 	# deploy_cert, and exits non-zero when the hook refuses.
 	echo "other.example.org > \$HOST" >/etc/dehydrated/domains.txt
+	state=\$(postfix_state)
 	acme --cron; say "broken renew=\$?"
+	[ "\$(postfix_state)" = "\$state" ] && say "/etc/postfix unchanged"
 	third=\$(serial_of "\$L/cert.pem")
 	[ "\$third" != "\$second" ] && say "dehydrated renewed again"
 	openssl x509 -in "\$L/cert.pem" -noout -ext subjectAltName | grep -q "DNS:\$HOST" ||
@@ -106,6 +108,7 @@ acme() {
 	assert_output --partial "deploy_cert hook returned with non-zero exit code"
 	assert_output --partial "@@ dehydrated renewed again"
 	assert_output --partial "@@ the new leaf lacks mail.example.org"
+	assert_output --partial "@@ /etc/postfix unchanged"
 	assert_output --partial "@@ old serial still served"
 	assert_output --regexp "@@ json: .*renewal refused since 20[0-9-]+T[0-9:]+Z: .*mail.example.org"
 	# The refusal record is a warning; the new files (still the set's

@@ -93,7 +93,9 @@ acme() {
 	exec /usr/share/postfix-tls-setup/hooks/lego
 	HOOK
 	chmod 755 /run/swap-hook
+	state=\$(postfix_state)
 	acme renew --days 1826 --no-random-sleep --renew-hook /run/swap-hook; say "broken renew=\$?"
+	[ "\$(postfix_state)" = "\$state" ] && say "/etc/postfix unchanged"
 	third=\$(serial_of "\$L/\$HOST.crt")
 	[ "\$third" != "\$second" ] && say "lego renewed again"
 	[ "\$(served_serial)" = "\$second" ] && say "old serial still served"
@@ -120,6 +122,7 @@ acme() {
 	assert_output --partial "mail.example.org.key: private key does not match public key in certificate"
 	assert_output --partial "@@ broken renew=65"
 	assert_output --partial "@@ lego renewed again"
+	assert_output --partial "@@ /etc/postfix unchanged"
 	assert_output --partial "@@ old serial still served"
 	assert_output --regexp "@@ json: .*renewal refused since 20[0-9-]+T[0-9:]+Z: .*mail.example.org.key: private key does not match"
 	assert_output --partial "@@ nagios=2"

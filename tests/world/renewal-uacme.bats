@@ -81,7 +81,9 @@ acme() {
 	# write and the hook.  uacme has finished (0) before the hook runs:
 	# the cron line's status is the hook's.
 	sleep 1
+	state=\$(postfix_state)
 	acme --force issue "\$HOST" && cp "\$PKI/unrelated.key" "\$K" && \$HOOK "\$HOST"; say "broken renew=\$?"
+	[ "\$(postfix_state)" = "\$state" ] && say "/etc/postfix unchanged"
 	third=\$(serial_of "\$C")
 	[ "\$third" != "\$second" ] && say "uacme renewed again"
 	[ "\$(served_serial)" = "\$second" ] && say "old serial still served"
@@ -105,6 +107,7 @@ acme() {
 	assert_output --partial "key.pem: private key does not match public key in certificate"
 	assert_output --partial "@@ broken renew=65"
 	assert_output --partial "@@ uacme renewed again"
+	assert_output --partial "@@ /etc/postfix unchanged"
 	assert_output --partial "@@ old serial still served"
 	assert_output --regexp "@@ json: .*renewal refused since 20[0-9-]+T[0-9:]+Z: .*key.pem: private key does not match"
 	assert_output --partial "@@ nagios=2"
