@@ -137,6 +137,26 @@ handshakes_phase() {
 	echo "$1" >"$LOOP.phase"
 }
 
+# serves SERIAL: until port 25 serves SERIAL (10 s at most): postfix
+# reload returns before master has acted on it, and the old generation's
+# smtpd processes finish their client first.  Without a reload, idle old
+# ones go on serving the old certificate (max_idle is 100 s).
+serves() {
+	local _
+	for _ in $(seq 100); do
+		[ "$(served_serial)" = "$1" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# handshakes_settle SERIAL: phase "after" from the moment port 25 serves
+# SERIAL.
+handshakes_settle() {
+	serves "$1"
+	handshakes_phase after
+}
+
 # handshakes_wait PHASE N: until N handshakes began and ended in PHASE
 # (30 s at most).
 handshakes_wait() {

@@ -63,10 +63,9 @@ acme() {
 	handshakes_start
 	handshakes_phase during
 	acme --cron --force; say "renew=\$?"
-	sleep 1
-	handshakes_phase after
-	handshakes_wait after 3
 	second=\$(serial_of "\$L/cert.pem")
+	handshakes_settle "\$second"
+	handshakes_wait after 3
 	handshakes_report "\$first" "\$second"
 	[ "\$second" != "\$first" ] && say "dehydrated renewed"
 	[ "\$(served_serial)" = "\$second" ] && say "renewal served"

@@ -61,10 +61,9 @@ acme() {
 	handshakes_phase during
 	acme renew --days 1826 --no-random-sleep \
 		--renew-hook /usr/share/postfix-tls-setup/hooks/lego; say "renew=\$?"
-	sleep 1
-	handshakes_phase after
-	handshakes_wait after 3
 	second=\$(serial_of "\$L/\$HOST.crt")
+	handshakes_settle "\$second"
+	handshakes_wait after 3
 	handshakes_report "\$first" "\$second"
 	[ "\$second" != "\$first" ] && say "lego renewed"
 	[ "\$(served_serial)" = "\$second" ] && say "renewal served"
@@ -79,8 +78,7 @@ acme() {
 	env -i PATH=/usr/bin:/bin LEGO_HOOK_CERT_NAME="\$HOST" \
 		LEGO_HOOK_CERT_PATH="\$L/\$HOST.crt" LEGO_HOOK_CERT_KEY_PATH="\$L/\$HOST.key" \
 		/usr/share/postfix-tls-setup/hooks/lego; say "lego 5 hook=\$?"
-	sleep 1
-	[ "\$v5" != "\$second" ] && [ "\$(served_serial)" = "\$v5" ] && say "lego 5 names served"
+	[ "\$v5" != "\$second" ] && serves "\$v5" && say "lego 5 names served"
 	second=\$v5
 	env -i PATH=/usr/bin:/bin /usr/share/postfix-tls-setup/hooks/lego; say "no names=\$?"
 

@@ -67,10 +67,9 @@ acme() {
 	handshakes_start
 	handshakes_phase during
 	acme --force issue "\$HOST" && \$HOOK "\$HOST"; say "renew=\$?"
-	sleep 1
-	handshakes_phase after
-	handshakes_wait after 3
 	second=\$(serial_of "\$C")
+	handshakes_settle "\$second"
+	handshakes_wait after 3
 	handshakes_report "\$first" "\$second"
 	[ "\$second" != "\$first" ] && say "uacme renewed"
 	[ "\$(served_serial)" = "\$second" ] && say "renewal served"
