@@ -65,3 +65,147 @@ metadata() {
 		"$(openssl pkey -in "$PKI/next/$HOST.key" -pubout)"
 	assert_equal "$(stat -c '%u:%g %a' "$BUNDLE")" "0:0 600"
 }
+
+# The unprivileged client: its user owns $A and its files; the spool is
+# root's, writable by the client's group (1730).
+client_setup() {
+	local d=$T
+	# bats' own run directory, down to $T: the client's user walks it.
+	while [ "${d#"$BATS_RUN_TMPDIR"}" != "$d" ]; do
+		chmod o+x "$d"
+		d=${d%/*}
+	done
+	A=$T/client
+	SPOOL=$T/root/var/spool/postfix-tls-setup
+	install -d -m 0755 -o "$CLIENT" -g "$CGROUP" "$A"
+	install -d -m 0755 "$T/root/var/spool"
+	install -d -m 1730 -o root -g "$CGROUP" "$SPOOL"
+	install -m 0644 -o "$CLIENT" -g "$CGROUP" "$PKI/next/$HOST.pem" "$A/cert.pem"
+	install -m 0644 -o "$CLIENT" -g "$CGROUP" "$PKI/chain.pem" "$A/chain.pem"
+	install -m 0600 -o "$CLIENT" -g "$CGROUP" "$PKI/next/$HOST.key" "$A/key.pem"
+}
+
+# as_client COMMAND...: run as the client's user, its groups, no way back.
+as_client() {
+	setpriv --reuid="$CLIENT" --regid="$CGROUP" --init-groups \
+		--no-new-privs "$@"
+}
+
+# request [ARGS...]: the client asks, as its user.
+request() {
+	as_client "$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
+		renew --request --cert "$A/cert.pem" --key "$A/key.pem" \
+		--chain "$A/chain.pem" "$@"
+}
+
+@test "an unprivileged client's request is deployed by root's renew --pending, and its files stay exactly as they were" {
+	client_setup
+	before=$(for f in "$A"/*; do metadata "$f"; done)
+	run request
+	assert_success
+	assert_output --partial "asked for the renewal"
+	assert_equal "$(stat -c '%U %a' "$SPOOL/request.$(id -u "$CLIENT")")" "$CLIENT 600"
+	run renew_as_root --pending
+	assert_success
+	assert_output --partial "request request.$(id -u "$CLIENT") from $CLIENT"
+	assert_output --partial "wrote $BUNDLE"
+	assert_equal "$(openssl x509 -in "$BUNDLE" -noout -serial)" \
+		"$(openssl x509 -in "$PKI/next/$HOST.pem" -noout -serial)"
+	assert_equal "$(openssl pkey -in "$BUNDLE" -pubout)" \
+		"$(openssl pkey -in "$PKI/next/$HOST.key" -pubout)"
+	assert_equal "$(for f in "$A"/*; do metadata "$f"; done)" "$before"
+	# Nothing left behind: the request taken, the staged copies removed.
+	assert_equal "$(ls -A "$SPOOL")" ""
+	assert_equal "$(ls -A "$RECORDS/handoff")" ""
+	assert_file_not_exists "$RECORDS/renewal-"*
+	run renew_as_root --pending
+	assert_success
+	assert_output --partial "no renewal request waits"
+}
+
+# refused_handoff STATUS MESSAGE: root's --pending refuses, the bundle
+# and everything under $T but the spool and the records is unchanged, the
+# request is gone, and the refusal is recorded for check.
+refused_handoff() {
+	refuses "$1" "$2" renew_as_root --pending
+	refute_output --partial "wrote"
+	assert_equal "$(ls -A "$SPOOL")" ""
+	assert_equal "$(ls -A "$RECORDS/handoff" 2>/dev/null)" ""
+	run helper check
+	assert_output --partial "renewal refused since"
+}
+
+@test "a request naming /etc/shadow as the key is refused: root reads the client's files as the client's user" {
+	client_setup
+	shadow=$(metadata /etc/shadow)
+	run request --key /etc/shadow
+	assert_success
+	refused_handoff 77 "/etc/shadow: request request.$(id -u "$CLIENT") refused: the client's user cannot read it: Permission denied"
+	assert_equal "$(metadata /etc/shadow)" "$shadow"
+}
+
+@test "a request naming a root-only key is refused, and a root key the client can read is refused too" {
+	client_setup
+	install -m 0600 "$PKI/next/$HOST.key" "$T/ssl/next.key"
+	run request --key "$T/ssl/next.key"
+	assert_success
+	refused_handoff 77 "$T/ssl/next.key: request request.$(id -u "$CLIENT") refused: the client's user cannot read it: Permission denied"
+	chmod 0644 "$T/ssl/next.key"
+	run request --key "$T/ssl/next.key"
+	assert_success
+	refused_handoff 77 "a key of root's is never handed over by a client"
+}
+
+@test "links the client swaps in after its request are followed with the client's rights only: a link to a root-only key or to /etc/shadow is refused" {
+	client_setup
+	install -m 0600 "$PKI/next/$HOST.key" "$T/ssl/next.key"
+	run request
+	assert_success
+	as_client ln -sf "$T/ssl/next.key" "$A/key.pem"
+	refused_handoff 77 "$A/key.pem: request request.$(id -u "$CLIENT") refused: the client's user cannot read it: Permission denied"
+	run request
+	as_client ln -sf /etc/shadow "$A/cert.pem"
+	refused_handoff 77 "$A/cert.pem: request request.$(id -u "$CLIENT") refused: the client's user cannot read it: Permission denied"
+}
+
+@test "a FIFO in place of the client's key is refused at once, never waited on" {
+	client_setup
+	as_client rm "$A/key.pem"
+	as_client mkfifo "$A/key.pem"
+	run request
+	assert_success
+	refused_handoff 77 "$A/key.pem: request request.$(id -u "$CLIENT") refused: not a regular file"
+}
+
+@test "a huge file in place of the client's certificate is refused: the hand-off reads at most 1 MiB a file" {
+	client_setup
+	as_client sh -c "cat '$PKI/next/$HOST.pem' >'$A/cert.pem' && head -c 2M /dev/zero >>'$A/cert.pem'"
+	run request
+	assert_success
+	refused_handoff 77 "$A/cert.pem: request request.$(id -u "$CLIENT") refused: more than the limit of 1048576 bytes"
+}
+
+@test "a flood of requests is refused as a whole and the spool is emptied" {
+	client_setup
+	run request
+	assert_success
+	as_client sh -c "for i in \$(seq 1 40); do cp '$SPOOL/request.$(id -u "$CLIENT")' '$SPOOL/request.x'\$i; done"
+	refused_handoff 75 "more than 16 requests wait in the spool: all refused and removed, as a flood"
+}
+
+@test "a request that is itself a symbolic link (to /etc/shadow) is refused, and so is one that is not a request" {
+	client_setup
+	as_client ln -s /etc/shadow "$SPOOL/request.$(id -u "$CLIENT")"
+	refused_handoff 77 "request refused: it is a symbolic link"
+	as_client sh -c "echo 'cert /etc/shadow' >'$SPOOL/request.1'"
+	refused_handoff 65 "is not a renewal request"
+}
+
+@test "a spool others may write into is refused, and its requests are left alone" {
+	client_setup
+	run request
+	chmod 0777 "$SPOOL"
+	refuses 77 "the spool is not root's, or others could remove its requests" \
+		renew_as_root --pending
+	assert_file_exists "$SPOOL/request.$(id -u "$CLIENT")"
+}
