@@ -209,3 +209,22 @@ refused_handoff() {
 		renew_as_root --pending
 	assert_file_exists "$SPOOL/request.$(id -u "$CLIENT")"
 }
+
+@test "the shipped cron line runs root's side as written: a waiting request is deployed" {
+	client_setup
+	run request
+	assert_success
+	line=$(grep -v '^#' "$TOP/files/handoff/postfix-tls-setup.cron")
+	read -r -a f <<<"$line"
+	assert_equal "${f[5]} ${f[6]}" "root /usr/sbin/postfix-tls-setup"
+	# Its own arguments (-q renew --pending), after the world's options.
+	helper_args=("${f[@]:7}")
+	run unshare --mount --propagation private sh -c \
+		'mount -t tmpfs none /run && exec "$@"' sh \
+		"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
+		--cafile "$PKI/root.pem" "${helper_args[@]}"
+	assert_success
+	assert_equal "$(openssl x509 -in "$BUNDLE" -noout -serial)" \
+		"$(openssl x509 -in "$PKI/next/$HOST.pem" -noout -serial)"
+	assert_equal "$(ls -A "$SPOOL")" ""
+}
