@@ -129,14 +129,14 @@ request_put(const struct command *c)
 	spool_dir(c->root, dir, sizeof(dir));
 	if ((dirfd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1) {
-		problem(EX_CANTCREAT, dir, "cannot open the spool: %s" FIX
+		problem(EX_IOERR, dir, "cannot open the spool: %s" FIX
 		    SPOOL_FIX ", with the client's user in CLIENTGROUP",
 		    strerror(errno), dir);
 		goto out;
 	}
 	snprintf(name, sizeof(name), "request.%u", (unsigned)getuid());
 	if (spool_put(dirfd, name, text) == -1) {
-		problem(EX_CANTCREAT, dir, "the request could not be written: "
+		problem(EX_IOERR, dir, "the request could not be written: "
 		    "%s" FIX SPOOL_FIX ", with the client's user in "
 		    "CLIENTGROUP", strerror(errno), dir);
 		goto out;
@@ -483,7 +483,7 @@ request_stage(const struct command *c, struct request *rq)
 	    0700) == -1 && errno != EEXIST) || (dirfd = openat(state,
 	    "handoff", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) ==
 	    -1) {
-		problem(EX_CANTCREAT, dir, "cannot stage the client's files "
+		problem(EX_IOERR, dir, "cannot stage the client's files "
 		    "in a directory of root's alone" FIX "mkdir -m 0700 %s",
 		    dir);
 		goto out;
@@ -494,7 +494,7 @@ request_stage(const struct command *c, struct request *rq)
 		path[i] = xasprintf("%s/%s", dir, name);
 		if (write_replace(dirfd, name, rq->buf[i], rq->len[i], &step)
 		    == -1) {
-			problem(EX_CANTCREAT, path[i], "%s: %s", step,
+			problem(EX_IOERR, path[i], "%s: %s", step,
 			    strerror(errno));
 			goto out;
 		}
