@@ -68,6 +68,11 @@ request_text(const struct setconf *nf)
 	size_t		 n = 0, i, len = 0;
 	FILE		*f;
 
+	if (nf->nchain > MAX_REQUEST_CHAIN) {
+		problem(EX_USAGE, NULL, "a request names at most %d --chain "
+		    "files" FIX "put the chain in one file", MAX_REQUEST_CHAIN);
+		return NULL;	/* logged */
+	}
 	v[n] = nf->cert, w[n++] = "cert";
 	v[n] = nf->key, w[n++] = "key";
 	for (i = 0; i < nf->nchain; i++)
@@ -216,7 +221,7 @@ request_parse(const char *path, char *text, struct request *rq)
 		else if ((v = value_of(line, "key")) != NULL && nf->key == NULL)
 			nf->key = xstrdup(v);
 		else if ((v = value_of(line, "chain")) != NULL &&
-		    nf->nchain < MAX_INPUTS)
+		    nf->nchain < MAX_REQUEST_CHAIN)
 			nf->chain[nf->nchain++] = xstrdup(v);
 		else
 			goto bad;
@@ -534,30 +539,29 @@ request_free(struct request *rq)
 	memset(rq, 0, sizeof(*rq));
 }
 
-/* One request, taken, read and renewed: 0, or -1 (logged, recorded). */
+/*
+ * One request taken out of the spool and its files read: 0, or -1
+ * (logged, recorded).
+ */
 static int
 request_one(const struct command *c, int dirfd, const char *dir,
-    const char *name)
+    const char *name, struct request *rq)
 {
-	struct request	rq;
-	int		rc = -1, taken;
+	int	taken, rc = -1;
 
-	memset(&rq, 0, sizeof(rq));
-	taken = request_take(dirfd, dir, name, &rq);
+	taken = request_take(dirfd, dir, name, rq);
 	/* Taken out at once: a refused request is never tried again. */
 	if (unlinkat(dirfd, name, 0) == -1 && errno != ENOENT)
 		warning(dir, "request %s could not be removed: %s", name,
 		    strerror(errno));
 	if (taken == 0) {
 		note("request %s from %s: --cert %s --key %s", name,
-		    user_name(rq.uid), rq.files.cert, rq.files.key);
-		if (request_read(&rq) == 0)
-			rc = request_stage(c, &rq);
+		    user_name(rq->uid), rq->files.cert, rq->files.key);
+		rc = request_read(rq);
 	}
 	if (rc == -1)
 		renew_record(c->root, c->confdir, "refused");
-	request_free(&rq);
-	return rc == 0 ? 0 : -1;
+	return rc;	/* logged */
 }
 
 /* The spool's entries (MAX_REQUESTS + 1 at most), or -1 (logged). */
@@ -594,12 +598,41 @@ spool_empty(int dirfd, const char *dir, char names[][NAME_MAX + 1], int n)
 	}
 }
 
+/*
+ * Every request's files read first, then each renewed: the readers are
+ * forks of this process, and none starts once a renewal has read a key
+ * (the old bundle holds one) into its memory.
+ */
+static int
+requests_run(const struct command *c, int dirfd, const char *dir,
+    char names[][NAME_MAX + 1], int n)
+{
+	struct request	*rq = xcalloc(n > 0 ? n : 1, sizeof(*rq));
+	int		 i, rc = 0, *ok = xcalloc(n > 0 ? n : 1, sizeof(*ok));
+
+	for (i = 0; i < n; i++)	/* not request.*: a request being written */
+		if (!strncmp(names[i], "request.", 8)) {
+			ok[i] = request_one(c, dirfd, dir, names[i], &rq[i]) ==
+			    0;
+			if (!ok[i])
+				rc = -1;	/* logged */
+		}
+	for (i = 0; i < n; i++) {
+		if (ok[i] && request_stage(c, &rq[i]) != 0)
+			rc = -1;	/* logged, recorded */
+		request_free(&rq[i]);
+	}
+	free(ok);
+	free(rq);
+	return rc;
+}
+
 /* renew --pending, as root: every waiting request. */
 static int
 pending(const struct command *c)
 {
 	char	dir[PATH_MAX], names[MAX_REQUESTS + 1][NAME_MAX + 1];
-	int	dirfd, n, i, rc = 0;
+	int	dirfd, n, rc = 0;
 
 	spool_dir(c->root, dir, sizeof(dir));
 	if ((dirfd = spool_open(dir)) < 0)
@@ -611,15 +644,13 @@ pending(const struct command *c)
 		    MAX_REQUESTS);
 		spool_empty(dirfd, dir, names, n);
 		renew_record(c->root, c->confdir, "refused");
-		n = -1;
-	} else if (n == 0)
-		note("%s: no renewal request waits", dir);
-	if (n == -1)
+		rc = -1;
+	} else if (n == -1)
 		rc = -1;	/* logged */
-	for (i = 0; i < n; i++)	/* temporaries of a request being written */
-		if (!strncmp(names[i], "request.", 8) &&
-		    request_one(c, dirfd, dir, names[i]) == -1)
-			rc = -1;	/* logged */
+	else if (n == 0)
+		note("%s: no renewal request waits", dir);
+	else
+		rc = requests_run(c, dirfd, dir, names, n);
 	close(dirfd);
 	return rc;
 }

@@ -20,7 +20,8 @@
  *     removed before anything else (a refused request is not retried).
  *     More than MAX_REQUESTS entries in the spool: all of them refused
  *     and removed, as a flood.
- *  2. the client's files: read by a child that has become the request's
+ *  2. the client's files: read (every request's, before any renewal reads
+ *     a key into this process's memory) by a child that has become the request's
  *     owner (its uid, its groups; no way back to root), so root reads
  *     nothing its user could not read: links are followed with the
  *     user's rights, a root-only file is EACCES.  Each must be a regular
@@ -43,6 +44,7 @@ struct command;
 #define MAX_REQUESTS		16		/* entries in the spool */
 #define MAX_REQUEST		(16 * 1024)	/* bytes of one request */
 #define MAX_HANDOFF_FILE	(1024 * 1024)	/* bytes of one client file */
+#define MAX_REQUEST_CHAIN	8		/* --chain files of a request */
 
 /* handoff_command is declared with the other commands, in command.h. */
 
