@@ -14,13 +14,13 @@ setup_file() {
 	mkdir -p "$PKI/next"
 	cp "$PKI/inter2.pem" "$PKI/inter2.key" "$PKI/next/"
 	PKI=$PKI/next pki_cert "$HOST" inter2 server
-	chmod -R a+rX "$PKI"
 }
 
 # main.cf reads key and chain from the helper's bundle; deployed once.
 setup() {
 	need_root
 	setup_world
+	OPENED=()
 	CLIENT=nobody
 	CGROUP=$(id -gn "$CLIENT")
 	RECORDS=$T/root/var/lib/postfix-tls-setup
@@ -33,6 +33,15 @@ setup() {
 	helper -q deploy --cert "$T/ssl/cert.pem" --key "$T/ssl/key.pem" \
 		--chain "$T/ssl/chain.pem"
 	assert_file_exists "$BUNDLE"
+}
+
+teardown() {
+	local e m d
+	for e in "${OPENED[@]}"; do
+		m=${e%% *}
+		d=${e#* }
+		chmod "$m" "$d"
+	done
 }
 
 # renew_as_root ARGS...: renew with no init system in sight (empty /run).
@@ -70,11 +79,16 @@ metadata() {
 # root's, writable by the client's group (1730).
 client_setup() {
 	local d=$T
-	# bats' own run directory, down to $T: the client's user walks it.
-	while [ "${d#"$BATS_RUN_TMPDIR"}" != "$d" ]; do
+	# The client's user must walk down to $T: each directory above it,
+	# up to /tmp (bats' run directory, a mutant run's tree), gets o+x
+	# for the test and its mode back in teardown.
+	OPENED=()
+	while [ "${d#/tmp/}" != "$d" ]; do
+		OPENED+=("$(stat -c %a "$d") $d")
 		chmod o+x "$d"
 		d=${d%/*}
 	done
+	[ -n "${OPENED[*]}" ] || fail "the test world is not under /tmp: $T"
 	A=$T/client
 	SPOOL=$T/root/var/spool/postfix-tls-setup
 	install -d -m 0755 -o "$CLIENT" -g "$CGROUP" "$A"
@@ -83,6 +97,9 @@ client_setup() {
 	install -m 0644 -o "$CLIENT" -g "$CGROUP" "$PKI/next/$HOST.pem" "$A/cert.pem"
 	install -m 0644 -o "$CLIENT" -g "$CGROUP" "$PKI/chain.pem" "$A/chain.pem"
 	install -m 0600 -o "$CLIENT" -g "$CGROUP" "$PKI/next/$HOST.key" "$A/key.pem"
+	# The helper's own copy where the client's user may run it (the
+	# tree under test may lie where that user cannot look).
+	install -m 0755 "$HELPER" "$T/client-helper"
 }
 
 # as_client COMMAND...: run as the client's user, its groups, no way back.
@@ -93,7 +110,7 @@ as_client() {
 
 # request [ARGS...]: the client asks, as its user.
 request() {
-	as_client "$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
+	as_client "$T/client-helper" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
 		renew --request --cert "$A/cert.pem" --key "$A/key.pem" \
 		--chain "$A/chain.pem" "$@"
 }
@@ -179,7 +196,7 @@ refused_handoff() {
 
 @test "a huge file in place of the client's certificate is refused: the hand-off reads at most 1 MiB a file" {
 	client_setup
-	as_client sh -c "cat '$PKI/next/$HOST.pem' >'$A/cert.pem' && head -c 2M /dev/zero >>'$A/cert.pem'"
+	head -c 2M /dev/zero >>"$A/cert.pem"
 	run request
 	assert_success
 	refused_handoff 77 "$A/cert.pem: request request.$(id -u "$CLIENT") refused: more than the limit of 1048576 bytes"
