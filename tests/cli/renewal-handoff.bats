@@ -245,3 +245,23 @@ refused_handoff() {
 		"$(openssl x509 -in "$PKI/next/$HOST.pem" -noout -serial)"
 	assert_equal "$(ls -A "$SPOOL")" ""
 }
+
+@test "dehydrated's hook, run as the client's own user, asks instead of renewing, and root's --pending deploys it" {
+	client_setup
+	mkdir -p "$T/bin"
+	printf '#!/bin/sh\nexec %s -c %s --root %s --conf %s "$@"\n' \
+		"$T/client-helper" "$T/postfix" "$T/root" "$T/conf" >"$T/bin/pts"
+	sed -e "s|/usr/sbin/postfix-tls-setup|$T/bin/pts|g" \
+		"$TOP/files/hooks/dehydrated" >"$T/bin/dehydrated"
+	chmod 755 "$T" "$T/bin" "$T/bin/pts" "$T/bin/dehydrated"
+	old=$(sha256sum <"$BUNDLE")
+	run as_client env -i PATH=/usr/bin:/bin "$T/bin/dehydrated" deploy_cert \
+		"$HOST" "$A/key.pem" "$A/cert.pem" "$A/fullchain.pem" "$A/chain.pem" 1796600000
+	assert_success
+	assert_output --partial "asked for the renewal"
+	assert_equal "$(sha256sum <"$BUNDLE")" "$old"
+	run renew_as_root --pending
+	assert_success
+	assert_equal "$(openssl x509 -in "$BUNDLE" -noout -serial)" \
+		"$(openssl x509 -in "$PKI/next/$HOST.pem" -noout -serial)"
+}
