@@ -443,7 +443,7 @@ install(struct run *r)
 	size_t	i, j;
 	int	apply = r->c->cmd == CMD_DEPLOY, rc = 0, replaced = 0;
 
-	if (sets_secure_keys(&r->sets, apply) == -1)
+	if (sets_secure_keys(&r->sets, apply, r->c->renew) == -1)
 		return -1;	/* logged */
 	for (i = 0; i < r->notes.n; i++) {
 		if (r->notes.v[i][0] != 'K')
