@@ -20,6 +20,7 @@
 #include "material.h"
 #include "pem.h"
 #include "secure.h"
+#include "verify.h"
 
 #define MAX_GROUPS	8	/* keys per identity: one per algorithm */
 
@@ -84,6 +85,7 @@ list_chain(const struct slot *s, const struct chain *c, const char *src,
 	l.days_left = f.days_left;
 	l.key_bits = f.key_bits;
 	l.chain_len = c->n;
+	(void)verify_lifetime(c->x509[0], &l.lifetime, &l.secs_left);
 	l.names = xcalloc(f.nnames, sizeof(*l.names));
 	for (i = 0; i < f.nnames; i++)
 		l.names[l.nnames++] = xstrdup(f.names[i]);

@@ -18,6 +18,7 @@
 #include "render.h"
 #include "renew.h"
 #include "service.h"
+#include "verify.h"
 
 struct options {
 	struct command	 c;
@@ -268,6 +269,7 @@ main(int argc, char *argv[])
 				    &o.files);
 			conf_merge(&s, &o.cli);
 			render_days(s.warn_days, s.crit_days);
+			verify_fractions(s.warn_life, s.crit_life);
 			o.c.s = &s;
 			o.c.quiet = o.quiet;
 			o.c.monitor = o.format != OUT_TEXT;
