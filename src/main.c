@@ -229,6 +229,8 @@ instance(struct options *o, struct instance *in)
 static int
 run(struct options *o, struct settings *s)
 {
+	int	rc;
+
 	if (o->c.hook && service_hook_off(s, o->c.cmd != CMD_PROBE))
 		return 0;
 	if (o->event != -1 && service_skip(o->event))
@@ -237,8 +239,13 @@ run(struct options *o, struct settings *s)
 		return 0;	/* POSTFIX_TLS_PROBE=off: no handshakes */
 	if (o->c.cmd == CMD_RENEW)
 		return renew_command(&o->c);
-	return o->c.cmd == CMD_PROBE ? probe_command(&o->c) :
-	    deploy_command(&o->c);
+	if (o->c.cmd == CMD_PROBE)
+		return probe_command(&o->c);
+	rc = deploy_command(&o->c);
+	/* A monitor also learns whether Postfix serves what is on disk. */
+	if (o->c.cmd == CMD_CHECK && o->c.monitor)
+		probe_served(&o->c);
+	return rc;
 }
 
 int
