@@ -521,7 +521,7 @@ out:
 static int
 master_running(const char *queue_dir)
 {
-	char		 path[PATH_MAX], buf[32], comm[32];
+	char		 path[PATH_MAX], buf[128], comm[32];
 	const char	*errstr, *p;
 	ssize_t		 n;
 	pid_t		 pid;
@@ -537,9 +537,11 @@ master_running(const char *queue_dir)
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
+	if (strchr(buf, '\n') == NULL)
+		return 0;	/* cut short: not a number we can trust */
 	buf[strcspn(buf, "\n")] = '\0';
 	for (p = buf; *p == ' '; p++)
-		;	/* Postfix pads the number */
+		;	/* Postfix pads the number to 32 columns */
 	pid = strtonum(p, 2, INT_MAX, &errstr);
 	if (errstr != NULL || (kill(pid, 0) == -1 && errno != EPERM))
 		return 0;
