@@ -167,6 +167,66 @@ one_key_each(const struct slot *s, const struct material *m)
 	return rc;
 }
 
+/*
+ * The directories ACME clients write their live files into (certbot,
+ * dehydrated, uacme, lego), as path parts so that any root they sit
+ * under matches.
+ */
+static const struct {
+	const char	*part, *client;
+} acme_dirs[] = {
+	{ "/letsencrypt/live/", "certbot" },
+	{ "/letsencrypt/archive/", "certbot" },
+	{ "/dehydrated/certs/", "dehydrated" },
+	{ "/ssl/uacme/", "uacme" },
+	{ "/.lego/certificates/", "lego" },
+	{ "/lego/certificates/", "lego" },
+};
+
+/*
+ * A file main.cf or master.cf names straight in an ACME client's
+ * directory: each new Postfix process loads the certificate and key when
+ * it starts, not at reload, so once the client has replaced one of them
+ * and before any hook runs, new processes serve a key with a certificate
+ * that is not its own.  A warning: it works between renewals.
+ */
+static void
+warn_acme_dir(const char *file, const char *param)
+{
+	size_t	i;
+
+	if (file == NULL || *file == '\0')
+		return;
+	for (i = 0; i < sizeof(acme_dirs) / sizeof(acme_dirs[0]); i++)
+		if (strstr(file, acme_dirs[i].part) != NULL) {
+			warning(file, "%s names a file in %s's own directory: "
+			    "Postfix loads it in each new process, so while "
+			    "%s renews, a new key can be served with the old "
+			    "certificate" FIX "name the deployed set instead: "
+			    "set POSTFIX_TLS_CERT and POSTFIX_TLS_KEY to the "
+			    "client's files and point %s at the bundle "
+			    "postfix-tls-setup writes (its hook deploys each "
+			    "renewal)", param, acme_dirs[i].client,
+			    acme_dirs[i].client, param);
+			return;
+		}
+}
+
+/* Every file a slot of main.cf or master.cf names (not an SNI map's). */
+static void
+acme_dirs_of(const struct slot *s)
+{
+	size_t	k;
+
+	if (s->role == ROLE_SERVER && strcmp(s->host_what, "myhostname"))
+		return;	/* postmap copied an SNI entry's files */
+	warn_acme_dir(s->chain_files, s->chain_param);
+	for (k = 0; k < 3; k++) {
+		warn_acme_dir(s->cert[k], s->cert_param[k]);
+		warn_acme_dir(s->key[k], s->key_param[k]);
+	}
+}
+
 int
 judge_identity(const struct slot *s, const struct pending *pd, size_t npd,
     const struct judge_opts *o, struct material *m)
@@ -176,6 +236,7 @@ judge_identity(const struct slot *s, const struct pending *pd, size_t npd,
 
 	if (material_load(s, pd, npd, m) == -1)
 		rc = -1;	/* logged */
+	acme_dirs_of(s);
 	for (i = 0; i < m->n; i++)
 		if (judge_group(s, &m->g[i], o) == -1)
 			rc = -1;	/* logged */
