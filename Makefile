@@ -11,6 +11,10 @@ LIBEXECDIR	= $(PREFIX)/libexec
 MANDIR		?= $(PREFIX)/share/man
 DATADIR		?= $(PREFIX)/share/postfix-tls-setup
 SYSCONFDIR	?= /etc
+# Where an unprivileged ACME client's user leaves its renewal requests
+# (src/handoff.h): made root's, 1730, by make install; the admin gives it
+# the client's group.
+SPOOLDIR	?= /var/spool/postfix-tls-setup
 PKG_CONFIG	?= pkg-config
 POSTCONF	?= /usr/sbin/postconf
 POSTMAP		?= /usr/sbin/postmap
@@ -42,13 +46,14 @@ SRCS		= src/main.c src/help.c src/util.c src/finding.c src/render.c src/conf.c \
 		  src/json.c src/maincf.c src/topology.c src/inventory.c \
 		  src/snimap.c src/mapbuild.c src/material.c src/judge.c \
 		  src/workers.c src/bundle.c src/deploy.c src/handshake.c \
-		  src/probe.c src/dns.c src/dane.c src/service.c src/renew.c
+		  src/probe.c src/dns.c src/dane.c src/service.c src/renew.c src/handoff.c
 OBJS		= $(SRCS:.c=.o)
 # The library: every object but the command line's (the fuzzers and the
 # unit tier link against it).
 LIB_SRCS	= $(filter-out src/main.c src/help.c,$(SRCS))
 LIB_OBJS	= $(LIB_SRCS:.c=.o)
 ALL_CPPFLAGS	= -D_GNU_SOURCE -DVERSION='"$(VERSION)"' -DSYSCONFDIR='"$(SYSCONFDIR)"' \
+		  -DSPOOLDIR='"$(SPOOLDIR)"' \
 		  -DPOSTCONF_PATH='"$(POSTCONF)"' -DPOSTMAP_PATH='"$(POSTMAP)"' $(LIBS_CFLAGS) $(CPPFLAGS)
 ALL_CFLAGS	= -std=c11 $(WARNINGS) $(CFLAGS)
 
@@ -73,10 +78,15 @@ src/%.o: src/%.c
 # one way, by the ebuild too.
 SUBST		= sed -e 's|/usr/sbin/$(PROG)|$(SBINDIR)/$(PROG)|g' \
 		      -e 's|/usr/share/$(PROG)|$(DATADIR)|g' \
+		      -e 's|/var/spool/$(PROG)|$(SPOOLDIR)|g' \
 		      -e 's|/etc/|$(SYSCONFDIR)/|g'
 
 # The ACME clients' deploy hooks (files/hooks/): each calls "renew".
 HOOKS		= certbot dehydrated lego uacme
+# Root's side of the hand-off from an unprivileged client (files/handoff/):
+# a cron line and systemd units, installed for the admin to copy.
+HANDOFF		= postfix-tls-setup.cron postfix-tls-setup-renew.path \
+		  postfix-tls-setup-renew.service
 
 install: $(PROG) $(LOOKUP)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8 \
@@ -92,6 +102,12 @@ install: $(PROG) $(LOOKUP)
 		$(SUBST) files/hooks/$$h >$(DESTDIR)$(DATADIR)/hooks/$$h && \
 		chmod 0755 $(DESTDIR)$(DATADIR)/hooks/$$h || exit 1; \
 	done
+	install -d $(DESTDIR)$(DATADIR)/handoff
+	for f in $(HANDOFF); do \
+		$(SUBST) files/handoff/$$f >$(DESTDIR)$(DATADIR)/handoff/$$f && \
+		chmod 0644 $(DESTDIR)$(DATADIR)/handoff/$$f || exit 1; \
+	done
+	install -d -m 1730 $(DESTDIR)$(SPOOLDIR)
 
 # The OpenRC files: the service, its settings (installed as they are: the
 # paths in them are examples) and the hook for postfix.

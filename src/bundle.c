@@ -334,7 +334,7 @@ out:
 }
 
 int
-sets_secure_keys(struct sets *ss, int apply)
+sets_secure_keys(struct sets *ss, int apply, const struct setconf *client)
 {
 	struct set	*st;
 	size_t		 i;
@@ -342,6 +342,13 @@ sets_secure_keys(struct sets *ss, int apply)
 	for (i = 0; i < ss->n; i++) {
 		st = ss->v[i];
 		if (st->keyf == NULL || file_same(st->keyf, &st->bundlef))
+			continue;
+		/*
+		 * A renewal's key is the ACME client's own file: its bytes go
+		 * into the bundle (renew_guard made sure), and taking the file
+		 * from the client would break its next renewal.
+		 */
+		if (client != NULL && st->conf->key == client->key)
 			continue;
 		if (file_make_private(st->keyf, st->keybuf, st->keylen,
 		    apply) == -1)

@@ -66,8 +66,12 @@ int	sets_choose(struct sets *, const struct postfix *);
 int	sets_check(struct sets *, const struct postfix *);
 /* What the slots will read in place of the files the sets write. */
 size_t	sets_pending(const struct sets *, struct pending *);
-/* Everything passed: the sets' key files root's alone (or said). */
-int	sets_secure_keys(struct sets *, int apply);
+/*
+ * Everything passed: the sets' key files root's alone (or said), except
+ * a renewal's: CLIENT's key (renew's files, or NULL) stays the client's.
+ */
+int	sets_secure_keys(struct sets *, int apply,
+	    const struct setconf *client);
 /* Is PATH one of the sets' key files? */
 int	sets_is_key(const struct sets *, const char *path);
 /* Then the bundles written (or what would be, said). */

@@ -18,6 +18,10 @@ struct setconf;
 #define CMD_PROBE	3
 #define CMD_RENEW	4
 
+#define HANDOFF_NONE	0	/* renew: the files, at once */
+#define HANDOFF_REQUEST	1	/* renew --request: ask root (handoff.h) */
+#define HANDOFF_PENDING	2	/* renew --pending: root does what was asked */
+
 struct command {
 	int			 cmd;		/* CMD_* */
 	const char		*confdir;	/* Postfix's configuration */
@@ -27,6 +31,7 @@ struct command {
 	int			 quiet;		/* -q: problems only */
 	int			 monitor;	/* --json, --nagios */
 	const char		*service;	/* --service NAME, or NULL */
+	int			 handoff;	/* renew: HANDOFF_* */
 	const struct setconf	*renew;		/* renew: the client's new
 						   files (deploy guards their
 						   set); else NULL */
@@ -40,5 +45,7 @@ int	probe_command(const struct command *);
 void	probe_served(const struct command *);
 /* renew (renew.h): 0 deployed and reloaded, or -1 (logged, recorded). */
 int	renew_command(const struct command *);
+/* renew --request, --pending (handoff.h): 0, or -1 (logged). */
+int	handoff_command(const struct command *);
 
 #endif /* COMMAND_H */

@@ -48,6 +48,12 @@ char	*xstrndup(const char *, size_t);
 char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 oom_handler(void (*)(void));
 void	 oom(void) __attribute__((noreturn));
+/*
+ * Descriptors 0, 1 and 2 open (on /dev/null when the caller closed one),
+ * so no file this run opens takes their place: a child's output would go
+ * where its standard input is put.
+ */
+void	 std_fds_open(void);
 
 /*
  * A Postfix list (Postfix's mystrtok with CHARS_COMMA_SP): the next

@@ -744,7 +744,14 @@ dane_guard_lookup(const struct settings *s, struct dane_lookup *dl,
 	memset(&vs, 0, sizeof(vs));
 	for (i = 0; i < n; i++)
 		nchains += names[i].n;
-	if (n != dl->n || nchains == 0) {
+	if (n != dl->n) {	/* the names looked up are not these */
+		problem(EX_SOFTWARE, NULL, "internal error: %zu MX names "
+		    "looked up for %zu guarded; nothing was changed" FIX
+		    "please report this", dl->n, n);
+		dane_lookup_abandon(dl);
+		return -1;
+	}
+	if (nchains == 0) {
 		dane_lookup_abandon(dl);
 		return 0;
 	}

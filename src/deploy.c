@@ -55,6 +55,7 @@ struct run {
 	struct dane_lookup	*lookup;	/* their TLSA records, coming */
 	int			 served_found;	/* find_served ran: */
 	int			 served;	/* inventory_build's verdict */
+	struct findings		*served_said;	/* and what it said */
 };
 
 /*
@@ -345,8 +346,13 @@ dane_start(struct run *r)
 static void
 find_served(struct run *r)
 {
+	size_t	mark = findings_mark();
+
 	r->served_found = 1;
-	if ((r->served = inventory_build(&r->pf, &r->inv)) == 0)
+	r->served = inventory_build(&r->pf, &r->inv);
+	/* Said in its turn, after the inputs (judge_all). */
+	r->served_said = findings_take(mark);
+	if (r->served == 0)
 		dane_start(r);
 }
 
@@ -437,7 +443,7 @@ install(struct run *r)
 	size_t	i, j;
 	int	apply = r->c->cmd == CMD_DEPLOY, rc = 0, replaced = 0;
 
-	if (sets_secure_keys(&r->sets, apply) == -1)
+	if (sets_secure_keys(&r->sets, apply, r->c->renew) == -1)
 		return -1;	/* logged */
 	for (i = 0; i < r->notes.n; i++) {
 		if (r->notes.v[i][0] != 'K')
@@ -462,7 +468,7 @@ install(struct run *r)
 static void
 cleanup(struct run *r)
 {
-	size_t	i;
+	size_t	i, mark;
 
 	for (i = 0; r->builds != NULL && i < r->inv.nmaps; i++)
 		sni_build_free(&r->builds[i]);
@@ -474,6 +480,11 @@ cleanup(struct run *r)
 		chains_free(&r->names[i]);
 	free(r->names);
 	dane_lookup_abandon(r->lookup);	/* refused before the guard */
+	if (r->served_said != NULL) {	/* refused before its turn: unsaid */
+		mark = findings_mark();
+		findings_put(r->served_said);
+		findings_drop(mark);
+	}
 	if (r->mx != NULL)
 		dane_names_free(r->mx, r->nmx);
 	notes_free(&r->notes);
@@ -493,6 +504,8 @@ judge_all(struct run *r)
 	if (sets_check(&r->sets, &r->pf) == -1)
 		rc = failed("checking the input files");
 	r->npd = sets_pending(&r->sets, r->pd);
+	findings_put(r->served_said);
+	r->served_said = NULL;
 	if (r->served == -1)
 		return failed("finding what Postfix serves");
 	if (judge_slots(r) == -1)

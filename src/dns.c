@@ -186,7 +186,7 @@ lookup_path(char path[PATH_MAX])
 	char		*dir;
 	size_t		 i, room;
 
-	if (n <= 0)
+	if (n <= 0 || n >= PATH_MAX - 1)	/* none, or cut short */
 		return -1;
 	path[n] = '\0';
 	if ((dir = strrchr(path, '/')) == NULL)

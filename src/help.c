@@ -20,6 +20,9 @@ usage(int status)
 	    "start_post | reload_post\n"
 	    "       %s [options] renew --cert NEW --key NEWKEY [--chain "
 	    "NEWCHAIN]\n"
+	    "       %s [options] renew --request --cert NEW --key NEWKEY "
+	    "[--chain C]\n"
+	    "       %s [options] renew --pending\n"
 	    "       %s [--conf FILE] --print-conf\n"
 	    "  deploy            assemble, verify and install the bundle\n"
 	    "  check             verify only; say what deploy would change\n"
@@ -30,6 +33,11 @@ usage(int status)
 	    "  hook EVENT        as an init system's hook for the service\n"
 	    "  renew             an ACME client's new files: check, deploy, "
 	    "reload\n"
+	    "  renew --request   as an unprivileged ACME client's user: ask "
+	    "root to renew\n"
+	    "  renew --pending   as root: renew what was asked, reading the "
+	    "files as\n"
+	    "                    the asking user\n"
 	    "options:\n"
 	    "  -c DIR            Postfix configuration directory "
 	    "(default " DEFAULT_CONFDIR ")\n"
@@ -72,7 +80,7 @@ usage(int status)
 	    "75 DNS trouble\n(POSTFIX_TLS_DANE_DNS=refuse); 76 probe: served "
 	    "TLS refused; 77 unsafe file\nor directory; 78 bad "
 	    "configuration.  See postfix-tls-setup(8).\n", PROG, PROG, PROG,
-	    PROG);
+	    PROG, PROG, PROG);
 	exit(status);
 }
 

@@ -79,8 +79,8 @@ all_loopback(const struct __res_state *st)
 }
 
 /*
- * The child keeps nothing it does not need: no descriptor but its pipe
- * (as 3), /dev/null for the standard ones, and no privilege (nobody, no
+ * The child keeps nothing it does not need: no descriptor but its output
+ * (1), /dev/null for the others, and no privilege (nobody, no
  * groups).  It reads only what the resolver answers.
  */
 static int
@@ -134,6 +134,12 @@ main(int argc, char *argv[])
 	    (ans = malloc(LOOKUP_ANSWER_MAX)) == NULL)
 		return 1;
 	timeout_s = (int)timeout;
+	/*
+	 * Its parent kills it at TIMEOUT and half a second; orphaned (the
+	 * parent killed or out of memory), it ends by itself soon after,
+	 * whatever a resolver holding glibc's TCP fallback does.
+	 */
+	alarm(timeout_s + 1);
 	if (res_ninit(&st) == -1)
 		child_exit(&st, ans, 1);
 	st.options |= RES_USE_EDNS0 | RES_USE_DNSSEC;

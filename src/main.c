@@ -35,12 +35,14 @@ struct options {
 
 enum { O_CONF = 256, O_NO_CONF, O_CERT, O_KEY, O_CHAIN, O_BUNDLE, O_CAFILE,
     O_CAPATH, O_ROOT, O_WARN, O_INCLUDE_ROOT, O_HOOK, O_PRINT_CONF, O_CRIT,
-    O_JSON, O_NAGIOS, O_SERVICE };
+    O_JSON, O_NAGIOS, O_SERVICE, O_REQUEST, O_PENDING };
 
 static const struct option longopts[] = {
 	{ "conf", required_argument, NULL, O_CONF },
 	{ "no-conf", no_argument, NULL, O_NO_CONF },
 	{ "service", required_argument, NULL, O_SERVICE },
+	{ "request", no_argument, NULL, O_REQUEST },
+	{ "pending", no_argument, NULL, O_PENDING },
 	{ "cert", required_argument, NULL, O_CERT },
 	{ "key", required_argument, NULL, O_KEY },
 	{ "chain", required_argument, NULL, O_CHAIN },
@@ -98,6 +100,10 @@ option(struct options *o, int c, const char *name)
 		return 0;
 	case O_SERVICE:
 		o->service = optarg;
+		return 0;
+	case O_REQUEST:
+	case O_PENDING:
+		o->c.handoff = c == O_REQUEST ? HANDOFF_REQUEST : HANDOFF_PENDING;
 		return 0;
 	case O_ROOT:
 		o->c.root = optarg;
@@ -238,7 +244,7 @@ run(struct options *o, struct settings *s)
 	if (o->c.hook && o->c.cmd == CMD_PROBE && s->probe == PROBE_OFF)
 		return 0;	/* POSTFIX_TLS_PROBE=off: no handshakes */
 	if (o->c.cmd == CMD_RENEW)
-		return renew_command(&o->c);
+		return (o->c.handoff ? handoff_command : renew_command)(&o->c);
 	if (o->c.cmd == CMD_PROBE)
 		return probe_command(&o->c);
 	rc = deploy_command(&o->c);
@@ -256,6 +262,7 @@ main(int argc, char *argv[])
 	struct instance	 in;
 	int		 status = 0;
 
+	std_fds_open();
 	memset(&o, 0, sizeof(o));
 	o.c.confdir = DEFAULT_CONFDIR;
 	o.c.root = "/";

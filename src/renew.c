@@ -35,9 +35,8 @@
 #define MAX_REASONS	16
 #define MAX_REASON_LEN	1000
 
-/* ROOT's state directory: ROOT/var/lib/postfix-tls-setup. */
-static void
-state_dir(const char *root, char *buf, size_t size)
+void
+renew_state_dir(const char *root, char *buf, size_t size)
 {
 	size_t	len = strlen(root);
 
@@ -94,8 +93,8 @@ put_reason(FILE *f, const struct finding *v)
  * are in place).  "since" stays that of a record already there.  Any
  * trouble writing it is a warning: the refusal itself stands.
  */
-static void
-record_put(const char *root, const char *confdir, const char *what)
+void
+renew_record(const char *root, const char *confdir, const char *what)
 {
 	const struct finding	*v;
 	char			 dir[PATH_MAX], name[25], *old, *text = NULL;
@@ -104,7 +103,7 @@ record_put(const char *root, const char *confdir, const char *what)
 	FILE			*f;
 	int			 dirfd;
 
-	state_dir(root, dir, sizeof(dir));
+	renew_state_dir(root, dir, sizeof(dir));
 	if ((dirfd = dir_open(dir, 1)) == -1) {
 		warning(dir, "the refusal could not be recorded for check: the "
 		    "directory is missing or not root's alone" FIX "mkdir -m "
@@ -145,7 +144,7 @@ record_clear(const char *root, const char *confdir)
 	char	dir[PATH_MAX], name[25];
 	int	dirfd;
 
-	state_dir(root, dir, sizeof(dir));
+	renew_state_dir(root, dir, sizeof(dir));
 	if ((dirfd = dir_open(dir, 0)) == -1)
 		return;		/* none: nothing recorded */
 	state_file_name("renewal-", confdir, name, sizeof(name));
@@ -166,7 +165,7 @@ renew_report(const char *root, const char *confdir)
 	struct tm	 tm;
 	int		 dirfd, said = 0, unloaded;
 
-	state_dir(root, dir, sizeof(dir));
+	renew_state_dir(root, dir, sizeof(dir));
 	if ((dirfd = dir_open(dir, 0)) == -1)
 		return;		/* nothing recorded */
 	state_file_name("renewal-", confdir, name, sizeof(name));
@@ -514,12 +513,12 @@ renew_command(const struct command *c)
 	record_clear(c->root, c->confdir);
 	svc = service_name(c->service);	/* else OpenRC's, or none */
 	if (service_reload(svc != NULL ? svc : "postfix") == -1) {
-		record_put(c->root, c->confdir, "not-reloaded");
+		renew_record(c->root, c->confdir, "not-reloaded");
 		return -1;	/* logged */
 	}
 	return 0;
 refused:
-	record_put(c->root, c->confdir, "refused");
+	renew_record(c->root, c->confdir, "refused");
 	return -1;
 }
 

@@ -47,6 +47,8 @@
 #ifndef RENEW_H
 #define RENEW_H
 
+#include <stddef.h>
+
 struct setconf;
 struct sets;
 
@@ -66,6 +68,13 @@ int	renew_guard(const struct setconf *files, const struct sets *);
  */
 const struct setconf *renew_take_files(struct setconf *cli,
 	    struct setconf *files);
+/* ROOT's state directory: ROOT/var/lib/postfix-tls-setup. */
+void	renew_state_dir(const char *root, char *buf, size_t size);
+/*
+ * The run's problems recorded for check: WHAT is "refused" or
+ * "not-reloaded" (handoff.c records its own refusals here too).
+ */
+void	renew_record(const char *root, const char *confdir, const char *what);
 /* check: a recorded refusal for CONFDIR, as warnings. */
 void	renew_report(const char *root, const char *confdir);
 

@@ -680,7 +680,8 @@ file_same(const struct file *a, const struct file *b)
 int
 path_same(const char *a, const char *b)
 {
-	const struct ident	*x, *y;
+	struct ident		 x;
+	const struct ident	*y;
 	struct file		 f;
 	char			 abuf[PATH_MAX], bbuf[PATH_MAX];
 	int			 r;
@@ -689,20 +690,25 @@ path_same(const char *a, const char *b)
 		return 0;
 	if (!strcmp(path_absolute(a, abuf), path_absolute(b, bbuf)))
 		return 1;
-	x = ident_of(a);
+	/*
+	 * A's by value: B's walk may take the memo's oldest entry, A's
+	 * (then both would be B, "the same file").  Its name is not kept.
+	 */
+	x = *ident_of(a);
+	x.path = NULL;
 	y = ident_of(b);
-	if (!x->ok || !y->ok) {
+	if (!x.ok || !y->ok) {
 		file_init(&f);
-		r = file_open(&f, x->ok ? b : a, 1);	/* says why */
+		r = file_open(&f, x.ok ? b : a, 1);	/* says why */
 		file_close(&f);
 		return r == 0 ? 0 : -1;
 	}
-	if (x->present != y->present)
+	if (x.present != y->present)
 		return 0;
-	if (x->present)
-		return x->dev == y->dev && x->ino == y->ino;
-	return x->ddev == y->ddev && x->dino == y->dino &&
-	    !strcmp(x->name, y->name);
+	if (x.present)
+		return x.dev == y->dev && x.ino == y->ino;
+	return x.ddev == y->ddev && x.dino == y->dino &&
+	    !strcmp(x.name, y->name);
 }
 
 /*

@@ -1,11 +1,13 @@
 /*
- * The one allocator wrapper and the one Postfix-list splitter.
+ * The one allocator wrapper, the one Postfix-list splitter, and the
+ * standard descriptors kept taken.
  *
  * Out of memory, nothing sensible is left to do for a run of a few
  * milliseconds: say so and end it (Postfix's mymalloc does the same).
  * Nothing is half-written then: every file is written as a temporary and
  * renamed whole (write.c).
  */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +36,18 @@ oom(void)
 		on_oom();	/* does not return */
 	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
 	_exit(EX_OSERR);
+}
+
+void
+std_fds_open(void)
+{
+	int	fd;
+
+	/* open() takes the lowest free descriptor: the closed ones first. */
+	while ((fd = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1 && fd < 3)
+		(void)fcntl(fd, F_SETFD, 0);	/* inherited, as a standard one */
+	if (fd > 2)
+		close(fd);
 }
 
 void *

@@ -214,3 +214,43 @@ install_as_make_does() {
 	assert_output --partial "private key does not match"
 	assert_line "left=0"
 }
+
+@test "with its standard input closed and postconf's answer cached, the guard still gets the records" {
+	good_bundle
+	printf 'POSTFIX_TLS_CACHE="%s"\n' "$T/cache" >"$T/conf"
+	mapfile -t good < <(answer "$(leaf_record)")
+	run deploy_dns "${good[@]}" -- check
+	assert_success
+	run deploy_dns "${good[@]}" -- -v check
+	assert_output --partial "postconf cache $T/cache/"
+	assert_output --partial ": used"
+	# Closed, descriptor 0 would be the next file opened: the lookup's
+	# output, which its child then replaces with /dev/null.
+	printf '#!/bin/sh\nexec "%s" "$@" <&-\n' "$HELPER" >"$T/closed-stdin"
+	chmod 0755 "$T/closed-stdin"
+	mapfile -t fake < <(answer "3 1 1 $(spki "$PKI/next.pem")")
+	HELPER=$T/closed-stdin refuses 65 "$QNAME: no TLSA record there matches" \
+		deploy_dns "${fake[@]}" -- check
+	refute_output --partial "cannot be looked up"
+}
+
+@test "left alone (its parent gone), the lookup program ends by itself one second past its timeout" {
+	[ "${PTS_SANITIZER:-}" != valgrind ] || skip "the valgrind pass runs the plain lookup program"
+	lookup=${HELPER%/*}/postfix-tls-lookup
+	echo "nameserver 127.0.0.1" >"$T/resolv.conf"
+	# Five names, each unanswered for its full second: the lookup would
+	# run for five seconds or more if nothing ended it.
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	run env LOOKUP="$lookup" TOP="$TOP" T="$T" unshare -mn bash -c '
+		ip link set lo up
+		mount --bind "$T/resolv.conf" /etc/resolv.conf
+		python3 "$TOP/tests/fakedns.py" --addr 127.0.0.1 --port 53 \
+			--pidfile "$T/dns.pid" --mode silent &
+		for _ in $(seq 100); do [ -s "$T/dns.pid" ] && break; sleep 0.05; done
+		env -i "$LOOKUP" 1 _25._tcp.a.example _25._tcp.b.example \
+			_25._tcp.c.example _25._tcp.d.example _25._tcp.e.example >/dev/null
+		echo "status=$?"
+		kill "$(cat "$T/dns.pid")"'
+	# 128 + SIGALRM (14): its own alarm, not a kill from outside.
+	assert_line "status=142"
+}

@@ -9,6 +9,7 @@ load ../helpers
 setup_file() {
 	pki_common
 	pki_cert stray self ca
+	pki_cert other inter2 server
 }
 
 setup() {
@@ -78,4 +79,20 @@ said_before_missing_key() {
 		--chain "$T/ssl/chain.pem" deploy
 	assert_line --index 0 --partial "cannot read Postfix's settings: postconf failed"
 	assert_line --index 1 --partial "note: $T/ssl/chain.pem: left out 1 certificate"
+}
+
+@test "an input's problem comes before what master.cf's services say (the inventory is made early, said in its turn)" {
+	write_mastercf \
+		"submission inet  n       -       n       -       -       smtpd" \
+		"  -o smtpd_tls_security_level=encrypt" \
+		"  -o smtpd_tls_cert_file=$BUNDLE" \
+		"  -o smtpd_tls_key_file=ssl/key.pem"
+	cp "$PKI/other.key" "$T/ssl/key.pem"	# main.cf's key: not the leaf's
+	refuses 65 "private key does not match" \
+		helper --cert "$T/ssl/cert.pem" --chain "$T/ssl/chain.pem" check
+	assert_line --index 0 --partial "private key does not match"
+	assert_output --partial "ssl/key.pem"
+	run grep -n "submission" <<<"$output"
+	assert_success
+	[ "${output%%:*}" -gt 1 ] || fail "master.cf's problem came first"
 }

@@ -117,3 +117,26 @@ setup() {
 	assert_failure 1
 	assert_output ""
 }
+
+@test "make install ships root's side of the hand-off (cron line, systemd units) naming the installed helper and spool, and makes the spool root's 1730" {
+	run make -C "$T/tree" install DESTDIR="$T/image" PREFIX=/opt/pts \
+		SYSCONFDIR=/opt/pts/etc SPOOLDIR=/opt/pts/var/spool/postfix-tls-setup
+	assert_success
+	d=$T/image/opt/pts/share/postfix-tls-setup/handoff
+	for f in postfix-tls-setup.cron postfix-tls-setup-renew.path \
+		postfix-tls-setup-renew.service; do
+		assert_file_permission 644 "$d/$f"
+		run grep -cE '(^|[ =])/(usr/sbin|var/spool)/' "$d/$f"
+		assert_output 0
+	done
+	assert_file_contains "$d/postfix-tls-setup.cron" \
+		'^\*/5 \* \* \* \* root /opt/pts/sbin/postfix-tls-setup -q renew --pending$'
+	assert_file_contains "$d/postfix-tls-setup-renew.service" \
+		'^ExecStart=/opt/pts/sbin/postfix-tls-setup -q renew --pending$'
+	assert_file_contains "$d/postfix-tls-setup-renew.path" \
+		'^PathExistsGlob=/opt/pts/var/spool/postfix-tls-setup/request\.\*$'
+	assert_equal "$(stat -c '%u:%g %a' "$T/image/opt/pts/var/spool/postfix-tls-setup")" "0:0 1730"
+	# The helper built with that spool looks for requests there.
+	run strings "$T/tree/postfix-tls-setup"
+	assert_output --partial "/opt/pts/var/spool/postfix-tls-setup"
+}
