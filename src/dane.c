@@ -15,7 +15,6 @@
  * no others (RFC 7672 3.1.3).
  */
 #include <ctype.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "acmeconf.h"
 #include "chain.h"
 #include "common.h"
 #include "conf.h"
@@ -34,7 +34,6 @@
 #include "finding.h"
 #include "inspect.h"
 #include "postconf.h"
-#include "secure.h"
 #include "snimap.h"
 
 #define MAX_NAMES	16	/* MX host names guarded per run */
@@ -336,6 +335,8 @@ struct verdicts {
 	const char	*who[64];
 	int		 v[64], validated[64];
 	size_t		 n;
+	/* The first name at risk and its CA's record: the advice, once. */
+	char		 risk_name[256], risk_ta[512];
 };
 
 static void
@@ -428,176 +429,6 @@ at_risk(const struct tlsa_set *t, const struct chains *cs)
 	return NULL;
 }
 
-/*
- * Renewal advice (check, beside the rollover warning): the ACME client
- * whose files a set takes, when it is set to make a new key at each
- * renewal.  Read from the client's own configuration, which is advice
- * only: a file that is absent or not safe to read is passed over.
- */
-
-/* The text of PATH, when it is there and safe: 0, else -1 (nothing said). */
-static int
-advice_read(const char *path, unsigned char **buf, size_t *len)
-{
-	struct file	f;
-	size_t		mark = findings_mark();
-	int		rc = -1;
-
-	*buf = NULL;
-	file_init(&f);
-	if (file_open(&f, path, 1) == 0 && f.fd != -1 &&
-	    file_read(&f, buf, len) == 0)
-		rc = 0;
-	findings_drop(mark);	/* advice: its files' trouble is not ours */
-	file_close(&f);
-	return rc;
-}
-
-/*
- * The last "NAME = VALUE" line of TEXT (INI or shell: blanks around '=',
- * quotes, a trailing comment), VALUE in BUF: 1, or 0 when none.
- */
-static int
-setting_in(const char *text, size_t len, const char *name, char *buf,
-    size_t size)
-{
-	const char	*p = text, *end = text + len, *eol, *v, *ve;
-	size_t		 nlen = strlen(name);
-	int		 found = 0;
-
-	for (; p < end; p = eol + 1) {
-		if ((eol = memchr(p, '\n', end - p)) == NULL)
-			eol = end;
-		while (p < eol && (*p == ' ' || *p == '\t'))
-			p++;
-		if ((size_t)(eol - p) <= nlen || strncmp(p, name, nlen))
-			continue;
-		for (v = p + nlen; v < eol && (*v == ' ' || *v == '\t'); v++)
-			;
-		if (v == eol || *v++ != '=')
-			continue;
-		while (v < eol && (*v == ' ' || *v == '\t' || *v == '"' ||
-		    *v == '\''))
-			v++;
-		for (ve = v; ve < eol && *ve != '"' && *ve != '\'' &&
-		    *ve != '#' && *ve != ' ' && *ve != '\t' && *ve != '\r'; ve++)
-			;
-		snprintf(buf, size, "%.*s", (int)(ve - v), v);
-		found = 1;
-	}
-	return found;
-}
-
-/* PATH's component after PART ("/letsencrypt/live/"), and PATH before it. */
-static int
-client_path(const char *path, const char *part, char *base, size_t bsize,
-    char *name, size_t nsize)
-{
-	const char	*p = strstr(path, part), *n;
-	size_t		 nl;
-
-	if (p == NULL)
-		return 0;
-	n = p + strlen(part);
-	if ((nl = strcspn(n, "/")) == 0 || n[nl] != '/' || nl >= nsize ||
-	    (size_t)(p - path) >= bsize)
-		return 0;
-	snprintf(base, bsize, "%.*s", (int)(p - path), path);
-	snprintf(name, nsize, "%.*s", (int)nl, n);
-	return 1;
-}
-
-/* What to publish or change, as the fixes say it. */
-static const char *
-publish(const char *ta)
-{
-	return *ta ? ta : "the new key's 3 1 1 record as soon as it is made "
-	    "(postfix-tls-setup tlsa), before it is served";
-}
-
-/* certbot: the lineage's renewal file; reuse_key False by default (2.1). */
-static void
-certbot_advice(const char *cert, const char *host, const char *ta)
-{
-	char		 base[PATH_MAX], name[NAME_MAX + 1], conf[PATH_MAX];
-	char		 value[16];
-	unsigned char	*text;
-	size_t		 len;
-	int		 set;
-
-	if (!client_path(cert, "/letsencrypt/live/", base, sizeof(base),
-	    name, sizeof(name)) ||
-	    snprintf(conf, sizeof(conf), "%s/letsencrypt/renewal/%s.conf",
-	    base, name) >= (int)sizeof(conf) ||
-	    advice_read(conf, &text, &len) == -1)
-		return;
-	set = setting_in((const char *)text, len, "reuse_key", value,
-	    sizeof(value));
-	free(text);
-	if (set && !strcasecmp(value, "True"))
-		return;
-	warning(conf, "certbot makes a new key at each renewal of %s "
-	    "(reuse_key %s%s), and only the current key's 3 x x record is "
-	    "published: its next renewal breaks DANE mail to %s" FIX "publish "
-	    "%s; or keep the key: reuse_key = True under [renewalparams] "
-	    "here", name, set ? "= " : "is not set: False by default",
-	    set ? value : "", host, publish(ta));
-}
-
-/*
- * dehydrated: PRIVATE_KEY_RENEW, "yes" by default, from the certificate's
- * own config, else BASEDIR's, else /etc/dehydrated/config; with
- * PRIVATE_KEY_ROLLOVER the next key is kept as privkey.roll.pem.
- */
-static void
-dehydrated_advice(const char *cert, const char *host, const char *ta)
-{
-	char		 base[PATH_MAX], name[NAME_MAX + 1], conf[3][PATH_MAX];
-	char		 value[16], where[PATH_MAX] = "";
-	unsigned char	*text;
-	size_t		 len, i;
-	int		 set = 0;
-
-	if (!client_path(cert, "/dehydrated/certs/", base, sizeof(base), name,
-	    sizeof(name)) ||
-	    snprintf(conf[0], sizeof(conf[0]), "%s/dehydrated/certs/%s/config",
-	    base, name) >= (int)sizeof(conf[0]) ||
-	    snprintf(conf[1], sizeof(conf[1]), "%s/dehydrated/config", base) >=
-	    (int)sizeof(conf[1]))
-		return;
-	strlcpy(conf[2], "/etc/dehydrated/config", sizeof(conf[2]));
-	for (i = 0; i < 3 && !set; i++) {
-		if (advice_read(conf[i], &text, &len) == -1)
-			continue;
-		if ((set = setting_in((const char *)text, len,
-		    "PRIVATE_KEY_RENEW", value, sizeof(value))))
-			strlcpy(where, conf[i], sizeof(where));
-		free(text);
-	}
-	if (set && strcasecmp(value, "yes"))
-		return;
-	warning(set ? where : conf[1], "dehydrated makes a new key at each "
-	    "renewal of %s (PRIVATE_KEY_RENEW%s%s), and only the current "
-	    "key's 3 x x record is published: its next renewal breaks DANE "
-	    "mail to %s" FIX "publish %s; or keep the key: "
-	    "PRIVATE_KEY_RENEW=\"no\"", name, set ? "=" :
-	    " is not set: yes by default", set ? value : "", host,
-	    publish(ta));
-}
-
-static void
-renewal_advice(const struct settings *s, const char *host, const char *ta)
-{
-	size_t	i;
-
-	for (i = 0; i < MAX_SETS; i++) {
-		if (s->set[i].cert == NULL)
-			continue;
-		certbot_advice(s->set[i].cert, host, ta);
-		dehydrated_advice(s->set[i].cert, host, ta);
-	}
-}
-
 /* One name's records against the chains served for it: -1 refused. */
 static int
 judge(const struct settings *s, const struct tlsa_set *t,
@@ -644,7 +475,10 @@ judge(const struct settings *s, const struct tlsa_set *t,
 	    "mail to %s" FIX "publish the next key's record beside it%s%s, or "
 	    "renew with the same key, e.g. certbot --reuse-key", key_of(c),
 	    c->who, cs->name, *ta ? ", or one for the issuing CA: " : "", ta);
-	renewal_advice(s, cs->name, ta);
+	if (vs->risk_name[0] == '\0') {
+		strlcpy(vs->risk_name, cs->name, sizeof(vs->risk_name));
+		strlcpy(vs->risk_ta, ta, sizeof(vs->risk_ta));
+	}
 	note_verdict(vs, c->who, V_ONE_KEY, t->validated);
 	return 0;
 }
@@ -769,6 +603,9 @@ dane_guard_lookup(const struct settings *s, struct dane_lookup *dl,
 			    sets[i].qname);
 		tlsa_set_clear(&sets[i]);
 	}
+	/* Which client makes the next key, said once for every name. */
+	if (vs.risk_name[0] != '\0')
+		acme_key_advice(s, vs.risk_name, vs.risk_ta);
 	for (i = 0; i < n; i++)
 		for (j = 0; j < names[i].n; j++)
 			note_verdict(&vs, names[i].v[j].who, V_NONE, 0);

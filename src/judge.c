@@ -3,6 +3,7 @@
  * verified already (its bundle, with its key) is listed, not judged
  * again; the one-key-per-algorithm rule spans every group of a list.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "acmeconf.h"
 #include "chain.h"
 #include "common.h"
 #include "finding.h"
@@ -168,62 +170,54 @@ one_key_each(const struct slot *s, const struct material *m)
 }
 
 /*
- * The directories ACME clients write their live files into (certbot,
- * dehydrated, uacme, lego), as path parts so that any root they sit
- * under matches.
- */
-static const struct {
-	const char	*part, *client;
-} acme_dirs[] = {
-	{ "/letsencrypt/live/", "certbot" },
-	{ "/letsencrypt/archive/", "certbot" },
-	{ "/dehydrated/certs/", "dehydrated" },
-	{ "/ssl/uacme/", "uacme" },
-	{ "/.lego/certificates/", "lego" },
-	{ "/lego/certificates/", "lego" },
-};
-
-/*
- * A file main.cf or master.cf names straight in an ACME client's
- * directory: each new Postfix process loads the certificate and key when
- * it starts, not at reload, so once the client has replaced one of them
- * and before any hook runs, new processes serve a key with a certificate
- * that is not its own.  A warning: it works between renewals.
+ * check: a file main.cf or master.cf names straight in an ACME client's
+ * directory.  Each new Postfix process loads the certificate and key
+ * when it starts, not at reload, so once the client has replaced one of
+ * them, and before any hook runs, new processes serve a key with a
+ * certificate that is not its own.  A warning: it works between renewals.
  */
 static void
-warn_acme_dir(const char *file, const char *param)
+warn_acme_dir(const char *file, size_t len, const char *param)
 {
-	size_t	i;
+	const char	*client;
+	char		 path[PATH_MAX];
 
-	if (file == NULL || *file == '\0')
+	if (len == 0 || len >= sizeof(path))
 		return;
-	for (i = 0; i < sizeof(acme_dirs) / sizeof(acme_dirs[0]); i++)
-		if (strstr(file, acme_dirs[i].part) != NULL) {
-			warning(file, "%s names a file in %s's own directory: "
-			    "Postfix loads it in each new process, so while "
-			    "%s renews, a new key can be served with the old "
-			    "certificate" FIX "name the deployed set instead: "
-			    "set POSTFIX_TLS_CERT and POSTFIX_TLS_KEY to the "
-			    "client's files and point %s at the bundle "
-			    "postfix-tls-setup writes (its hook deploys each "
-			    "renewal)", param, acme_dirs[i].client,
-			    acme_dirs[i].client, param);
-			return;
-		}
+	memcpy(path, file, len);
+	path[len] = '\0';
+	if ((client = acme_client_of(path)) == NULL)
+		return;
+	warning(path, "%s names a file in %s's own directory: Postfix loads "
+	    "it in each new process, so while %s renews, a new key can be "
+	    "served with the old certificate" FIX "name the deployed set "
+	    "instead: set POSTFIX_TLS_CERT and POSTFIX_TLS_KEY to the "
+	    "client's files and point %s at the bundle postfix-tls-setup "
+	    "writes (its hook deploys each renewal)", param, client, client,
+	    param);
 }
 
-/* Every file a slot of main.cf or master.cf names (not an SNI map's). */
+/* Each file a slot of main.cf or master.cf names (not an SNI entry's). */
 static void
 acme_dirs_of(const struct slot *s)
 {
-	size_t	k;
+	const char	*cur = s->chain_files, *w;
+	size_t		 k, len;
 
 	if (s->role == ROLE_SERVER && strcmp(s->host_what, "myhostname"))
 		return;	/* postmap copied an SNI entry's files */
-	warn_acme_dir(s->chain_files, s->chain_param);
+	if (cur != NULL && *cur != '\0') {	/* it hides the others */
+		while ((w = plist_next(&cur, &len, PLIST_PLAIN, NULL)) != NULL)
+			warn_acme_dir(w, len, s->chain_param);
+		return;
+	}
 	for (k = 0; k < 3; k++) {
-		warn_acme_dir(s->cert[k], s->cert_param[k]);
-		warn_acme_dir(s->key[k], s->key_param[k]);
+		if (s->cert[k] != NULL)
+			warn_acme_dir(s->cert[k], strlen(s->cert[k]),
+			    s->cert_param[k]);
+		if (s->key[k] != NULL)
+			warn_acme_dir(s->key[k], strlen(s->key[k]),
+			    s->key_param[k]);
 	}
 }
 
@@ -236,7 +230,8 @@ judge_identity(const struct slot *s, const struct pending *pd, size_t npd,
 
 	if (material_load(s, pd, npd, m) == -1)
 		rc = -1;	/* logged */
-	acme_dirs_of(s);
+	if (o->advise)
+		acme_dirs_of(s);
 	for (i = 0; i < m->n; i++)
 		if (judge_group(s, &m->g[i], o) == -1)
 			rc = -1;	/* logged */
