@@ -16,6 +16,7 @@ load ../pins-lib
 
 setup_file() {
 	pki_common
+	pki_rsa_lineage
 }
 
 setup() {
@@ -53,6 +54,10 @@ acme_warning() {
 	assert_equal "$(pins_json 'd["status"]')" warning
 	assert_equal "$(pins_json '[(f["severity"], f["file"]) for f in d["findings"]]')" \
 		"[[\"warning\", \"$T$d/fullchain.pem\"], [\"warning\", \"$T$d/privkey.pem\"]]"
+	# Advice for check only: the hook's deploy says nothing of it.
+	run helper deploy
+	assert_success
+	refute_output --partial "own directory"
 }
 
 @test "dehydrated's, uacme's and lego's directories are named too, in smtpd_tls_chain_files as in the cert and key settings" {
@@ -69,18 +74,28 @@ acme_warning() {
 	run helper check
 	assert_success
 	assert_output --partial "warning: main.cf: $(acme_warning smtpd_tls_key_file "$T/etc/ssl/uacme/$HOST/key.pem" uacme)"
-	# lego: key then chain in one list.
+	# lego's files as Postfix's own documentation lays out
+	# smtpd_tls_chain_files (a key file, then its certificate file): the
+	# ECDSA pair beside the helper's RSA bundle, each lego file named.
 	client_files /root/.lego/certificates "$HOST.crt" "$HOST.key"
-	write_maincf "smtpd_tls_chain_files = $T/root/.lego/certificates/$HOST.key, $T/root/.lego/certificates/$HOST.crt"
+	cp "$PKI/rsa.pem" "$T/ssl/cert.pem"
+	cp "$PKI/rsa.key" "$T/ssl/key.pem"
+	write_maincf "smtpd_tls_chain_files = $BUNDLE, $T/root/.lego/certificates/$HOST.key, $T/root/.lego/certificates/$HOST.crt"
 	edit_maincf "/^smtpd_tls_cert_file/d; /^smtpd_tls_key_file/d"
-	run helper check
+	run deploy_inputs check
 	assert_success
-	assert_output --partial "warning: main.cf: $(acme_warning smtpd_tls_chain_files "$T/root/.lego/certificates/$HOST.key, $T/root/.lego/certificates/$HOST.crt" lego)"
+	assert_output --partial "warning: main.cf: $(acme_warning smtpd_tls_chain_files "$T/root/.lego/certificates/$HOST.key" lego)"
+	assert_output --partial "warning: main.cf: $(acme_warning smtpd_tls_chain_files "$T/root/.lego/certificates/$HOST.crt" lego)"
+	refute_output --partial "$BUNDLE: smtpd_tls_chain_files names"
 }
 
 @test "the client's files as POSTFIX_TLS_CERT and POSTFIX_TLS_KEY, main.cf naming the deployed bundle: no warning" {
 	local d=/etc/letsencrypt/live/$HOST
 	client_files "$d" fullchain.pem privkey.pem
+	# The README's set-up: the bundle carries the key (with a separate
+	# smtpd_tls_key_file, a --key elsewhere is refused).
+	write_maincf "smtpd_tls_chain_files = $BUNDLE"
+	edit_maincf "/^smtpd_tls_cert_file/d; /^smtpd_tls_key_file/d"
 	run helper --cert "$T$d/fullchain.pem" --key "$T$d/privkey.pem" deploy
 	assert_success
 	run helper --cert "$T$d/fullchain.pem" --key "$T$d/privkey.pem" check

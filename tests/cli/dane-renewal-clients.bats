@@ -3,11 +3,15 @@
 # current key's 3 1 1 record alone (check's rollover warning) and the ACME
 # client whose files POSTFIX_TLS_CERT names is set to make a new key at
 # each renewal, check says so, from the client's own configuration:
-# certbot's lineage file (reuse_key, False by default in certbot 2.1),
-# dehydrated's PRIVATE_KEY_RENEW ("yes" by default).  The fix gives the
-# 2 1 1 record for the issuing CA to publish now, or how to keep the key.
-# A warning: check's exit status stays 0.  lego's --reuse-key is a flag
-# of each run, in no file: documented, not detected.
+# certbot's lineage file (reuse_key under [renewalparams], False by
+# default in certbot 2.1), dehydrated's PRIVATE_KEY_RENEW ("yes" by
+# default; main config, then CONFIG_D, then the certificate's own).  The
+# fix gives the 2 1 1 record for the issuing CA to publish now, or how to
+# keep the key.  A warning, once a client file: check's exit status stays
+# 0.  lego's --reuse-key is a flag of each run, in no file: documented,
+# not detected.  main.cf reads key and chain from the helper's bundle
+# (smtpd_tls_chain_files), as the README's Renewal section sets it up:
+# with a separate smtpd_tls_key_file, a --key elsewhere is refused.
 
 load ../helpers
 load ../dane-lib
@@ -18,6 +22,8 @@ setup_file() {
 
 setup() {
 	dane_setup
+	write_maincf "smtpd_tls_chain_files = $BUNDLE"
+	edit_maincf "/^smtpd_tls_cert_file/d; /^smtpd_tls_key_file/d"
 }
 
 # certbot_lineage [REUSE-LINE]: the host's files as certbot's lineage
@@ -41,14 +47,16 @@ certbot_lineage() {
 }
 
 # dehydrated_certs [CONFIG-LINE]: the host's files in dehydrated's
-# $T/var/lib/dehydrated/certs/$HOST, CONFIG-LINE in that certificate's
-# own config when given.
+# $T/var/lib/dehydrated/certs/$HOST (Debian's and Gentoo's BASEDIR, the
+# main config then in $T/etc/dehydrated/config), CONFIG-LINE in that
+# certificate's own config when given.
 dehydrated_certs() {
 	local d=$T/var/lib/dehydrated/certs/$HOST
 	mkdir -p "$d"
 	cp "$T/ssl/cert.pem" "$d/cert.pem"
 	cp "$T/ssl/chain.pem" "$d/chain.pem"
 	cp "$T/ssl/key.pem" "$d/privkey.pem"
+	rm -f "$d/config"
 	[ -z "${1:-}" ] || echo "$1" >"$d/config"
 	CERT=$d/cert.pem KEY=$d/privkey.pem CHAIN=$d/chain.pem
 }
@@ -68,7 +76,7 @@ ta() { echo "$QNAME. IN TLSA 2 1 1 $(spki "$PKI/inter2.pem")"; }
 	client_check
 	assert_success
 	assert_output --partial "only the served key's own 3 x x record matches"
-	assert_output --partial "postfix-tls-setup: warning: main.cf: $RENEWAL: certbot makes a new key at each renewal of $HOST (reuse_key is not set: False by default), and only the current key's 3 x x record is published: its next renewal breaks DANE mail to $HOST (publish $(ta); or keep the key: reuse_key = True under [renewalparams] here)"
+	assert_output --partial "postfix-tls-setup: warning: $RENEWAL: certbot makes a new key at each renewal of $HOST (reuse_key is not set: False by default), and only the current key's 3 x x record is published: its next renewal brings a key no TLSA record for $HOST matches (publish $(ta) now; or keep the key: reuse_key = True under [renewalparams] here)"
 }
 
 @test "certbot with reuse_key = False says so; reuse_key = True draws no advice (the rollover warning stays)" {
@@ -99,10 +107,10 @@ ta() { echo "$QNAME. IN TLSA 2 1 1 $(spki "$PKI/inter2.pem")"; }
 	dehydrated_certs
 	client_check
 	assert_success
-	assert_output --partial "warning: main.cf: $T/var/lib/dehydrated/config: dehydrated makes a new key at each renewal of $HOST (PRIVATE_KEY_RENEW is not set: yes by default), and only the current key's 3 x x record is published: its next renewal breaks DANE mail to $HOST (publish $(ta); or keep the key: PRIVATE_KEY_RENEW=\"no\")"
+	assert_output --partial "warning: $T/etc/dehydrated/config: dehydrated makes a new key at each renewal of $HOST (PRIVATE_KEY_RENEW is not set: yes by default), and only the current key's 3 x x record is published: its next renewal brings a key no TLSA record for $HOST matches (publish $(ta) now; or keep the key: PRIVATE_KEY_RENEW=\"no\")"
 	dehydrated_certs 'PRIVATE_KEY_RENEW="yes"'
 	client_check
-	assert_output --partial "warning: main.cf: $T/var/lib/dehydrated/certs/$HOST/config: dehydrated makes a new key at each renewal of $HOST (PRIVATE_KEY_RENEW=yes), "
+	assert_output --partial "warning: $T/var/lib/dehydrated/certs/$HOST/config: dehydrated makes a new key at each renewal of $HOST (PRIVATE_KEY_RENEW=yes), "
 	dehydrated_certs 'PRIVATE_KEY_RENEW="no"'
 	client_check
 	assert_success
@@ -116,4 +124,66 @@ ta() { echo "$QNAME. IN TLSA 2 1 1 $(spki "$PKI/inter2.pem")"; }
 	assert_success
 	assert_output --partial "only the served key's own 3 x x record matches"
 	refute_output --partial "makes a new key"
+}
+
+@test "certbot's reuse_key counts only under [renewalparams], as certbot reads it; true in any case keeps the key" {
+	certbot_lineage "# reuse_key = True"
+	client_check
+	assert_success
+	assert_output --partial "$RENEWAL: certbot makes a new key at each renewal of $HOST (reuse_key is not set: False by default), "
+	certbot_lineage
+	printf '%s\n' "[[webroot_map]]" "reuse_key = True" >>"$RENEWAL"
+	client_check
+	assert_success
+	assert_output --partial "$RENEWAL: certbot makes a new key at each renewal of $HOST (reuse_key is not set: False by default), "
+	certbot_lineage "  reuse_key=true   # kept for DANE"
+	client_check
+	assert_success
+	assert_output --partial "only the served key's own 3 x x record matches"
+	refute_output --partial "makes a new key"
+}
+
+@test "dehydrated: a CONFIG_D file overrides the main config, the certificate's own config both; only \"yes\" renews" {
+	mkdir -p "$T/etc/dehydrated/conf.d"
+	printf '%s\n' "CONFIG_D=$T/etc/dehydrated/conf.d" "PRIVATE_KEY_RENEW=\"no\"" \
+		>"$T/etc/dehydrated/config"
+	dehydrated_certs
+	client_check
+	assert_success
+	refute_output --partial "makes a new key"
+	echo "export PRIVATE_KEY_RENEW=no" >"$T/etc/dehydrated/conf.d/10-keep.sh"
+	echo "PRIVATE_KEY_RENEW='yes'  # rotate" >"$T/etc/dehydrated/conf.d/20-hook.sh"
+	client_check
+	assert_success
+	assert_output --partial "warning: $T/etc/dehydrated/conf.d/20-hook.sh: dehydrated makes a new key at each renewal of $HOST (PRIVATE_KEY_RENEW=yes), "
+	# A shell assignment has no blanks around '=': that line sets nothing.
+	dehydrated_certs "PRIVATE_KEY_RENEW = no"
+	client_check
+	assert_output --partial "$T/etc/dehydrated/conf.d/20-hook.sh: dehydrated makes a new key"
+	dehydrated_certs "PRIVATE_KEY_RENEW=YES"
+	client_check
+	assert_success
+	refute_output --partial "makes a new key"
+}
+
+@test "two MX names at risk: the advice is said once, for the first" {
+	certbot_lineage
+	echo "POSTFIX_TLS_DANE_NAMES=\"$HOST mx2.example.org\"" >"$T/conf"
+	run dns --mode answer --ad --tlsa "$QNAME $(leaf_record)" \
+		--tlsa "_25._tcp.mx2.example.org $(leaf_record)" -- \
+		--cert "$CERT" --key "$KEY" --chain "$CHAIN" check
+	assert_success
+	assert_equal "$(grep -c "only the served key's own 3 x x record matches" <<<"$output")" 2
+	assert_equal "$(grep -c "makes a new key" <<<"$output")" 1
+	assert_output --partial "renewal of $HOST (reuse_key is not set: False by default), and only the current key's 3 x x record is published: its next renewal brings a key no TLSA record for $HOST matches"
+}
+
+@test "a renewal file the walk does not trust (its directory writable by all) is passed over in silence" {
+	certbot_lineage
+	chmod 0777 "$T/etc/letsencrypt/renewal"
+	client_check
+	assert_success
+	assert_output --partial "only the served key's own 3 x x record matches"
+	refute_output --partial "makes a new key"
+	refute_output --partial "letsencrypt/renewal"
 }
