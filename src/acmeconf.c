@@ -74,7 +74,7 @@ acme_setting(const char *text, size_t len, const char *section,
 	size_t		 nlen = strlen(name);
 	int		 in = section == NULL, found = 0;
 
-	for (p = text; p < end; p = eol + 1) {
+	for (p = text; p < end; p = eol + (eol < end)) {
 		if ((eol = memchr(p, '\n', end - p)) == NULL)
 			eol = end;
 		p = blanks(p, eol);
