@@ -12,10 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include "acmeconf.h"
 #include "common.h"
 #include "conf.h"
 #include "finding.h"
+#include "pem.h"
 #include "secure.h"
 
 #define MAX_CONFD	64	/* dehydrated CONFIG_D files read */
@@ -267,43 +271,106 @@ confd_setting(const char *dir, const char *name, char *value, size_t vsize,
 }
 
 /*
- * dehydrated: PRIVATE_KEY_RENEW, "yes" by default, as dehydrated reads
- * it: the main config, then its CONFIG_D files, then the certificate's
- * own config, the last one setting it winning; only "yes" renews.
+ * NAME as dehydrated reads it: the main config, then its CONFIG_D files,
+ * then the certificate's own config (OWN), the last one setting it
+ * winning.  1 and VALUE, WHERE (the file that set it), or 0.
+ */
+static int
+dehydrated_setting(const char *main_conf, const char *own, const char *name,
+    char *value, size_t vsize, char *where, size_t wsize)
+{
+	char	confd[PATH_MAX];
+
+	*where = '\0';
+	if (file_setting(main_conf, NULL, name, value, vsize) == 1)
+		strlcpy(where, main_conf, wsize);
+	if (file_setting(main_conf, NULL, "CONFIG_D", confd,
+	    sizeof(confd)) == 1 && *confd != '\0')
+		confd_setting(confd, name, value, vsize, where, wsize);
+	if (file_setting(own, NULL, name, value, vsize) == 1)
+		strlcpy(where, own, wsize);
+	return *where != '\0';
+}
+
+/*
+ * "_25._tcp.HOST. IN TLSA 3 1 1 HEX" for the key in PATH: 1, or 0 when
+ * there is none to be had.  Read through the walk, zeroed when done:
+ * only the digest of its public half leaves here.
+ */
+static int
+next_key_record(const char *path, const char *host, char *buf, size_t size)
+{
+	struct file	 f;
+	struct pool	 pool;
+	struct key	 key;
+	unsigned char	*text = NULL, *der = NULL, md[EVP_MAX_MD_SIZE];
+	unsigned int	 mdlen, i;
+	size_t		 len = 0, mark = findings_mark();
+	int		 n, derlen, ok = 0;
+
+	memset(&pool, 0, sizeof(pool));
+	memset(&key, 0, sizeof(key));
+	file_init(&f);
+	if (file_open(&f, path, 1) == 0 && f.fd != -1 &&
+	    file_read(&f, &text, &len) == 0 &&
+	    pem_load(path, text, len, &pool, &key, 1) == 0 &&
+	    key.pkey != NULL && (derlen = i2d_PUBKEY(key.pkey, &der)) > 0 &&
+	    EVP_Digest(der, derlen, md, &mdlen, EVP_sha256(), NULL)) {
+		n = snprintf(buf, size, "_25._tcp.%s. IN TLSA 3 1 1 ", host);
+		for (i = 0; i < mdlen && n > 0 && (size_t)n + 3 <= size; i++)
+			n += snprintf(buf + n, size - n, "%02x", md[i]);
+		ok = n > 0 && (size_t)n < size;
+	}
+	findings_drop(mark);
+	OPENSSL_free(der);
+	key_free(&key);
+	pool_free(&pool);
+	if (text != NULL)
+		freezero(text, len + 1);
+	file_close(&f);
+	return ok;
+}
+
+/*
+ * dehydrated: PRIVATE_KEY_RENEW, "yes" by default; only "yes" renews
+ * (dehydrated compares with =).  With PRIVATE_KEY_ROLLOVER "yes" the
+ * next key waits in privkey.roll.pem: its record is the one to publish.
  */
 static void
 dehydrated_advice(const char *cert, const char *host, const char *ta,
     struct said *said)
 {
 	char	base[PATH_MAX], name[NAME_MAX + 1], main_conf[PATH_MAX];
-	char	confd[PATH_MAX], own[PATH_MAX], where[PATH_MAX] = "";
-	char	value[16] = "";
+	char	own[PATH_MAX], roll[PATH_MAX], where[PATH_MAX], value[16] = "";
+	char	rwhere[PATH_MAX], rvalue[16], next[512];
+	int	set, has_next;
 
 	if (!client_path(cert, "/dehydrated/certs/", base, sizeof(base), name,
 	    sizeof(name)) ||
 	    !dehydrated_main(base, main_conf, sizeof(main_conf)) ||
 	    (size_t)snprintf(own, sizeof(own), "%s/dehydrated/certs/%s/config",
-	    base, name) >= sizeof(own))
+	    base, name) >= sizeof(own) ||
+	    (size_t)snprintf(roll, sizeof(roll),
+	    "%s/dehydrated/certs/%s/privkey.roll.pem", base, name) >=
+	    sizeof(roll))
 		return;
-	if (file_setting(main_conf, NULL, "PRIVATE_KEY_RENEW", value,
-	    sizeof(value)) == 1)
-		strlcpy(where, main_conf, sizeof(where));
-	if (file_setting(main_conf, NULL, "CONFIG_D", confd,
-	    sizeof(confd)) == 1 && *confd != '\0')
-		confd_setting(confd, "PRIVATE_KEY_RENEW", value,
-		    sizeof(value), where, sizeof(where));
-	if (file_setting(own, NULL, "PRIVATE_KEY_RENEW", value,
-	    sizeof(value)) == 1)
-		strlcpy(where, own, sizeof(where));
-	if ((*where != '\0' && strcmp(value, "yes") != 0) ||
-	    !first_time(said, *where ? where : main_conf))
+	set = dehydrated_setting(main_conf, own, "PRIVATE_KEY_RENEW", value,
+	    sizeof(value), where, sizeof(where));
+	if ((set && strcmp(value, "yes") != 0) ||
+	    !first_time(said, set ? where : main_conf))
 		return;
-	warning(*where ? where : main_conf, "dehydrated makes a new key at "
-	    "each renewal of %s (PRIVATE_KEY_RENEW%s%s), and only the current "
+	has_next = dehydrated_setting(main_conf, own, "PRIVATE_KEY_ROLLOVER",
+	    rvalue, sizeof(rvalue), rwhere, sizeof(rwhere)) &&
+	    strcmp(rvalue, "yes") == 0 &&
+	    next_key_record(roll, host, next, sizeof(next));
+	warning(set ? where : main_conf, "dehydrated makes a new key at each "
+	    "renewal of %s (PRIVATE_KEY_RENEW%s%s), and only the current "
 	    "key's 3 x x record is published: its next renewal brings a key "
-	    "no TLSA record for %s matches" FIX "publish %s now; or keep the "
-	    "key: PRIVATE_KEY_RENEW=\"no\"", name, *where ? "=" :
-	    " is not set: yes by default", value, host, publish(ta));
+	    "no TLSA record for %s matches" FIX "publish %s now%s; or keep "
+	    "the key: PRIVATE_KEY_RENEW=\"no\"", name, set ? "=" :
+	    " is not set: yes by default", value, host, has_next ? next :
+	    publish(ta), has_next ? " (the next key, kept in "
+	    "privkey.roll.pem by PRIVATE_KEY_ROLLOVER)" : "");
 }
 
 void

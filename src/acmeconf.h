@@ -28,8 +28,10 @@ int	acme_setting(const char *text, size_t len, const char *section,
 /*
  * check, when a port-25 chain is guarded by its own key's 3 x x record
  * alone: a warning for each client file that makes a set's key anew at
- * each renewal, once a file.  HOST: the MX name at risk; TA: the issuing
- * CA's 2 1 1 record to publish, "" when the chain has none.
+ * each renewal, once a file, giving the next key's record when the
+ * client keeps that key already (dehydrated's privkey.roll.pem), else
+ * TA.  HOST: the MX name at risk; TA: the issuing CA's 2 1 1 record, ""
+ * when the chain has none.
  */
 void	acme_key_advice(const struct settings *, const char *host,
 	    const char *ta);

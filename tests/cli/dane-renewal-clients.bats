@@ -187,3 +187,23 @@ ta() { echo "$QNAME. IN TLSA 2 1 1 $(spki "$PKI/inter2.pem")"; }
 	refute_output --partial "makes a new key"
 	refute_output --partial "letsencrypt/renewal"
 }
+
+@test "dehydrated with PRIVATE_KEY_ROLLOVER: the fix gives the next key's 3 1 1 from privkey.roll.pem; published, no warning at all" {
+	dehydrated_certs "PRIVATE_KEY_ROLLOVER=\"yes\""
+	install -m 0600 "$PKI/next.key" "$T/var/lib/dehydrated/certs/$HOST/privkey.roll.pem"
+	client_check
+	assert_success
+	assert_output --partial "warning: $T/etc/dehydrated/config: dehydrated makes a new key at each renewal of $HOST (PRIVATE_KEY_RENEW is not set: yes by default), and only the current key's 3 x x record is published: its next renewal brings a key no TLSA record for $HOST matches (publish $QNAME. IN TLSA 3 1 1 $(spki "$PKI/next.pem") now (the next key, kept in privkey.roll.pem by PRIVATE_KEY_ROLLOVER); or keep the key: PRIVATE_KEY_RENEW=\"no\")"
+	refute_output --partial "BEGIN"
+	# The record the fix gave, published beside the current one: the
+	# guard takes it for the next key's, and nothing is left to say.
+	mapfile -t fake < <(answer "$(leaf_record)" "3 1 1 $(spki "$PKI/next.pem")")
+	run dns "${fake[@]}" -- --cert "$CERT" --key "$KEY" --chain "$CHAIN" check
+	assert_success
+	refute_output --partial "only the served key's own 3 x x record matches"
+	refute_output --partial "makes a new key"
+	# ROLLOVER without a roll key yet (before the first run): the CA's record.
+	rm "$T/var/lib/dehydrated/certs/$HOST/privkey.roll.pem"
+	client_check
+	assert_output --partial "(publish $(ta) now; or keep the key: PRIVATE_KEY_RENEW=\"no\")"
+}
