@@ -46,7 +46,8 @@ SRCS		= src/main.c src/help.c src/util.c src/finding.c src/render.c src/conf.c \
 		  src/json.c src/maincf.c src/topology.c src/inventory.c \
 		  src/snimap.c src/mapbuild.c src/material.c src/judge.c \
 		  src/workers.c src/bundle.c src/deploy.c src/handshake.c \
-		  src/probe.c src/dns.c src/dane.c src/service.c src/renew.c src/handoff.c
+		  src/probe.c src/dns.c src/dane.c src/acmeconf.c src/service.c \
+		  src/renew.c src/handoff.c
 OBJS		= $(SRCS:.c=.o)
 # The library: every object but the command line's (the fuzzers and the
 # unit tier link against it).

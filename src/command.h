@@ -41,6 +41,8 @@ struct command {
 int	deploy_command(const struct command *);
 /* probe: 0, or -1 when a handshake failed (logged). */
 int	probe_command(const struct command *);
+/* check --json / --nagios: what the running Postfix serves, as warnings. */
+void	probe_served(const struct command *);
 /* renew (renew.h): 0 deployed and reloaded, or -1 (logged, recorded). */
 int	renew_command(const struct command *);
 /* renew --request, --pending (handoff.h): 0, or -1 (logged). */

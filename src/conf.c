@@ -163,6 +163,42 @@ set_number(int *slot, const char *name, const char *value, const char *where,
 }
 
 /*
+ * A fraction of a certificate's lifetime, "N/D" with 1 <= N <= D <= 1000
+ * ("1/1": the day count alone); empty is unset (den -1).
+ */
+static int
+set_fraction(int slot[2], const char *name, const char *value,
+    const char *where)
+{
+	char		 num[8];
+	const char	*slash, *e1 = NULL, *e2 = NULL;
+	int		 n = 0, d = 0;
+
+	if (*value == '\0') {
+		slot[0] = slot[1] = -1;
+		return 0;
+	}
+	if ((slash = strchr(value, '/')) != NULL &&
+	    (size_t)(slash - value) < sizeof(num)) {
+		memcpy(num, value, slash - value);
+		num[slash - value] = '\0';
+		d = strtonum(slash + 1, 1, 1000, &e2);
+		n = strtonum(num, 1, 1000, &e1);
+	}
+	if (slash == NULL || (size_t)(slash - value) >= sizeof(num) ||
+	    e1 != NULL || e2 != NULL || n > d) {
+		problem(EX_CONFIG, where, "%s must be a fraction N/D of the "
+		    "certificate's lifetime, 1 <= N <= D <= 1000, not \"%s\""
+		    FIX "e.g. 1/3; 1/1 leaves the day count alone", name,
+		    value);
+		return -1;
+	}
+	slot[0] = n;
+	slot[1] = d;
+	return 0;
+}
+
+/*
  * One of a few words (WORDS, NULL-terminated, each with its value in
  * VALUES; case does not matter); empty is unset (-1).  ALLOWED is how
  * the message lists them.
@@ -271,6 +307,10 @@ conf_set(struct settings *s, const char *name, const char *value,
 	if (!strcmp(name, "POSTFIX_TLS_CRIT_DAYS"))
 		return set_number(&s->crit_days, name, value, where, 0, 3650,
 		    "a number of days");
+	if (!strcmp(name, "POSTFIX_TLS_WARN_LIFETIME"))
+		return set_fraction(s->warn_life, name, value, where);
+	if (!strcmp(name, "POSTFIX_TLS_CRIT_LIFETIME"))
+		return set_fraction(s->crit_life, name, value, where);
 	if (!strcmp(name, "POSTFIX_TLS_PROBE"))
 		return set_probe(&s->probe, name, value, where);
 	if (!strcmp(name, "POSTFIX_TLS_PROBE_TIMEOUT"))
@@ -519,6 +559,8 @@ conf_init(struct settings *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->include_root = s->warn_days = s->crit_days = s->hook = -1;
+	s->warn_life[0] = s->warn_life[1] = -1;
+	s->crit_life[0] = s->crit_life[1] = -1;
 	s->probe = s->probe_timeout = -1;
 	s->dane = s->dane_dns_refuse = s->dane_timeout = -1;
 }
@@ -560,6 +602,14 @@ conf_merge(struct settings *s, struct settings *cli)
 		s->warn_days = 30;
 	if (s->crit_days == -1)
 		s->crit_days = 7;
+	if (s->warn_life[1] == -1) {
+		s->warn_life[0] = 1;
+		s->warn_life[1] = 3;
+	}
+	if (s->crit_life[1] == -1) {
+		s->crit_life[0] = 1;
+		s->crit_life[1] = 6;
+	}
 	if (s->probe == -1)
 		s->probe = PROBE_WARN;
 	if (s->probe_timeout == -1)

@@ -35,6 +35,8 @@ struct settings {
 	int	 include_root;	/* POSTFIX_TLS_INCLUDE_ROOT */
 	int	 warn_days;	/* POSTFIX_TLS_WARN_DAYS */
 	int	 crit_days;	/* POSTFIX_TLS_CRIT_DAYS */
+	int	 warn_life[2];	/* POSTFIX_TLS_WARN_LIFETIME: num, den */
+	int	 crit_life[2];	/* POSTFIX_TLS_CRIT_LIFETIME: num, den */
 	int	 probe;		/* POSTFIX_TLS_PROBE: PROBE_* */
 	int	 probe_timeout;	/* POSTFIX_TLS_PROBE_TIMEOUT, seconds */
 	int	 dane;		/* POSTFIX_TLS_DANE: DANE_* */

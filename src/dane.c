@@ -25,6 +25,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include "acmeconf.h"
 #include "chain.h"
 #include "common.h"
 #include "conf.h"
@@ -334,6 +335,8 @@ struct verdicts {
 	const char	*who[64];
 	int		 v[64], validated[64];
 	size_t		 n;
+	/* The first name at risk and its CA's record: the advice, once. */
+	char		 risk_name[256], risk_ta[512];
 };
 
 static void
@@ -472,6 +475,10 @@ judge(const struct settings *s, const struct tlsa_set *t,
 	    "mail to %s" FIX "publish the next key's record beside it%s%s, or "
 	    "renew with the same key, e.g. certbot --reuse-key", key_of(c),
 	    c->who, cs->name, *ta ? ", or one for the issuing CA: " : "", ta);
+	if (vs->risk_name[0] == '\0') {
+		strlcpy(vs->risk_name, cs->name, sizeof(vs->risk_name));
+		strlcpy(vs->risk_ta, ta, sizeof(vs->risk_ta));
+	}
 	note_verdict(vs, c->who, V_ONE_KEY, t->validated);
 	return 0;
 }
@@ -596,6 +603,9 @@ dane_guard_lookup(const struct settings *s, struct dane_lookup *dl,
 			    sets[i].qname);
 		tlsa_set_clear(&sets[i]);
 	}
+	/* Which client makes the next key, said once for every name. */
+	if (vs.risk_name[0] != '\0')
+		acme_key_advice(s, vs.risk_name, vs.risk_ta);
 	for (i = 0; i < n; i++)
 		for (j = 0; j < names[i].n; j++)
 			note_verdict(&vs, names[i].v[j].who, V_NONE, 0);

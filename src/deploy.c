@@ -531,6 +531,7 @@ deploy_command(const struct command *c)
 	/* check says each identity's chain; -q does not, a monitor lists it. */
 	r.opts.list = c->cmd == CMD_CHECK && !c->quiet && !c->monitor;
 	r.opts.records = c->cmd == CMD_CHECK && c->monitor;
+	r.opts.advise = c->cmd == CMD_CHECK;
 	sets_make(c->s, &r.trust, &r.sets);
 	if (c->cmd == CMD_CHECK)
 		renew_report(c->root, c->confdir);	/* a refused renewal */

@@ -306,6 +306,8 @@ findings_export(FILE *f, size_t mark, size_t lmark)
 		put_num(f, l->days_left);
 		put_num(f, l->key_bits);
 		put_num(f, l->chain_len);
+		put_num(f, l->lifetime);
+		put_num(f, l->secs_left);
 		put_num(f, l->nnames);
 		for (k = 0; k < l->nnames; k++)
 			put(f, l->names[k]);
@@ -402,6 +404,8 @@ import_listing(const char **p, const char *end)
 	    get_num(p, end, &l.days_left) == -1 ||
 	    get_num(p, end, &l.key_bits) == -1 ||
 	    get_num(p, end, &l.chain_len) == -1 ||
+	    get_num(p, end, &l.lifetime) == -1 ||
+	    get_num(p, end, &l.secs_left) == -1 ||
 	    get_num(p, end, &n) == -1 || n < 0 || n > 100000)
 		goto bad;
 	l.names = xcalloc(n, sizeof(*l.names));

@@ -40,6 +40,7 @@ struct listing {
 	char		**names;
 	size_t		  nnames;
 	long long	  days_left, key_bits, chain_len;
+	long long	  lifetime, secs_left;	/* seconds; lifetime 0: unread */
 	char		 *dane;		/* its DANE verdict, or NULL */
 	int		  dane_validated;
 };

@@ -3,6 +3,7 @@
  * verified already (its bundle, with its key) is listed, not judged
  * again; the one-key-per-algorithm rule spans every group of a list.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "acmeconf.h"
 #include "chain.h"
 #include "common.h"
 #include "finding.h"
@@ -20,6 +22,7 @@
 #include "material.h"
 #include "pem.h"
 #include "secure.h"
+#include "verify.h"
 
 #define MAX_GROUPS	8	/* keys per identity: one per algorithm */
 
@@ -84,6 +87,7 @@ list_chain(const struct slot *s, const struct chain *c, const char *src,
 	l.days_left = f.days_left;
 	l.key_bits = f.key_bits;
 	l.chain_len = c->n;
+	(void)verify_lifetime(c->x509[0], &l.lifetime, &l.secs_left);
 	l.names = xcalloc(f.nnames, sizeof(*l.names));
 	for (i = 0; i < f.nnames; i++)
 		l.names[l.nnames++] = xstrdup(f.names[i]);
@@ -165,6 +169,58 @@ one_key_each(const struct slot *s, const struct material *m)
 	return rc;
 }
 
+/*
+ * check: a file main.cf or master.cf names straight in an ACME client's
+ * directory.  Each new Postfix process loads the certificate and key
+ * when it starts, not at reload, so once the client has replaced one of
+ * them, and before any hook runs, new processes serve a key with a
+ * certificate that is not its own.  A warning: it works between renewals.
+ */
+static void
+warn_acme_dir(const char *file, size_t len, const char *param)
+{
+	const char	*client;
+	char		 path[PATH_MAX];
+
+	if (len == 0 || len >= sizeof(path))
+		return;
+	memcpy(path, file, len);
+	path[len] = '\0';
+	if ((client = acme_client_of(path)) == NULL)
+		return;
+	warning(path, "%s names a file in %s's own directory: Postfix loads "
+	    "it in each new process, so while %s renews, a new key can be "
+	    "served with the old certificate" FIX "name the deployed set "
+	    "instead: set POSTFIX_TLS_CERT and POSTFIX_TLS_KEY to the "
+	    "client's files and point %s at the bundle postfix-tls-setup "
+	    "writes (its hook deploys each renewal)", param, client, client,
+	    param);
+}
+
+/* Each file a slot of main.cf or master.cf names (not an SNI entry's). */
+static void
+acme_dirs_of(const struct slot *s)
+{
+	const char	*cur = s->chain_files, *w;
+	size_t		 k, len;
+
+	if (s->role == ROLE_SERVER && strcmp(s->host_what, "myhostname"))
+		return;	/* postmap copied an SNI entry's files */
+	if (cur != NULL && *cur != '\0') {	/* it hides the others */
+		while ((w = plist_next(&cur, &len, PLIST_PLAIN, NULL)) != NULL)
+			warn_acme_dir(w, len, s->chain_param);
+		return;
+	}
+	for (k = 0; k < 3; k++) {
+		if (s->cert[k] != NULL)
+			warn_acme_dir(s->cert[k], strlen(s->cert[k]),
+			    s->cert_param[k]);
+		if (s->key[k] != NULL)
+			warn_acme_dir(s->key[k], strlen(s->key[k]),
+			    s->key_param[k]);
+	}
+}
+
 int
 judge_identity(const struct slot *s, const struct pending *pd, size_t npd,
     const struct judge_opts *o, struct material *m)
@@ -174,6 +230,8 @@ judge_identity(const struct slot *s, const struct pending *pd, size_t npd,
 
 	if (material_load(s, pd, npd, m) == -1)
 		rc = -1;	/* logged */
+	if (o->advise)
+		acme_dirs_of(s);
 	for (i = 0; i < m->n; i++)
 		if (judge_group(s, &m->g[i], o) == -1)
 			rc = -1;	/* logged */

@@ -19,6 +19,7 @@ struct judge_opts {
 	int		 warn_days;
 	int		 list;		/* say each identity's chain (check) */
 	int		 records;	/* list it for check --json, --nagios */
+	int		 advise;	/* check: a file in an ACME client's dir */
 };
 
 /*

@@ -18,6 +18,7 @@
 #include "render.h"
 #include "renew.h"
 #include "service.h"
+#include "verify.h"
 
 struct options {
 	struct command	 c;
@@ -234,6 +235,8 @@ instance(struct options *o, struct instance *in)
 static int
 run(struct options *o, struct settings *s)
 {
+	int	rc;
+
 	if (o->c.hook && service_hook_off(s, o->c.cmd != CMD_PROBE))
 		return 0;
 	if (o->event != -1 && service_skip(o->event))
@@ -242,8 +245,13 @@ run(struct options *o, struct settings *s)
 		return 0;	/* POSTFIX_TLS_PROBE=off: no handshakes */
 	if (o->c.cmd == CMD_RENEW)
 		return (o->c.handoff ? handoff_command : renew_command)(&o->c);
-	return o->c.cmd == CMD_PROBE ? probe_command(&o->c) :
-	    deploy_command(&o->c);
+	if (o->c.cmd == CMD_PROBE)
+		return probe_command(&o->c);
+	rc = deploy_command(&o->c);
+	/* A monitor also learns whether Postfix serves what is on disk. */
+	if (o->c.cmd == CMD_CHECK && o->c.monitor)
+		probe_served(&o->c);
+	return rc;
 }
 
 int
@@ -275,6 +283,7 @@ main(int argc, char *argv[])
 				    &o.files);
 			conf_merge(&s, &o.cli);
 			render_days(s.warn_days, s.crit_days);
+			verify_fractions(s.warn_life, s.crit_life);
 			o.c.s = &s;
 			o.c.quiet = o.quiet;
 			o.c.monitor = o.format != OUT_TEXT;

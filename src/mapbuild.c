@@ -26,6 +26,7 @@
 #include "finding.h"
 #include "mapbuild.h"
 #include "material.h"
+#include "render.h"
 #include "secure.h"
 #include "snimap.h"
 #include "write.h"
@@ -523,7 +524,13 @@ sni_prepare(const struct sni_map *map, const char *confdir, int apply,
 	    (stale = stale_in(map, &b->src, &b->db, b->raw, b->len, why,
 	    sizeof(why), &entries)) == -1)
 		return -1;	/* logged */
-	if (stale && !apply)
+	if (stale && !apply && render_format() != OUT_TEXT)
+		/* A monitor: smtpd serves what the stale map holds. */
+		warning(map->db, "the SNI map is older than its sources, and "
+		    "smtpd serves what it holds: %s" FIX "run "
+		    "postfix-tls-setup deploy, or reload Postfix through its "
+		    "service", why);
+	else if (stale && !apply)
 		note("would rebuild %s with postmap -F, root:root 0600: %s",
 		    map->db, why);
 	else if (stale)

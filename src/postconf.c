@@ -74,6 +74,7 @@ const char *const pc_names[PC_NPARAMS] = {
 	[PC_TPC_DCERT] = "tlsproxy_client_dcert_file",
 	[PC_TPC_DKEY] = "tlsproxy_client_dkey_file",
 	[PC_TPC_CHAIN_FILES] = "tlsproxy_client_chain_files",
+	[PC_QUEUE_DIR] = "queue_directory",
 };
 
 const struct pc_files pc_files[PCF_N] = {

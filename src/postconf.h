@@ -34,6 +34,8 @@ enum pc_param {
 	PC_LMTP_DCERT, PC_LMTP_DKEY, PC_LMTP_CHAIN_FILES,
 	PC_TPC_CERT, PC_TPC_KEY, PC_TPC_ECCERT, PC_TPC_ECKEY, PC_TPC_DCERT,
 	PC_TPC_DKEY, PC_TPC_CHAIN_FILES,
+	/* where master.pid is: is the master running (check --json)? */
+	PC_QUEUE_DIR,
 	PC_NPARAMS
 };
 extern const char *const pc_names[PC_NPARAMS];

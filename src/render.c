@@ -21,6 +21,7 @@
 #include "finding.h"
 #include "json.h"
 #include "render.h"
+#include "verify.h"
 
 #define NAGIOS_OK	0
 #define NAGIOS_WARNING	1
@@ -280,32 +281,50 @@ render_text(void)
 	said_free(&s);
 }
 
+/* Is a listed leaf past the critical moment (verify.h)? */
+static int
+listing_critical(const struct listing *l)
+{
+	if (l->lifetime <= 0)
+		return l->days_left < crit_days;
+	return verify_due(l->lifetime, l->secs_left, crit_days, 1);
+}
+
 /*
  * What check itself does not call a problem but a monitor must: a
- * certificate in its last POSTFIX_TLS_CRIT_DAYS days (or past them).
+ * certificate in its last POSTFIX_TLS_CRIT_DAYS days and last
+ * POSTFIX_TLS_CRIT_LIFETIME of its lifetime (or past them).
  */
 static void
 crit_findings(void)
 {
 	const struct listing	*l;
+	struct fraction		 f = verify_fraction(1);
 	size_t			 i, n;
 
 	l = listings_all(&n);
 	for (i = 0; i < n; i++) {
 		if (l[i].not_after == NULL || *l[i].not_after == '\0' ||
-		    l[i].days_left >= crit_days)
+		    !listing_critical(&l[i]))
 			continue;
-		if (l[i].days_left >= 0)
-			warning(l[i].file, "certificate expires in %lld day%s, "
-			    "on %.10s: within POSTFIX_TLS_CRIT_DAYS=%d" FIX
-			    "renew it now", l[i].days_left, l[i].days_left ==
-			    1 ? "" : "s", l[i].not_after, crit_days);
-		else
+		if (l[i].days_left < 0)
 			warning(l[i].file, "certificate expired on %.10s, %lld "
 			    "day%s ago" FIX "renew it now; "
 			    "POSTFIX_TLS_CRIT_DAYS=%d", l[i].not_after,
 			    -l[i].days_left, l[i].days_left == -1 ? "" : "s",
 			    crit_days);
+		else if (!verify_by_fraction(l[i].lifetime, crit_days, 1))
+			warning(l[i].file, "certificate expires in %lld day%s, "
+			    "on %.10s: within POSTFIX_TLS_CRIT_DAYS=%d" FIX
+			    "renew it now", l[i].days_left, l[i].days_left ==
+			    1 ? "" : "s", l[i].not_after, crit_days);
+		else
+			warning(l[i].file, "certificate expires in %lld day%s, "
+			    "on %.10s: less than %d/%d of its %lld-day lifetime "
+			    "left, POSTFIX_TLS_CRIT_LIFETIME=%d/%d" FIX
+			    "renew it now", l[i].days_left, l[i].days_left ==
+			    1 ? "" : "s", l[i].not_after, f.num, f.den,
+			    l[i].lifetime / 86400, f.num, f.den);
 		findings_attribute(findings_mark() - 1, l[i].name);
 	}
 }
@@ -348,6 +367,12 @@ json_listing(FILE *f, const struct listing *d)
 		fprintf(f, "\"days_left\": %lld, ", d->days_left);
 	} else
 		fputs("\"not_after\": null, \"days_left\": null, ", f);
+	if (d->lifetime > 0)
+		fprintf(f, "\"lifetime_seconds\": %lld, \"seconds_left\": "
+		    "%lld, ", d->lifetime, d->secs_left);
+	else
+		fputs("\"lifetime_seconds\": null, \"seconds_left\": null, ",
+		    f);
 	json_field(f, "key_type", d->key_type, ", ");
 	fprintf(f, "\"key_bits\": %lld, ", d->key_bits);
 	json_field(f, "signature", d->sig_alg, ", ");
@@ -374,8 +399,11 @@ json_document(FILE *f, const char *status, int exit_status, size_t crit_from)
 	l = listings_all(&nl);
 	said_make(&s);
 	fprintf(f, "{\n  \"status\": \"%s\",\n  \"exit_status\": %d,\n"
-	    "  \"warn_days\": %d,\n  \"crit_days\": %d,\n  \"identities\": [",
-	    status, exit_status, warn_days, crit_days);
+	    "  \"warn_days\": %d,\n  \"crit_days\": %d,\n"
+	    "  \"warn_lifetime\": \"%d/%d\",\n  \"crit_lifetime\": \"%d/%d\",\n"
+	    "  \"identities\": [", status, exit_status, warn_days, crit_days,
+	    verify_fraction(0).num, verify_fraction(0).den,
+	    verify_fraction(1).num, verify_fraction(1).den);
 	for (i = 0; i < nl; i++) {
 		fputs(i ? ",\n" : "\n", f);
 		json_listing(f, &l[i]);
@@ -506,14 +534,26 @@ nagios_state(int exit_status, const char *status)
 	return !strcmp(status, "warning") ? NAGIOS_WARNING : NAGIOS_OK;
 }
 
+/*
+ * A threshold of the perfdata, in days: the moment the leaf with the
+ * fewest days left is due (verify.h), whole or to two decimals.
+ */
+static void
+perf_days(long long secs)
+{
+	if (secs % 86400 == 0)
+		printf("%lld", secs / 86400);
+	else
+		printf("%.2f", (double)secs / 86400);
+}
+
 static int
 nagios_line(int exit_status, const char *status, size_t crit_from)
 {
 	static const char *const names[] = { "OK", "WARNING", "CRITICAL",
 	    "UNKNOWN" };
-	const struct listing	*l;
-	long long		 least = 0;
-	size_t			 i, nl, dated = 0;
+	const struct listing	*l, *least = NULL;
+	size_t			 i, nl;
 	int			 state = nagios_state(exit_status, status);
 
 	l = listings_all(&nl);
@@ -521,10 +561,14 @@ nagios_line(int exit_status, const char *status, size_t crit_from)
 	nagios_summary(stdout, state, exit_status, crit_from);
 	for (i = 0; i < nl; i++)
 		if (l[i].not_after != NULL && *l[i].not_after != '\0' &&
-		    (dated++ == 0 || l[i].days_left < least))
-			least = l[i].days_left;
-	if (dated > 0)
-		printf(" | days_left=%lld;%d;%d", least, warn_days, crit_days);
+		    (least == NULL || l[i].days_left < least->days_left))
+			least = &l[i];
+	if (least != NULL) {
+		printf(" | days_left=%lld;", least->days_left);
+		perf_days(verify_due_at(least->lifetime, warn_days, 0));
+		putchar(';');
+		perf_days(verify_due_at(least->lifetime, crit_days, 1));
+	}
 	putchar('\n');
 	return state;
 }

@@ -756,21 +756,132 @@ verify_host(const struct chain *c, const char *leafsrc, const char *host,
  * ".example.org" SNI key stands for every name under example.org, so
  * then any DNS name under it will do).
  */
+static struct fraction	fractions[2] = { { 1, 3 }, { 1, 6 } };
+
+void
+verify_fractions(const int warn[2], const int crit[2])
+{
+	fractions[0].num = warn[0];
+	fractions[0].den = warn[1];
+	fractions[1].num = crit[0];
+	fractions[1].den = crit[1];
+}
+
+struct fraction
+verify_fraction(int crit)
+{
+	return fractions[crit != 0];
+}
+
+int
+verify_lifetime(X509 *x, long long *lifetime, long long *left)
+{
+	int	days, secs;
+
+	*lifetime = *left = 0;
+	if (ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(x),
+	    X509_get0_notAfter(x)) != 1)
+		return -1;
+	*lifetime = (long long)days * 86400 + secs;
+	if (ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(x)) != 1) {
+		*lifetime = 0;
+		return -1;
+	}
+	*left = (long long)days * 86400 + secs;
+	return 0;
+}
+
+/*
+ * The fraction's moment, in seconds left, rounded up: LEFT is below
+ * NUM/DEN of LIFETIME exactly when LEFT * DEN < LIFETIME * NUM, that is
+ * when LEFT < ceil(LIFETIME * NUM / DEN) (both whole numbers).
+ */
+static long long
+fraction_at(long long lifetime, struct fraction f)
+{
+	return (lifetime * f.num + f.den - 1) / f.den;
+}
+
+/* Is there a fraction to apply? 1/1 (or no lifetime) leaves the days. */
+static int
+by_fraction(long long lifetime, struct fraction f)
+{
+	return lifetime > 0 && f.num < f.den;
+}
+
+long long
+verify_due_at(long long lifetime, int days, int crit)
+{
+	long long	by_days = (long long)days * 86400, at;
+
+	if (!by_fraction(lifetime, fractions[crit != 0]))
+		return by_days;
+	at = fraction_at(lifetime, fractions[crit != 0]);
+	return at < by_days ? at : by_days;
+}
+
+int
+verify_due(long long lifetime, long long left, int days, int crit)
+{
+	return left < verify_due_at(lifetime, days, crit);
+}
+
+int
+verify_by_fraction(long long lifetime, int days, int crit)
+{
+	return by_fraction(lifetime, fractions[crit != 0]) &&
+	    fraction_at(lifetime, fractions[crit != 0]) < (long long)days *
+	    86400;
+}
+
+/* "6-day", "12-hour": a lifetime as the messages say it. */
+static void
+lifetime_text(long long lifetime, char *buf, size_t size)
+{
+	if (lifetime >= 86400)
+		snprintf(buf, size, "%lld-day", lifetime / 86400);
+	else
+		snprintf(buf, size, "%lld-hour", lifetime / 3600);
+}
+
+/*
+ * The expiry warning: fewer than WARN_DAYS whole days and less than the
+ * warning fraction of the lifetime left; the message names the setting
+ * that set the moment.
+ */
+static void
+warn_expiry(X509 *leaf, const char *leafsrc, int warn_days)
+{
+	struct fraction	 f = fractions[0];
+	long long	 lifetime, left;
+	char		 date[64], life[32];
+	int		 days;
+
+	if (verify_lifetime(leaf, &lifetime, &left) == -1 || left <= 0 ||
+	    !verify_due(lifetime, left, warn_days, 0))
+		return;
+	days = (int)(left / 86400);
+	date_of(X509_get0_notAfter(leaf), date, sizeof(date));
+	if (!verify_by_fraction(lifetime, warn_days, 0)) {
+		warning(leafsrc, "certificate expires in %d day%s, on %s"
+		    FIX "renew it soon; POSTFIX_TLS_WARN_DAYS=%d", days,
+		    days == 1 ? "" : "s", date, warn_days);
+		return;
+	}
+	lifetime_text(lifetime, life, sizeof(life));
+	warning(leafsrc, "certificate expires in %d day%s, on %s, with less "
+	    "than %d/%d of its %s lifetime left" FIX "renew it soon; "
+	    "POSTFIX_TLS_WARN_LIFETIME=%d/%d", days, days == 1 ? "" : "s",
+	    date, f.num, f.den, life, f.num, f.den);
+}
+
 void
 verify_warn(const struct chain *c, const char *leafsrc, const char *host,
     const char *host_what, int warn_days)
 {
-	char	 subject[256], date[64];
-	int	 days, secs;
+	char	 subject[256];
 
-	if (ASN1_TIME_diff(&days, &secs, NULL,
-	    X509_get0_notAfter(c->x509[0])) && (days > 0 || secs > 0) &&
-	    days < warn_days) {
-		date_of(X509_get0_notAfter(c->x509[0]), date, sizeof(date));
-		warning(leafsrc, "certificate expires in %d day%s, on %s"
-		    FIX "renew it soon; POSTFIX_TLS_WARN_DAYS=%d", days,
-		    days == 1 ? "" : "s", date, warn_days);
-	}
+	warn_expiry(c->x509[0], leafsrc, warn_days);
 	verify_host(c, leafsrc, host, host_what);
 	if (c->root != NULL) {
 		subject_of(c->root, subject, sizeof(subject));

@@ -11,17 +11,19 @@
 # days left (negative: expired), in $PKI/d$DAYS/NAME.pem and .key.  Its
 # notAfter is DAYS days and 12 hours from now, so the whole days left
 # (seconds left / 86400, rounded down) are DAYS for the next 12 hours,
-# whenever the helper reads them.
+# whenever the helper reads them.  It was issued a year before that, so
+# what is left is a small part of its lifetime and the day counts alone
+# decide (POSTFIX_TLS_WARN_LIFETIME: tests/cli/expiry-lifetime.bats).
 dated_leaf() {
 	local name=$1 days=$2 dir=$PKI/d$2
 	mkdir -p "$dir"
 	cp "$PKI/inter2.pem" "$PKI/inter2.key" "$dir/"
 	if [ "$days" -ge 0 ]; then
-		# valid DAYS + 1 days, issued 12 hours ago
-		PKI=$dir pki_cert "$name" inter2 server ec "$((days + 1))" -12h
+		# valid DAYS + 366 days, issued 365 days and 12 hours ago
+		PKI=$dir pki_cert "$name" inter2 server ec "$((days + 366))" -8772h
 	else
-		# valid one day, issued so that it ended |DAYS| days - 12 h ago
-		PKI=$dir pki_cert "$name" inter2 server ec 1 "$((days * 24 - 12))h"
+		# valid 366 days, ended |DAYS| days - 12 h ago
+		PKI=$dir pki_cert "$name" inter2 server ec 366 "$((days * 24 - 12 - 8760))h"
 	fi
 }
 

@@ -159,7 +159,8 @@ say() {
 
 # checks COMMAND...: run an rc-service command and say how many times the
 # helper checked the files during it, by the one line each check says:
-# the tuning file sets POSTFIX_TLS_WARN_DAYS so high that every check
+# the tuning file sets POSTFIX_TLS_WARN_DAYS so high (and the warning
+# fraction, POSTFIX_TLS_WARN_LIFETIME, to 1/1) that every check
 # warns that the certificate expires (as an ewarn line).  Its own output
 # goes on as usual.
 checks() {

@@ -20,10 +20,12 @@ setup_file() {
 	# The host's leaf again, expiring within POSTFIX_TLS_WARN_DAYS (20
 	# days) and within POSTFIX_TLS_CRIT_DAYS (3 days), each made in a
 	# directory of its own since pki_cert names files after the host.
+	# Each was issued a year ago, so that the day counts decide, not the
+	# fraction of its lifetime (tests/cli/expiry-lifetime.bats).
 	for days in 20 3; do
 		mkdir -p "$PKI/d$days"
 		cp "$PKI/inter2.pem" "$PKI/inter2.key" "$PKI/d$days/"
-		PKI=$PKI/d$days pki_cert "$HOST" inter2 server ec "$days"
+		PKI=$PKI/d$days pki_cert "$HOST" inter2 server ec "$((days + 365))" -8760h
 	done
 	# A second after the last issue: whole days left are then the same
 	# when the helper reads them and when the test does (days_left).
@@ -155,13 +157,16 @@ hostile_dir() {
 }
 
 @test "check --json: a leaf within POSTFIX_TLS_WARN_DAYS is a warning, within POSTFIX_TLS_CRIT_DAYS critical, and check's exit status stays 0" {
+	# A 365-day leaf: 1/1 lets the day counts alone decide (the fractions
+	# of its lifetime would wait for 121 and 60 days left).
+	printf 'POSTFIX_TLS_WARN_LIFETIME=1/1\nPOSTFIX_TLS_CRIT_LIFETIME=1/1\n' >"$T/conf"
 	run --separate-stderr deploy_inputs --warn-days 400 --json check
 	assert_success
 	assert_equal "$stderr" ""
 	assert_equal "$(json 'd["status"]')" warning
 	assert_equal "$(json '[f["severity"] for f in d["findings"]]')" '["warning"]'
 	assert_regex "$(json 'd["findings"][0]["message"]')" '^certificate expires in [0-9]+ days, on .*POSTFIX_TLS_WARN_DAYS=400'
-	printf 'POSTFIX_TLS_CRIT_DAYS=400\n' >"$T/conf"
+	printf 'POSTFIX_TLS_CRIT_DAYS=400\n' >>"$T/conf"
 	run --separate-stderr deploy_inputs --warn-days 500 --json check
 	assert_success
 	assert_equal "$(json 'd["status"]')" critical

@@ -48,6 +48,7 @@ setup() {
 	POSTFIX_TLS_KEY="$T/ssl/key.pem"   # trailing comment
 	POSTFIX_TLS_CHAIN='$PKI/inter1.pem  $PKI/inter2.pem'
 	POSTFIX_TLS_WARN_DAYS=400
+	POSTFIX_TLS_WARN_LIFETIME="1/1"
 	rc_need="localmount"
 	CONF
 	run helper deploy

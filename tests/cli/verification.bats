@@ -14,7 +14,9 @@ setup_file() {
 	pki_cert caleaf.example.org inter2 ca
 	pki_cert weak.example.org inter2 server rsa:1024
 	pki_cert sha1.example.org inter2 server ec 365 "" sha1
-	pki_cert soon.example.org inter2 server ec 10
+	# 10 days left of a year and 10 days: the day count warns (a leaf
+	# with most of its lifetime left would not: expiry-lifetime.bats).
+	pki_cert soon.example.org inter2 server ec 375 -8760h
 	pki_cert rsa.example.org inter2 server rsa:2048
 	pki_cert otherroot self ca
 	pki_cert weakroot self ca rsa:1024

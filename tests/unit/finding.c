@@ -244,6 +244,8 @@ a_workers_findings_come_back_whole(void)
 	l.days_left = -3;
 	l.key_bits = 256;
 	l.chain_len = 2;
+	l.lifetime = 518400;	/* 6 days */
+	l.secs_left = -5;
 	l.names = malloc(2 * sizeof(*l.names));
 	l.names[0] = strdup(names[0]);
 	l.names[1] = strdup(names[1]);
@@ -283,6 +285,8 @@ a_workers_findings_come_back_whole(void)
 		CHECK_INT(lv[0].days_left, -3);
 		CHECK_INT(lv[0].key_bits, 256);
 		CHECK_INT(lv[0].chain_len, 2);
+		CHECK_INT(lv[0].lifetime, 518400);
+		CHECK_INT(lv[0].secs_left, -5);
 		CHECK_INT(lv[0].nnames, 2);
 		if (lv[0].nnames == 2)
 			CHECK_STR(lv[0].names[1], "x\ny");
@@ -335,8 +339,9 @@ a_garbled_export_is_refused_and_adds_no_garbled_record(void)
 		"F1:21:0--4text-",	/* no colon after the length */
 		"F-1:0--4:text-",	/* a severity that is absent */
 		"L-",			/* a listing with no name */
-		"L1:a-------1:01:01:01:1-",	/* a name that is absent */
-		"L1:a-------1:01:01:02:-1",	/* a negative count */
+		"L1:a-------1:01:01:01:01:01:1-",	/* a name that is absent */
+		"L1:a-------1:01:01:01:01:02:-1",	/* a negative count */
+		"L1:a-------1:01:01:01:01:1-",	/* cut in the lifetime */
 	};
 	size_t	i, added;
 
@@ -354,8 +359,8 @@ a_garbled_export_is_refused_and_adds_no_garbled_record(void)
 	CHECK_INT(added, 1);
 	CHECK_INT(import("F1:21:0--4:text-trailing", &added), -1);
 	CHECK_INT(added, 1);
-	CHECK_INT(import("L1:a-------1:01:01:01:1-", &added), -1);
-	CHECK_INT(import("L1:a-------1:01:01:01:11:b", &added), 0);
+	CHECK_INT(import("L1:a-------1:01:01:01:01:01:1-", &added), -1);
+	CHECK_INT(import("L1:a-------1:01:01:01:01:01:11:b", &added), 0);
 	{
 		size_t	n;
 

@@ -445,7 +445,44 @@ cleanup(void)
 	}
 }
 
+/*
+ * The expiry moment: the later of the day count and the fraction of the
+ * lifetime, exact to the second (LEFT * DEN < LIFETIME * NUM), and 1/1
+ * or an unknown lifetime leave the day count alone.
+ */
+static void
+the_expiry_moment_is_the_later_of_days_and_fraction(void)
+{
+	static const int	third[2] = { 1, 3 }, sixth[2] = { 1, 6 },
+				whole[2] = { 1, 1 }, two7[2] = { 2, 7 };
+	long long		six = 6 * 86400LL;
+
+	verify_fractions(third, sixth);
+	CHECK_INT(verify_due_at(six, 30, 0), 2 * 86400);
+	CHECK_INT(verify_due_at(six, 7, 1), 86400);
+	CHECK_INT(verify_due_at(45 * 86400LL, 7, 1), 7 * 86400);
+	CHECK_INT(verify_due_at(90 * 86400LL, 30, 0), 30 * 86400);
+	CHECK_INT(verify_due_at(0, 30, 0), 30 * 86400);
+	CHECK(!verify_due(six, 2 * 86400, 30, 0));
+	CHECK(verify_due(six, 2 * 86400 - 1, 30, 0));
+	CHECK(verify_by_fraction(six, 30, 0));
+	CHECK(!verify_by_fraction(90 * 86400LL, 30, 0));
+	CHECK(!verify_by_fraction(0, 30, 0));
+	/* 7 seconds, 2/7: due below 2 seconds left, not at 2. */
+	verify_fractions(two7, whole);
+	CHECK_INT(verify_due_at(7, 1, 0), 2);
+	CHECK_INT(verify_due_at(8, 1, 0), 3);	/* 16/7 rounded up */
+	CHECK(verify_due(8, 2, 1, 0) && !verify_due(8, 3, 1, 0));
+	CHECK_INT(verify_due_at(six, 30, 1), 30 * 86400);
+	CHECK(!verify_by_fraction(six, 30, 1));
+	verify_fractions(third, sixth);
+	CHECK_INT(verify_fraction(0).den, 3);
+	CHECK_INT(verify_fraction(1).den, 6);
+}
+
 static const struct unit_test tests[] = {
+	{ "the expiry moment is the later of the day count and the fraction",
+	    the_expiry_moment_is_the_later_of_days_and_fraction },
 	{ "a good chain verifies", a_good_chain_verifies },
 	{ "a missing intermediate is named with its issuer and the fix",
 	    a_missing_intermediate_is_named_with_its_issuer },

@@ -11,7 +11,8 @@ setup_file() {
 	pki_common
 	pki_cert other.example.org inter2 server
 	pki_cert expired.example.org inter2 server ec 30 -400d
-	pki_cert soon.example.org inter2 server ec 10
+	# 10 days left of a year and 10 days (expiry-lifetime.bats).
+	pki_cert soon.example.org inter2 server ec 375 -8760h
 	pki_cert relay.example.org inter2 server
 	openssl pkey -in "$PKI/$HOST.key" -aes256 -passout pass:secret \
 		-out "$PKI/encrypted.key"
@@ -147,7 +148,7 @@ refused_start() {
 @test "a restart with a broken certificate is refused before Postfix is stopped, and the old one is still served" {
 	run world <<-SCENARIO
 	$GOOD_WORLD
-	echo POSTFIX_TLS_WARN_DAYS=3650 >>/etc/conf.d/postfix-tls-setup
+	printf "%s\n" POSTFIX_TLS_WARN_DAYS=3650 POSTFIX_TLS_WARN_LIFETIME=1/1 >>/etc/conf.d/postfix-tls-setup
 	rc-service postfix start; say "start=\$?"
 	cp "\$PKI/renewed.pem" /etc/ssl/mail/cert.pem     # new certificate, old key
 	checks rc-service postfix restart
@@ -171,7 +172,7 @@ refused_start() {
 @test "a restart checks once, whether Postfix was running or stopped" {
 	run world <<-SCENARIO
 	$GOOD_WORLD
-	echo POSTFIX_TLS_WARN_DAYS=3650 >>/etc/conf.d/postfix-tls-setup
+	printf "%s\n" POSTFIX_TLS_WARN_DAYS=3650 POSTFIX_TLS_WARN_LIFETIME=1/1 >>/etc/conf.d/postfix-tls-setup
 	checks rc-service postfix start
 	checks rc-service postfix restart
 	checks rc-service postfix stop
