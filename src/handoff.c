@@ -3,6 +3,7 @@
  * the design, SECURITY.md the attacker model: the client's user).
  */
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -11,6 +12,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
+#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
@@ -20,6 +23,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "command.h"
 #include "common.h"
 #include "conf.h"
@@ -33,8 +37,11 @@
 #define SPOOLDIR	"/var/spool/" PROG
 #endif
 #define REQUEST_MAGIC	PROG " request 1\n"
-#define READ_SECONDS	30	/* the child's time to read the client's files */
+#define READ_SECONDS	10	/* to hand the client's files over, all told */
+#define MAX_SCAN	4096	/* spool entries looked at by one run */
+#define MAX_TREE	256	/* entries of a directory left in the spool */
 #define SPOOL_FIX	"install -d -m 1730 -o root -g CLIENTGROUP %s"
+#define REQUEST_PREFIX	"request."
 
 /* A request: the client's files, named as the client named them. */
 struct request {
@@ -59,6 +66,45 @@ spool_dir(const char *root, char *buf, size_t size)
 
 static int	put_all(int, const void *, size_t);
 
+/*
+ * Does NAME hold a control byte?  Root prints the names a request gives:
+ * a newline, an escape or a carriage return there would forge lines in
+ * root's output, cron's mail and the journal.
+ */
+static int
+has_control(const char *name)
+{
+	for (; *name != '\0'; name++)
+		if ((unsigned char)*name < 0x20 || *name == 0x7f)
+			return 1;
+	return 0;
+}
+
+/*
+ * The uid a spool entry's name gives ("request.UID", decimal, as
+ * --request names it): 1, or 0 when the name is not one.  Each user has
+ * one such name, so the requests waiting are at most the client group's
+ * members.
+ */
+static int
+request_uid(const char *name, uid_t *uid)
+{
+	const char	*digits = name + strlen(REQUEST_PREFIX), *p, *e;
+	long long	 n;
+
+	if (strncmp(name, REQUEST_PREFIX, strlen(REQUEST_PREFIX)) ||
+	    *digits == '\0' || *digits == '0')
+		return 0;
+	for (p = digits; *p != '\0'; p++)
+		if (*p < '0' || *p > '9')
+			return 0;
+	n = strtonum(digits, 1, UINT_MAX - 1, &e);
+	if (e != NULL)
+		return 0;
+	*uid = (uid_t)n;
+	return 1;
+}
+
 /* The request's text: absolute names, one a line, none with a newline. */
 static char *
 request_text(const struct setconf *nf)
@@ -81,9 +127,10 @@ request_text(const struct setconf *nf)
 		oom();
 	fputs(REQUEST_MAGIC, f);
 	for (i = 0; i < n; i++) {
-		if (strchr(v[i], '\n') != NULL) {
-			problem(EX_USAGE, v[i], "a name with a newline cannot "
-			    "be handed over" FIX "rename the file");
+		if (has_control(v[i])) {
+			problem(EX_USAGE, NULL, "a name with a control character "
+			    "(a newline, an escape) cannot be handed over" FIX
+			    "rename the file");
 			fclose(f);
 			free(text);
 			return NULL;	/* logged */
@@ -157,9 +204,11 @@ out:
 }
 
 /*
- * Root's spool: root's, writable by no one else but its group, and then
- * sticky (a client removes no other client's request).  Locked: one
- * --pending at a time.  Its descriptor, or -1 (logged); -2: busy.
+ * Root's spool: root's; others have no access, its group may not list it
+ * (nor open it to hold its lock: only root can take that) and, when the
+ * group may write, it is sticky (a client removes no other client's
+ * request).  Locked: one --pending at a time.  Its descriptor, or -1
+ * (logged); -2: busy.
  */
 static int
 spool_open(const char *dir)
@@ -175,10 +224,11 @@ spool_open(const char *dir)
 		    strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) == -1 || st.st_uid != 0 || (st.st_mode & S_IWOTH) ||
-	    ((st.st_mode & S_IWGRP) && !(st.st_mode & S_ISVTX))) {
+	if (fstat(fd, &st) == -1 || st.st_uid != 0 || (st.st_mode & (S_IRWXO |
+	    S_IRGRP)) || ((st.st_mode & S_IWGRP) && !(st.st_mode & S_ISVTX))) {
 		problem(EX_NOPERM, dir, "the spool is not root's, or others "
-		    "could remove its requests (owner %s, mode %04o)" FIX
+		    "could list it or remove its requests (owner %s, mode "
+		    "%04o)" FIX
 		    SPOOL_FIX, user_name(st.st_uid),
 		    (unsigned)(st.st_mode & 07777), dir);
 		close(fd);
@@ -216,6 +266,8 @@ request_parse(const char *path, char *text, struct request *rq)
 		if ((next = strchr(line, '\n')) == NULL)
 			goto bad;
 		*next++ = '\0';
+		if (has_control(line))
+			goto bad;	/* never printed: see has_control */
 		if ((v = value_of(line, "cert")) != NULL && nf->cert == NULL)
 			nf->cert = xstrdup(v);
 		else if ((v = value_of(line, "key")) != NULL && nf->key == NULL)
@@ -245,6 +297,7 @@ request_take(int dirfd, const char *dir, const char *name, struct request *rq)
 	struct stat	 st;
 	char		 path[PATH_MAX + NAME_MAX + 8], *text = NULL;
 	ssize_t		 n = -1;
+	uid_t		 named = 0;
 	int		 fd, rc = -1;
 
 	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
@@ -258,12 +311,17 @@ request_take(int dirfd, const char *dir, const char *name, struct request *rq)
 		    "it is a symbolic link" : strerror(errno));
 		goto out;
 	}
+	request_uid(name, &named);	/* listed: it is a request's name */
 	if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid == 0 ||
+	    st.st_uid != named || (st.st_mode & 077) ||
 	    st.st_size > MAX_REQUEST) {
 		problem(EX_NOPERM, path, "request refused: %s", !S_ISREG(
 		    st.st_mode) ? "not a regular file" : st.st_nlink != 1 ?
 		    "it has other names (hard links)" : st.st_uid == 0 ?
-		    "root's own (root runs renew itself)" : "too long");
+		    "root's own (root runs renew itself)" : st.st_uid != named ?
+		    "its owner is not the user its name gives" :
+		    (st.st_mode & 077) ? "others could write or read it (a "
+		    "request is its user's alone, 0600)" : "too long");
 		goto out;
 	}
 	rq->uid = st.st_uid;
@@ -300,7 +358,12 @@ become(const struct request *rq)
 		return -1;
 	if (setresuid(0, 0, 0) == 0 || geteuid() == 0)
 		return -1;	/* still root: never read as root */
-	return 0;
+	/*
+	 * The client's user may signal this process (it is hers now), not
+	 * trace it or read its memory: not dumpable, whatever
+	 * fs.suid_dumpable says.
+	 */
+	return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
 /* Write all of BUF to FD, or -1. */
@@ -370,19 +433,29 @@ send_file(int out, const char *path, int is_key)
 	return n ? 0 : -1;
 }
 
-/* In the child: every file of the request, in order; never returns. */
+/*
+ * In the child: every file of request SELF of ALL, in order; never
+ * returns.  The files of the requests read before it (other clients',
+ * maybe) are wiped from its copy of memory first.
+ */
 static void __attribute__((noreturn))
-reader(int out, const struct request *rq)
+reader(int out, struct request *all, size_t self)
 {
-	size_t	i;
-	int	ok;
+	const struct request	*rq = &all[self];
+	size_t			 i, k;
+	int			 ok;
 
+	for (k = 0; k < self; k++)
+		for (i = 0; i < MAX_INPUTS + 2; i++) {
+			freezero(all[k].buf[i], all[k].len[i] + 1);
+			all[k].buf[i] = NULL;
+		}
 	/* Nothing of root's open in here but the pipe. */
 	if (dup2(out, 3) == -1)
 		_exit(1);
 	out = 3;
 	close_range(4, ~0U, 0);
-	alarm(READ_SECONDS);
+	alarm(READ_SECONDS);	/* the parent's deadline is the one that holds */
 	ok = become(rq) == 0 && send_file(out, rq->files.cert, 0) == 0 &&
 	    send_file(out, rq->files.key, 1) == 0;
 	for (i = 0; ok && i < rq->files.nchain; i++)
@@ -390,14 +463,28 @@ reader(int out, const struct request *rq)
 	_exit(ok ? 0 : 1);
 }
 
-/* Exactly LEN bytes from FD, or -1. */
+/*
+ * Exactly LEN bytes from FD by DEADLINE (now_ms), or -1 (errno ETIMEDOUT
+ * past it).  The reader is the client's user's to stop (SIGSTOP holds its
+ * alarm too): only this deadline bounds the wait.
+ */
 static int
-get_all(int fd, void *buf, size_t len)
+get_all(int fd, void *buf, size_t len, long long deadline)
 {
-	char	*p = buf;
-	ssize_t	 n;
+	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
+	char		*p = buf;
+	long long	 left;
+	ssize_t		 n;
 
 	while (len > 0) {
+		if ((left = deadline - now_ms()) <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if ((n = poll(&pfd, 1, (int)left)) == -1 && errno != EINTR)
+			return -1;
+		if (n <= 0)
+			continue;	/* EINTR, or the deadline: above */
 		if ((n = read(fd, p, len)) == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -408,42 +495,69 @@ get_all(int fd, void *buf, size_t len)
 	return 0;
 }
 
-/* The client's file I of the request, from the child: 0, or -1 (logged). */
+/* Why the reader's frames stopped: said for request RQ's file PATH. */
+static void
+cut_short(const struct request *rq, const char *path)
+{
+	if (errno == ETIMEDOUT)
+		problem(EX_TEMPFAIL, path, "request %s refused: the client's "
+		    "files were not handed over within %d s (its user %s "
+		    "stopped or slowed the reader, which was killed)" FIX
+		    "ask again with " PROG " renew --request", rq->from,
+		    READ_SECONDS, user_name(rq->uid));
+	else
+		problem(EX_NOPERM, path, "request %s refused: the client's "
+		    "files could not be read as its user %s", rq->from,
+		    user_name(rq->uid));
+}
+
+/*
+ * The client's file I of the request, from the child, by DEADLINE: 0, or
+ * -1 (logged).
+ */
 static int
-receive_file(int in, struct request *rq, size_t i, const char *path)
+receive_file(int in, struct request *rq, size_t i, const char *path,
+    long long deadline)
 {
 	char		 kind, why[257];
 	uint64_t	 len;
 
-	if (get_all(in, &kind, 1) == -1 || get_all(in, &len, sizeof(len)) ==
-	    -1 || (kind != 'F' && kind != 'E') || len > (kind == 'F' ?
+	if (get_all(in, &kind, 1, deadline) == -1 ||
+	    get_all(in, &len, sizeof(len), deadline) == -1) {
+		cut_short(rq, path);
+		return -1;
+	}
+	if ((kind != 'F' && kind != 'E') || len > (kind == 'F' ?
 	    MAX_HANDOFF_FILE : sizeof(why) - 1)) {
-		problem(EX_NOPERM, path, "request %s refused: the client's "
-		    "files could not be read as its user %s", rq->from,
-		    user_name(rq->uid));
+		errno = EPROTO;
+		cut_short(rq, path);
 		return -1;
 	}
 	if (kind == 'E') {
-		why[get_all(in, why, len) == 0 ? len : 0] = '\0';
+		why[get_all(in, why, len, deadline) == 0 ? len : 0] = '\0';
 		problem(EX_NOPERM, path, "request %s refused: %s", rq->from,
 		    why);
 		return -1;
 	}
 	rq->buf[i] = xmalloc(len + 1);
 	rq->len[i] = len;
-	if (get_all(in, rq->buf[i], len) == -1) {
-		problem(EX_IOERR, path, "request %s refused: cut short",
-		    rq->from);
+	if (get_all(in, rq->buf[i], len, deadline) == -1) {
+		cut_short(rq, path);
 		return -1;
 	}
 	return 0;
 }
 
-/* The client's files, read as the client's user: 0, or -1 (logged). */
+/*
+ * The files of request SELF of ALL, read as its client's user: 0, or -1
+ * (logged).
+ */
 static int
-request_read(struct request *rq)
+request_read(struct request *all, size_t self)
 {
+	struct request		*rq = &all[self];
 	const struct setconf	*nf = &rq->files;
+	long long		 deadline = now_ms() + READ_SECONDS * 1000LL;
 	size_t			 i;
 	pid_t			 pid;
 	int			 p[2], rc = 0, status;
@@ -455,16 +569,16 @@ request_read(struct request *rq)
 	}
 	if (pid == 0) {
 		close(p[0]);
-		reader(p[1], rq);
+		reader(p[1], all, self);
 	}
 	close(p[1]);
-	if (receive_file(p[0], rq, 0, nf->cert) == -1 ||
-	    receive_file(p[0], rq, 1, nf->key) == -1)
+	if (receive_file(p[0], rq, 0, nf->cert, deadline) == -1 ||
+	    receive_file(p[0], rq, 1, nf->key, deadline) == -1)
 		rc = -1;	/* logged */
 	for (i = 0; rc == 0 && i < nf->nchain; i++)
-		rc = receive_file(p[0], rq, i + 2, nf->chain[i]);
+		rc = receive_file(p[0], rq, i + 2, nf->chain[i], deadline);
 	close(p[0]);
-	kill(pid, SIGKILL);	/* done with it, whatever it does */
+	kill(pid, SIGKILL);	/* done with it, stopped or not */
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 		;
 	return rc;	/* logged */
@@ -540,86 +654,187 @@ request_free(struct request *rq)
 }
 
 /*
- * One request taken out of the spool and its files read: 0, or -1
- * (logged, recorded).
+ * Directory NAME of DIRFD, OWNER's, emptied (BUDGET entries at most, all
+ * told) and removed: a client's directory in the spool would otherwise
+ * stay there for good.  Only directories of OWNER are entered, never
+ * through a link: root removes nothing OWNER could not remove herself.
+ */
+static int
+tree_remove(int dirfd, const char *name, uid_t owner, int depth, int *budget)
+{
+	struct dirent	*e;
+	struct stat	 st;
+	DIR		*d;
+	int		 fd;
+
+	if ((fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || st.st_uid != owner || owner == 0 ||
+	    (d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	while (*budget > 0 && (e = readdir(d)) != NULL) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		(*budget)--;
+		if (unlinkat(fd, e->d_name, 0) == -1 && errno == EISDIR &&
+		    depth < 4)
+			tree_remove(fd, e->d_name, owner, depth + 1, budget);
+	}
+	closedir(d);
+	return unlinkat(dirfd, name, AT_REMOVEDIR);
+}
+
+/* Spool entry NAME removed, whatever it is: 0, or -1 (errno). */
+static int
+entry_remove(int dirfd, const char *name)
+{
+	struct stat	st;
+	int		budget = MAX_TREE;
+
+	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR || fstatat(dirfd, name, &st,
+	    AT_SYMLINK_NOFOLLOW) == -1)
+		return -1;
+	return tree_remove(dirfd, name, st.st_uid, 0, &budget);
+}
+
+/*
+ * One request taken out of the spool and the files of request SELF of
+ * ALL read: 0, or -1 (logged, recorded).
  */
 static int
 request_one(const struct command *c, int dirfd, const char *dir,
-    const char *name, struct request *rq)
+    const char *name, struct request *all, size_t self)
 {
-	int	taken, rc = -1;
+	struct request	*rq = &all[self];
+	int		 taken, rc = -1;
 
 	taken = request_take(dirfd, dir, name, rq);
 	/* Taken out at once: a refused request is never tried again. */
-	if (unlinkat(dirfd, name, 0) == -1 && errno != ENOENT)
+	if (entry_remove(dirfd, name) == -1)
 		warning(dir, "request %s could not be removed: %s", name,
 		    strerror(errno));
 	if (taken == 0) {
 		note("request %s from %s: --cert %s --key %s", name,
 		    user_name(rq->uid), rq->files.cert, rq->files.key);
-		rc = request_read(rq);
+		rc = request_read(all, self);
 	}
 	if (rc == -1)
 		renew_record(c->root, c->confdir, "refused");
 	return rc;	/* logged */
 }
 
-/* The spool's entries (MAX_REQUESTS + 1 at most), or -1 (logged). */
+/*
+ * An entry the path unit wakes root for (request.[0-9]*): is it UID's
+ * request, named and owned so?  1 yes, 0 not a request (removed by the
+ * caller: it would wake the path unit for good), -1 gone.
+ */
 static int
-spool_list(int dirfd, const char *dir, char names[][NAME_MAX + 1])
+spool_entry(int dirfd, const char *name)
+{
+	struct stat	st;
+	uid_t		uid;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+		return -1;
+	return request_uid(name, &uid) && st.st_uid == uid;
+}
+
+/*
+ * The requests waiting in the spool, MAX_REQUESTS at most (the rest wait
+ * for the next run): their number, or -1 (logged).  Entries named like a
+ * request that are not their user's (a directory aside, a name taken
+ * from another user) are removed and counted in *JUNK; every other name
+ * (a request being written) is left alone.
+ */
+static int
+spool_list(int dirfd, const char *dir, char names[][NAME_MAX + 1],
+    int *junk)
 {
 	struct dirent	*e;
 	DIR		*d;
-	int		 fd, n = 0;
+	int		 fd, n = 0, seen = 0, more = 0, is;
 
+	*junk = 0;
 	if ((fd = dup(dirfd)) == -1 || (d = fdopendir(fd)) == NULL) {
 		problem(EX_OSERR, dir, "cannot list the spool: %s",
 		    strerror(errno));
 		return -1;
 	}
 	rewinddir(d);	/* the copy shares its offset with DIRFD */
-	while (n <= MAX_REQUESTS && (e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+	while (seen++ < MAX_SCAN && (e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, REQUEST_PREFIX, strlen(REQUEST_PREFIX)) ||
+		    e->d_name[strlen(REQUEST_PREFIX)] < '0' ||
+		    e->d_name[strlen(REQUEST_PREFIX)] > '9')
+			continue;	/* not the path unit's to wake for */
+		if ((is = spool_entry(dirfd, e->d_name)) == 0) {
+			entry_remove(dirfd, e->d_name);
+			(*junk)++;
+		} else if (is == 1 && n < MAX_REQUESTS)
 			strlcpy(names[n++], e->d_name, NAME_MAX + 1);
+		else if (is == 1)
+			more++;
+	}
 	closedir(d);
+	if (more > 0)
+		warning(dir, "%d more requests wait than one run takes (%d): "
+		    "the next run takes them", more, MAX_REQUESTS);
 	return n;
 }
 
-/* A flood: every entry removed, however many there are. */
-static void
-spool_empty(int dirfd, const char *dir, char names[][NAME_MAX + 1], int n)
+/*
+ * What the run has said so far, set aside while one request is judged:
+ * deploy and renew judge by the run's findings, and one client's refused
+ * request (an attacker's, maybe) must not refuse another's renewal, nor
+ * be recorded as its reason.
+ */
+static struct findings *
+aside(void)
 {
-	int	i, removed = 1;
+	return findings_take(0);
+}
 
-	while (n > 0 && removed) {
-		for (i = 0, removed = 0; i < n; i++)
-			removed |= unlinkat(dirfd, names[i], 0) == 0;
-		n = spool_list(dirfd, dir, names);
-	}
+/* Back in their turn: what was set aside, then what the request said. */
+static void
+back(struct findings *held)
+{
+	struct findings	*mine = findings_take(0);
+
+	findings_put(held);
+	findings_put(mine);
 }
 
 /*
  * Every request's files read first, then each renewed: the readers are
  * forks of this process, and none starts once a renewal has read a key
- * (the old bundle holds one) into its memory.
+ * (the old bundle holds one) into its memory.  Each request is judged on
+ * its own.
  */
 static int
 requests_run(const struct command *c, int dirfd, const char *dir,
     char names[][NAME_MAX + 1], int n)
 {
-	struct request	*rq = xcalloc(n > 0 ? n : 1, sizeof(*rq));
-	int		 i, rc = 0, *ok = xcalloc(n > 0 ? n : 1, sizeof(*ok));
+	struct request	*rq = xcalloc(n, sizeof(*rq));
+	int		 i, rc = 0, *ok = xcalloc(n, sizeof(*ok));
 
-	for (i = 0; i < n; i++)	/* not request.*: a request being written */
-		if (!strncmp(names[i], "request.", 8)) {
-			ok[i] = request_one(c, dirfd, dir, names[i], &rq[i]) ==
-			    0;
-			if (!ok[i])
-				rc = -1;	/* logged */
-		}
+	struct findings	*held;
+
 	for (i = 0; i < n; i++) {
+		held = aside();
+		ok[i] = request_one(c, dirfd, dir, names[i], rq, i) == 0;
+		back(held);
+		if (!ok[i])
+			rc = -1;	/* logged */
+	}
+	for (i = 0; i < n; i++) {
+		held = aside();
 		if (ok[i] && request_stage(c, &rq[i]) != 0)
 			rc = -1;	/* logged, recorded */
+		back(held);
 		request_free(&rq[i]);
 	}
 	free(ok);
@@ -631,25 +846,21 @@ requests_run(const struct command *c, int dirfd, const char *dir,
 static int
 pending(const struct command *c)
 {
-	char	dir[PATH_MAX], names[MAX_REQUESTS + 1][NAME_MAX + 1];
-	int	dirfd, n, rc = 0;
+	char	dir[PATH_MAX], names[MAX_REQUESTS][NAME_MAX + 1];
+	int	dirfd, n, junk, rc = 0;
 
 	spool_dir(c->root, dir, sizeof(dir));
 	if ((dirfd = spool_open(dir)) < 0)
 		return dirfd == -2 ? 0 : -1;	/* logged */
-	if ((n = spool_list(dirfd, dir, names)) > MAX_REQUESTS) {
-		problem(EX_TEMPFAIL, dir, "more than %d requests wait in the "
-		    "spool: all refused and removed, as a flood" FIX "ask "
-		    "once per renewal (" PROG " renew --request)",
-		    MAX_REQUESTS);
-		spool_empty(dirfd, dir, names, n);
-		renew_record(c->root, c->confdir, "refused");
-		rc = -1;
-	} else if (n == -1)
+	if ((n = spool_list(dirfd, dir, names, &junk)) == -1)
 		rc = -1;	/* logged */
-	else if (n == 0)
+	if (junk > 0)
+		problem(EX_NOPERM, dir, "removed %d entries named like a "
+		    "request that were not one (a request is request.UID, a "
+		    "file of user UID's): a client's user put them there", junk);
+	if (n == 0 && junk == 0)
 		note("%s: no renewal request waits", dir);
-	else
+	else if (n > 0)
 		rc = requests_run(c, dirfd, dir, names, n);
 	close(dirfd);
 	return rc;

@@ -16,10 +16,12 @@
  * (cron, a systemd path unit: files/) takes each request and:
  *
  *  1. the request itself: opened O_NOFOLLOW|O_NONBLOCK in the spool, a
- *     regular file with one link, not root's, at most MAX_REQUEST bytes;
- *     removed before anything else (a refused request is not retried).
- *     More than MAX_REQUESTS entries in the spool: all of them refused
- *     and removed, as a flood.
+ *     regular file with one link, owned by the UID its name gives (not
+ *     root), 0600, at most MAX_REQUEST bytes, no control byte in its
+ *     names; removed before anything else (a refused request is not
+ *     retried).  Entries named like a request (request.[0-9]*, what the
+ *     path unit wakes for) that are not their user's are removed at once;
+ *     a run takes MAX_REQUESTS requests, the rest wait for the next.
  *  2. the client's files: read (every request's, before any renewal reads
  *     a key into this process's memory) by a child that has become the request's
  *     owner (its uid, its groups; no way back to root), so root reads
@@ -27,7 +29,8 @@
  *     user's rights, a root-only file is EACCES.  Each must be a regular
  *     file (opened O_NONBLOCK: a FIFO never blocks), at most
  *     MAX_HANDOFF_FILE bytes; the key must not be root's.  The bytes come
- *     back over a pipe, bounded.
+ *     back over a pipe, bounded, by a deadline root keeps (the user may
+ *     stop the child: it is hers).
  *  3. staged: copied into a root-only directory under the state directory
  *     (ROOT/var/lib/postfix-tls-setup/handoff) and renewed from there
  *     (renew_command: every check, the bundle, the reload), then removed.
@@ -41,7 +44,7 @@
 
 struct command;
 
-#define MAX_REQUESTS		16		/* entries in the spool */
+#define MAX_REQUESTS		16		/* requests one run takes */
 #define MAX_REQUEST		(16 * 1024)	/* bytes of one request */
 #define MAX_HANDOFF_FILE	(1024 * 1024)	/* bytes of one client file */
 #define MAX_REQUEST_CHAIN	8		/* --chain files of a request */

@@ -202,19 +202,114 @@ refused_handoff() {
 	refused_handoff 77 "$A/cert.pem: request request.$(id -u "$CLIENT") refused: more than the limit of 1048576 bytes"
 }
 
-@test "a flood of requests is refused as a whole and the spool is emptied" {
+@test "entries named like requests that are not their user's (40 taken names, a directory, a bad name) are removed and never hold up a real request" {
 	client_setup
 	run request
 	assert_success
-	as_client sh -c "for i in \$(seq 1 40); do cp '$SPOOL/request.$(id -u "$CLIENT")' '$SPOOL/request.x'\$i; done"
-	refused_handoff 75 "more than 16 requests wait in the spool: all refused and removed, as a flood"
+	uid=$(id -u "$CLIENT")
+	# Names taken from other users, a directory with files in it, a name
+	# the path unit wakes for but no request has; other names are left.
+	as_client sh -c "for i in \$(seq 1000 1039); do cp '$SPOOL/request.$uid' '$SPOOL/request.'\$i; done
+		mkdir '$SPOOL/request.1x' && mkdir '$SPOOL/request.1x/d' && touch '$SPOOL/request.1x/d/f'
+		touch '$SPOOL/request.07' '$SPOOL/.request.$uid.123' '$SPOOL/junk'"
+	before=$(for f in "$A"/*; do metadata "$f"; done)
+	run renew_as_root --pending
+	assert_failure 77
+	assert_output --partial "removed 42 entries named like a request that were not one"
+	assert_output --partial "request request.$uid from $CLIENT"
+	assert_output --partial "wrote $BUNDLE"
+	assert_equal "$(openssl x509 -in "$BUNDLE" -noout -serial)" \
+		"$(openssl x509 -in "$PKI/next/$HOST.pem" -noout -serial)"
+	assert_equal "$(for f in "$A"/*; do metadata "$f"; done)" "$before"
+	# Left: what the path unit does not wake for (request.[0-9]*).
+	assert_equal "$(ls -A "$SPOOL" | sort | tr '\n' ' ')" ".request.$uid.123 junk "
+}
+
+@test "one client's refused request does not refuse another's in the same run: each request is judged on its own" {
+	client_setup
+	run request
+	assert_success
+	# A second client of the group (daemon, uid 1, in the spool's group)
+	# asks for /etc/shadow as its key in the same run.
+	setpriv --reuid=daemon --regid="$CGROUP" --clear-groups --no-new-privs \
+		"$T/client-helper" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
+		renew --request --cert "$A/cert.pem" --key /etc/shadow
+	assert_file_exists "$SPOOL/request.1"
+	run renew_as_root --pending
+	assert_failure 77
+	assert_output --partial "/etc/shadow: request request.1 refused: the client's user cannot read it"
+	assert_output --partial "wrote $BUNDLE"
+	assert_equal "$(openssl x509 -in "$BUNDLE" -noout -serial)" \
+		"$(openssl x509 -in "$PKI/next/$HOST.pem" -noout -serial)"
+	assert_equal "$(ls -A "$SPOOL")" ""
+}
+
+@test "a directory in place of the client's request is refused and removed with what the client put in it" {
+	client_setup
+	uid=$(id -u "$CLIENT")
+	as_client sh -c "mkdir -p '$SPOOL/request.$uid/a/b' && touch '$SPOOL/request.$uid/f' '$SPOOL/request.$uid/a/b/g' && ln -s /etc/shadow '$SPOOL/request.$uid/a/l'"
+	shadow=$(metadata /etc/shadow)
+	refused_handoff 77 "request.$uid: request refused: not a regular file"
+	assert_equal "$(metadata /etc/shadow)" "$shadow"
+}
+
+@test "a request others could write is refused: it may not be what its user asked" {
+	client_setup
+	run request
+	assert_success
+	chmod 0666 "$SPOOL/request.$(id -u "$CLIENT")"
+	refused_handoff 77 "request refused: others could write or read it"
+}
+
+@test "a request naming a file with a control character is refused, never printed; the client is told at once" {
+	client_setup
+	uid=$(id -u "$CLIENT")
+	as_client sh -c "printf 'postfix-tls-setup request 1\ncert $A/cert.pem\033]0;x\007\rFAKE\nkey $A/key.pem\n' >'$SPOOL/.t' && chmod 600 '$SPOOL/.t' && mv '$SPOOL/.t' '$SPOOL/request.$uid'"
+	refused_handoff 65 "request.$uid: is not a renewal request"
+	refute_output --partial "FAKE"
+	as_client ln -s "$A/cert.pem" "$A/$(printf 'c\033[2Jx')"
+	run request --cert "$A/$(printf 'c\033[2Jx')"
+	assert_failure 64
+	assert_output --partial "a name with a control character (a newline, an escape) cannot be handed over"
+	assert_equal "$(ls -A "$SPOOL")" ""
+}
+
+@test "a reader the client's user stops is killed at the deadline: root's run ends, says why, and the old bundle stays" {
+	client_setup
+	# Big files keep the reader at work long enough to be stopped.
+	for f in cert chain; do
+		as_client sh -c "head -c 900000 /dev/zero | tr '\\0' '#' >>'$A/$f.pem'"
+	done
+	run request
+	assert_success
+	old=$(sha256sum <"$BUNDLE")
+	# In a PID namespace of its own, the client's user stops every
+	# process of hers it can reach (kill -1: the reader, once it is hers).
+	run timeout 60 unshare --pid --fork --mount --propagation private sh -c '
+		setpriv --reuid="$1" --regid="$2" --init-groups --no-new-privs \
+			sh -c "while :; do kill -STOP -1; done" 2>/dev/null &
+		stopper=$!
+		shift 2
+		mount -t tmpfs none /run
+		"$@"
+		rc=$?
+		kill -9 "$stopper"
+		exit "$rc"' sh "$CLIENT" "$CGROUP" \
+		"$HELPER" -c "$T/postfix" --root "$T/root" --conf "$T/conf" \
+		--cafile "$PKI/root.pem" renew --pending
+	assert_failure 75
+	assert_output --partial "request request.$(id -u "$CLIENT") refused: the client's files were not handed over within 10 s (its user $CLIENT stopped or slowed the reader, which was killed)"
+	assert_equal "$(sha256sum <"$BUNDLE")" "$old"
+	assert_equal "$(ls -A "$SPOOL")" ""
+	run helper check
+	assert_output --partial "renewal refused since"
 }
 
 @test "a request that is itself a symbolic link (to /etc/shadow) is refused, and so is one that is not a request" {
 	client_setup
 	as_client ln -s /etc/shadow "$SPOOL/request.$(id -u "$CLIENT")"
 	refused_handoff 77 "request refused: it is a symbolic link"
-	as_client sh -c "echo 'cert /etc/shadow' >'$SPOOL/request.1'"
+	as_client sh -c "umask 077 && echo 'cert /etc/shadow' >'$SPOOL/request.$(id -u "$CLIENT")'"
 	refused_handoff 65 "is not a renewal request"
 }
 
@@ -222,7 +317,12 @@ refused_handoff() {
 	client_setup
 	run request
 	chmod 0777 "$SPOOL"
-	refuses 77 "the spool is not root's, or others could remove its requests" \
+	refuses 77 "the spool is not root's, or others could list it or remove its requests" \
+		renew_as_root --pending
+	assert_file_exists "$SPOOL/request.$(id -u "$CLIENT")"
+	# A group that may list the spool may also open it and hold its lock.
+	chmod 1770 "$SPOOL"
+	refuses 77 "the spool is not root's, or others could list it or remove its requests (owner root, mode 1770)" \
 		renew_as_root --pending
 	assert_file_exists "$SPOOL/request.$(id -u "$CLIENT")"
 }

@@ -134,7 +134,7 @@ setup() {
 	assert_file_contains "$d/postfix-tls-setup-renew.service" \
 		'^ExecStart=/opt/pts/sbin/postfix-tls-setup -q renew --pending$'
 	assert_file_contains "$d/postfix-tls-setup-renew.path" \
-		'^PathExistsGlob=/opt/pts/var/spool/postfix-tls-setup/request\.\*$'
+		'^PathExistsGlob=/opt/pts/var/spool/postfix-tls-setup/request\.\[0-9\]\*$'
 	assert_equal "$(stat -c '%u:%g %a' "$T/image/opt/pts/var/spool/postfix-tls-setup")" "0:0 1730"
 	# The helper built with that spool looks for requests there.
 	run strings "$T/tree/postfix-tls-setup"
