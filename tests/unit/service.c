@@ -79,8 +79,12 @@ a_systemd_units_instance_is_the_part_after_the_at(void)
 	CHECK_INSTANCE("postfix@a.b.service", 0, DEFAULT_CONFDIR ".a.b", "");
 	/* The man page's postfix@INSTANCE, without the unit's suffix. */
 	CHECK_INSTANCE("postfix@" NO_SUCH, 0, DEFAULT_CONFDIR "." NO_SUCH, "");
-	/* The default unit is the default instance. */
+	/* The default unit is the default instance, and so is Debian's
+	 * postfix@- (postmulti's name for it), unit or not. */
 	CHECK_INSTANCE("postfix.service", 0, DEFAULT_CONFDIR, DEFAULT_CONF);
+	CHECK_INSTANCE("postfix@-.service", 0, DEFAULT_CONFDIR, DEFAULT_CONF);
+	CHECK_INSTANCE("postfix@-", 0, DEFAULT_CONFDIR, DEFAULT_CONF);
+	CHECK_INSTANCE("postfix@--.service", 0, DEFAULT_CONFDIR ".--", "");
 	CHECK_INSTANCE("postfix@.x.service", -1, NULL, NULL);
 	CHECK_SAID("the service postfix@.x.service names the instance "
 	    "\".x\", which is no directory name (name the instance with "
@@ -152,17 +156,43 @@ the_service_is_the_one_given_else_openrcs(void)
 	CHECK_STR(service_name("postfix"), "postfix");
 }
 
+/* JOURNAL_STREAM naming standard error ("DEVICE:INODE"), or another. */
+static void
+set_journal_stream(int other)
+{
+	struct stat	st;
+	char		js[64];
+
+	CHECK(fstat(STDERR_FILENO, &st) == 0);
+	snprintf(js, sizeof(js), "%llu:%llu", (unsigned long long)st.st_dev,
+	    (unsigned long long)st.st_ino + (other ? 1 : 0));
+	setenv("JOURNAL_STREAM", js, 1);
+}
+
 static void
 messages_go_to_openrc_the_journal_or_the_terminal(void)
 {
 	unsetenv("RC_SVCNAME");
-	unsetenv("INVOCATION_ID");
+	unsetenv("JOURNAL_STREAM");
 	CHECK_INT(service_sink(1), SINK_TERMINAL);
+	/* A unit's INVOCATION_ID alone says nothing of where stderr goes. */
 	setenv("INVOCATION_ID", "0123abcd", 1);
+	CHECK_INT(service_sink(1), SINK_TERMINAL);
+	/* stderr is the journal: there alone, in a service or not (the
+	 * hand-off's renew service), never also syslog (twice). */
+	set_journal_stream(0);
 	CHECK_INT(service_sink(1), SINK_JOURNAL);
+	CHECK_INT(service_sink(0), SINK_JOURNAL);
+	/* Inherited, but stderr is a pipe elsewhere: not the journal. */
+	set_journal_stream(1);
+	CHECK_INT(service_sink(1), SINK_TERMINAL);
+	setenv("JOURNAL_STREAM", "12:34x", 1);
+	CHECK_INT(service_sink(1), SINK_TERMINAL);
+	set_journal_stream(0);
 	setenv("RC_SVCNAME", "postfix", 1);
 	CHECK_INT(service_sink(1), SINK_OPENRC);
-	/* By hand, in a service's environment: a terminal's. */
+	/* By hand, in an OpenRC service's environment: not OpenRC's. */
+	unsetenv("JOURNAL_STREAM");
 	CHECK_INT(service_sink(0), SINK_TERMINAL);
 }
 
