@@ -121,6 +121,26 @@ install-openrc:
 		>$(DESTDIR)$(SYSCONFDIR)/rc.conf.d/$(PROG).conf
 	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/rc.conf.d/$(PROG).conf
 
+# systemd's drop-ins (files/systemd/): one for Gentoo's postfix.service,
+# one for Debian's postfix@.service (each unit reads only its own).  The
+# unit directory: SYSTEMDUNITDIR= when given (the ebuild gives
+# systemd_get_systemunitdir), else systemd's own (pkg-config, asked here
+# and not when the Makefile is read: a build needs no systemd), else
+# PREFIX/lib/systemd/system, which systemd reads for PREFIX=/usr and
+# /usr/local alike (/lib/systemd/system would be outside PREFIX).
+SYSTEMD_DROPINS	= postfix.service.d postfix@.service.d
+install-systemd:
+	d='$(SYSTEMDUNITDIR)'; \
+	[ -n "$$d" ] || d=$$($(PKG_CONFIG) --variable=systemdsystemunitdir \
+		systemd 2>/dev/null) || d=; \
+	[ -n "$$d" ] || d='$(PREFIX)/lib/systemd/system'; \
+	for u in $(SYSTEMD_DROPINS); do \
+		install -d "$(DESTDIR)$$d/$$u" && \
+		$(SUBST) files/systemd/$$u/$(PROG).conf \
+			>"$(DESTDIR)$$d/$$u/$(PROG).conf" && \
+		chmod 0644 "$(DESTDIR)$$d/$$u/$(PROG).conf" || exit 1; \
+	done
+
 # The mutation run: every one-line change in tests/mutants.list must make
 # the bats files named for it fail (tests/mutants.sh; both cores).
 mutants:
@@ -283,7 +303,7 @@ version:
 clean:
 	rm -rf $(PROG) $(LOOKUP) $(OBJS) src/lookup.o src/lookup.d $(SRCS:.c=.d) dist build bench/floor bench/sni-pki bench/out
 
-.PHONY: all install install-openrc check check-fast check-unit check-cli \
+.PHONY: all install install-openrc install-systemd check check-fast check-unit check-cli \
 	check-world check-meta mutants demo bench bench-sni bench-probe \
 	bench-dane dist manifest overlay fuzzers asan unit valgrind-wrapper \
 	version clean
