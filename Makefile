@@ -122,21 +122,31 @@ install-openrc:
 	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/rc.conf.d/$(PROG).conf
 
 # systemd's drop-ins (files/systemd/): one for Gentoo's postfix.service,
-# one for Debian's postfix@.service (each unit reads only its own).  The
-# unit directory: SYSTEMDUNITDIR= when given (the ebuild gives
-# systemd_get_systemunitdir), else systemd's own (pkg-config, asked here
-# and not when the Makefile is read: a build needs no systemd), else
-# PREFIX/lib/systemd/system, which systemd reads for PREFIX=/usr and
-# /usr/local alike (/lib/systemd/system would be outside PREFIX).
-SYSTEMD_DROPINS	= postfix.service.d postfix@.service.d
+# one for Debian's postfix@.service, the unit that runs each instance
+# there.  Debian's postfix.service is a oneshot: a drop-in on it would not
+# gate the start and would reload twice, so where Debian's postfix@.service
+# is installed the first is left out; SYSTEMD_DROPINS= chooses by hand
+# (the ebuild names both).  The unit directory: SYSTEMDUNITDIR= when given
+# (the ebuild gives systemd_get_systemunitdir), else systemd's own
+# (pkg-config, asked here and not when the Makefile is read: a build needs
+# no systemd), else PREFIX/lib/systemd/system, which systemd reads for
+# PREFIX=/usr and /usr/local alike (/lib/systemd/system would be outside
+# PREFIX).
 install-systemd:
 	d='$(SYSTEMDUNITDIR)'; \
 	[ -n "$$d" ] || d=$$($(PKG_CONFIG) --variable=systemdsystemunitdir \
 		systemd 2>/dev/null) || d=; \
 	[ -n "$$d" ] || d='$(PREFIX)/lib/systemd/system'; \
-	for u in $(SYSTEMD_DROPINS); do \
+	units='$(SYSTEMD_DROPINS)'; \
+	if [ -z "$$units" ]; then \
+		units=postfix@.service.d; \
+		[ -e "$$d/postfix@.service" ] || \
+		[ -e "$(DESTDIR)$$d/postfix@.service" ] || \
+			units="postfix.service.d $$units"; \
+	fi; \
+	for u in $$units; do \
 		install -d "$(DESTDIR)$$d/$$u" && \
-		$(SUBST) files/systemd/$$u/$(PROG).conf \
+		$(SUBST) "files/systemd/$$u/$(PROG).conf" \
 			>"$(DESTDIR)$$d/$$u/$(PROG).conf" && \
 		chmod 0644 "$(DESTDIR)$$d/$$u/$(PROG).conf" || exit 1; \
 	done
