@@ -24,11 +24,14 @@ sd_boot() {
 	mkdir "$SD_CG"
 	mkdir -p "$T/sd"
 	# The subshell enters the fresh cgroup first: it becomes the root of
-	# the new cgroup namespace, where systemd makes its own tree.
+	# the new cgroup namespace, where systemd makes its own tree.  The
+	# test's files and the tree under test (a mutant's copy lives in /tmp,
+	# which the world has of its own) are bound in at their paths.
 	(
 		echo "$BASHPID" >"$SD_CG/cgroup.procs"
 		exec unshare -pmuinC --fork --propagation private \
-			bash "$TOP/tests/systemd-boot.sh" "$T/sd" "$BATS_RUN_TMPDIR"
+			bash "$TOP/tests/systemd-boot.sh" "$T/sd" "$BATS_RUN_TMPDIR" \
+			"$TOP"
 	) >"$T/sd.log" 2>&1 </dev/null &
 	SD_UNSHARE=$!
 	SD_PID=
