@@ -268,6 +268,35 @@ sd_renew_reloads() {
 	assert_output --partial "@@ reloads: 1"
 }
 
+# The probe after the start (ExecStartPost=+): settings that make every
+# STARTTLS handshake fail are warned of and the unit runs on; with
+# POSTFIX_TLS_PROBE=stop the unit fails and systemd stops Postfix.
+sd_probe_stop() {
+	run sd_world <<-SCENARIO
+	$SD_GOOD_WORLD
+	postconf -e 'smtpd_tls_protocols = !SSLv2, !SSLv3, !TLSv1, !TLSv1.1, !TLSv1.2, !TLSv1.3'
+	touch -d '1 hour ago' /etc/postfix/main.cf
+	$SD_START; say "warn-start=\$?"
+	systemctl is-active --quiet $SD_UNIT && say "warn: unit active"
+	running && say "warn: running"
+	say "warned: \$(sd_lines $SD_UNIT 'smtp/inet: 127.0.0.1:25: STARTTLS: the TLS handshake failed')"
+	systemctl stop postfix
+	echo POSTFIX_TLS_PROBE=stop >>/etc/conf.d/postfix-tls-setup
+	$SD_START; say "stop-start=\$?"
+	systemctl is-failed --quiet $SD_UNIT && say "stop: unit failed"
+	running && say "stop: running" || say "stop: no master"
+	say "stopping: \$(sd_lines $SD_UNIT 'TLS failed after the start (exit 76); stopping')"
+	SCENARIO
+	assert_success
+	assert_output --partial "@@ warn-start=0"
+	assert_output --partial "@@ warn: unit active"
+	assert_output --partial "@@ warn: running"
+	assert_output --partial "@@ warned: 1"
+	assert_output --partial "@@ stop: unit failed"
+	assert_output --partial "@@ stop: no master"
+	assert_output --partial "@@ stopping: 1"
+}
+
 # ---- Inside the world (sd_world sources this file there too) ----
 
 # What every scenario starts from: Postfix at 127.0.0.1 with a good chain

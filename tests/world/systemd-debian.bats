@@ -54,3 +54,7 @@ teardown() {
 @test "Debian: renew reloads postfix@- through systemctl reload, never a restart" {
 	sd_renew_reloads
 }
+
+@test "Debian: a handshake that fails after the start is warned of in the journal; with POSTFIX_TLS_PROBE=stop it fails postfix@- and no master runs" {
+	sd_probe_stop
+}

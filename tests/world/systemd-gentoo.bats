@@ -89,3 +89,7 @@ teardown() {
 @test "Gentoo: renew reloads postfix.service through systemctl reload, never a restart" {
 	sd_renew_reloads
 }
+
+@test "Gentoo: a handshake that fails after the start is warned of in the journal; with POSTFIX_TLS_PROBE=stop it fails postfix.service and no master runs" {
+	sd_probe_stop
+}
