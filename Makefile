@@ -156,8 +156,9 @@ install-systemd:
 mutants:
 	bash tests/mutants.sh
 
+# DEMO_INIT=systemd: under a real systemd with Debian's units instead.
 demo: $(PROG)
-	bash tests/demo.sh
+	DEMO_INIT="$(DEMO_INIT)" bash tests/demo.sh
 
 # The release tarball the versioned ebuild's SRC_URI names: the committed
 # tree, byte-reproducible (git archive keeps the commit's times; gzip -n).

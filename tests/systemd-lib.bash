@@ -20,6 +20,7 @@ sd_usable() {
 # it, SD_CG the cgroup whose subtree it runs in.
 sd_boot() {
 	local i
+	sd_sweep
 	SD_CG=$SD_ROOT/pts-systemd-$$-${BATS_TEST_NUMBER:-0}-$RANDOM
 	mkdir "$SD_CG"
 	mkdir -p "$T/sd"
@@ -56,6 +57,20 @@ sd_boot() {
 		echo "systemd did not come up" >&2
 		return 1
 	}
+}
+
+# sd_sweep: the cgroups of worlds whose bats process is gone (a run
+# stopped before its teardown: the mutation run stops a file at its first
+# failure), removed when empty.  The bats process's pid is in the name.
+sd_sweep() {
+	local d pid
+	for d in "$SD_ROOT"/pts-systemd-*; do
+		[ -d "$d" ] || continue
+		pid=${d##*/pts-systemd-}
+		pid=${pid%%-*}
+		kill -0 "$pid" 2>/dev/null && continue
+		find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
+	done
 }
 
 # sd COMMAND...: run COMMAND in the world (its namespaces and root), in
