@@ -6,7 +6,10 @@
 # install-systemd PREFIX=/usr), drop-ins included.
 # shellcheck shell=bash
 
+# The cgroup2 hierarchy: beside the v1 ones (these machines), or alone.
 SD_ROOT=/sys/fs/cgroup/unified
+[ -d "$SD_ROOT" ] || [ "$(stat -f -c %T /sys/fs/cgroup 2>/dev/null)" != cgroup2fs ] ||
+	SD_ROOT=/sys/fs/cgroup
 
 # sd_usable: skip unless this machine can boot systemd in a namespace.
 sd_usable() {
