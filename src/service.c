@@ -286,9 +286,9 @@ service_done(int event, int status)
 
 int
 service_exit(int event, int status, const struct settings *s,
-    const char *confdir)
+    const char *confdir, const char *name)
 {
-	const char	*svc = service_name(NULL), *cmd = getenv("RC_CMD");
+	const char	*svc = service_name(name), *cmd = getenv("RC_CMD");
 	char		*line;
 
 	if (svc == NULL)

@@ -64,11 +64,11 @@ void	service_done(int event, int status);
 /*
  * The exit status the init system gets for EVENT (-1: a command run for
  * the service), STATUS being the run's, and the line that says what it
- * means for the service (a refusal: left as it was; a failed handshake:
- * stopped again when tuned so).
+ * means for the service NAME (NULL: OpenRC's, else postfix): a refusal:
+ * left as it was; a failed handshake: stopped again when tuned so.
  */
 int	service_exit(int event, int status, const struct settings *,
-	    const char *confdir);
+	    const char *confdir, const char *name);
 
 /*
  * renew: reload the Postfix instance of service NAME through the init

@@ -303,7 +303,7 @@ sd_probe_stop() {
 	$SD_START; say "stop-start=\$?"
 	systemctl is-failed --quiet $SD_UNIT && say "stop: unit failed"
 	running && say "stop: running" || say "stop: no master"
-	say "stopping: \$(sd_lines $SD_UNIT 'TLS failed after the start (exit 76); stopping')"
+	say "stopping: \$(sd_lines $SD_UNIT 'TLS failed after the start (exit 76); stopping $SD_UNIT again, as POSTFIX_TLS_PROBE=stop asks')"
 	SCENARIO
 	assert_success
 	assert_output --partial "@@ warn-start=0"

@@ -222,17 +222,18 @@ a_refusal_before_the_event_leaves_postfix_as_it_was(void)
 	struct settings	s;
 
 	conf_init(&s);
-	CHECK_INT(service_exit(EV_START_PRE, 0, &s, "/etc/postfix"), 0);
+	CHECK_INT(service_exit(EV_START_PRE, 0, &s, "/etc/postfix", NULL), 0);
 	CHECK_SILENT();
-	CHECK_INT(service_exit(EV_START_PRE, EX_DATAERR, &s, "/etc/postfix"),
-	    EX_DATAERR);
+	CHECK_INT(service_exit(EV_START_PRE, EX_DATAERR, &s, "/etc/postfix",
+	    NULL), EX_DATAERR);
 	CHECK_SAID("postfix-tls-setup refused (exit 65) for /etc/postfix; "
 	    "Postfix was left as it was\n");
-	CHECK_INT(service_exit(EV_RELOAD_PRE, EX_NOPERM, &s, "/etc/postfix.b"),
-	    EX_NOPERM);
+	CHECK_INT(service_exit(EV_RELOAD_PRE, EX_NOPERM, &s, "/etc/postfix.b",
+	    NULL), EX_NOPERM);
 	CHECK_SAID("refused (exit 77) for /etc/postfix.b;");
 	/* A command run for the service (-1): the same. */
-	CHECK_INT(service_exit(-1, EX_CONFIG, &s, "/etc/postfix.c"), EX_CONFIG);
+	CHECK_INT(service_exit(-1, EX_CONFIG, &s, "/etc/postfix.c", NULL),
+	    EX_CONFIG);
 	CHECK_SAID("refused (exit 78) for /etc/postfix.c;");
 	conf_free(&s);
 }
@@ -246,16 +247,21 @@ a_failed_handshake_after_the_event_stops_postfix_only_when_asked(void)
 	CHECK_INT(conf_set(&s, "POSTFIX_TLS_PROBE", "stop", "p.conf"), 0);
 	setenv("RC_SVCNAME", "postfix.out", 1);
 	setenv("RC_CMD", "restart", 1);
-	CHECK_INT(service_exit(EV_START_POST, EX_PROTOCOL, &s, "/x"),
+	CHECK_INT(service_exit(EV_START_POST, EX_PROTOCOL, &s, "/x", NULL),
 	    EX_PROTOCOL);
 	CHECK_SAID("postfix-tls-setup: TLS failed after the restart (exit 76); "
 	    "stopping postfix.out again, as POSTFIX_TLS_PROBE=stop asks\n");
 	unsetenv("RC_CMD");
 	unsetenv("RC_SVCNAME");
-	CHECK_INT(service_exit(EV_RELOAD_POST, EX_PROTOCOL, &s, "/x"),
+	CHECK_INT(service_exit(EV_RELOAD_POST, EX_PROTOCOL, &s, "/x", NULL),
 	    EX_PROTOCOL);
 	CHECK_SAID("TLS failed after the start (exit 76); stopping postfix "
 	    "again");
+	/* systemd's unit, named by the drop-in (--service %n): that one. */
+	CHECK_INT(service_exit(EV_START_POST, EX_PROTOCOL, &s, "/x",
+	    "postfix@-.service"), EX_PROTOCOL);
+	CHECK_SAID("stopping postfix@-.service again, as POSTFIX_TLS_PROBE=stop "
+	    "asks");
 	conf_free(&s);
 }
 
@@ -266,11 +272,11 @@ a_failed_handshake_only_warned_of_leaves_postfix_running(void)
 
 	conf_init(&s);
 	CHECK_INT(conf_set(&s, "POSTFIX_TLS_PROBE", "warn", "p.conf"), 0);
-	CHECK_INT(service_exit(EV_START_POST, EX_PROTOCOL, &s, "/x"), 0);
+	CHECK_INT(service_exit(EV_START_POST, EX_PROTOCOL, &s, "/x", NULL), 0);
 	CHECK_SILENT();		/* the handshake's findings say it all */
 	/* The listeners could not be tried at all: said, and no failure. */
 	setenv("RC_SVCNAME", "postfix.out", 1);
-	CHECK_INT(service_exit(EV_RELOAD_POST, EX_OSERR, &s, "/x"), 0);
+	CHECK_INT(service_exit(EV_RELOAD_POST, EX_OSERR, &s, "/x", NULL), 0);
 	CHECK_SAID("postfix-tls-setup could not try the TLS listeners (exit "
 	    "71); postfix.out was left running\n");
 	conf_free(&s);
