@@ -122,13 +122,44 @@ install-openrc:
 		>$(DESTDIR)$(SYSCONFDIR)/rc.conf.d/$(PROG).conf
 	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/rc.conf.d/$(PROG).conf
 
+# systemd's drop-ins (files/systemd/): one for Gentoo's postfix.service,
+# one for Debian's postfix@.service, the unit that runs each instance
+# there.  Debian's postfix.service is a oneshot: a drop-in on it would not
+# gate the start and would reload twice, so where Debian's postfix@.service
+# is installed the first is left out; SYSTEMD_DROPINS= chooses by hand
+# (the ebuild names both).  The unit directory: SYSTEMDUNITDIR= when given
+# (the ebuild gives systemd_get_systemunitdir), else systemd's own
+# (pkg-config, asked here and not when the Makefile is read: a build needs
+# no systemd), else PREFIX/lib/systemd/system, which systemd reads for
+# PREFIX=/usr and /usr/local alike (/lib/systemd/system would be outside
+# PREFIX).
+install-systemd:
+	d='$(SYSTEMDUNITDIR)'; \
+	[ -n "$$d" ] || d=$$($(PKG_CONFIG) --variable=systemdsystemunitdir \
+		systemd 2>/dev/null) || d=; \
+	[ -n "$$d" ] || d='$(PREFIX)/lib/systemd/system'; \
+	units='$(SYSTEMD_DROPINS)'; \
+	if [ -z "$$units" ]; then \
+		units=postfix@.service.d; \
+		[ -e "$$d/postfix@.service" ] || \
+		[ -e "$(DESTDIR)$$d/postfix@.service" ] || \
+			units="postfix.service.d $$units"; \
+	fi; \
+	for u in $$units; do \
+		install -d "$(DESTDIR)$$d/$$u" && \
+		$(SUBST) "files/systemd/$$u/$(PROG).conf" \
+			>"$(DESTDIR)$$d/$$u/$(PROG).conf" && \
+		chmod 0644 "$(DESTDIR)$$d/$$u/$(PROG).conf" || exit 1; \
+	done
+
 # The mutation run: every one-line change in tests/mutants.list must make
 # the bats files named for it fail (tests/mutants.sh; both cores).
 mutants:
 	bash tests/mutants.sh
 
+# DEMO_INIT=systemd: under a real systemd with Debian's units instead.
 demo: $(PROG)
-	bash tests/demo.sh
+	DEMO_INIT="$(DEMO_INIT)" bash tests/demo.sh
 
 # The release tarball the versioned ebuild's SRC_URI names: the committed
 # tree, byte-reproducible (git archive keeps the commit's times; gzip -n).
@@ -284,7 +315,7 @@ version:
 clean:
 	rm -rf $(PROG) $(LOOKUP) $(OBJS) src/lookup.o src/lookup.d $(SRCS:.c=.d) dist build bench/floor bench/sni-pki bench/out
 
-.PHONY: all install install-openrc check check-fast check-unit check-cli \
+.PHONY: all install install-openrc install-systemd check check-fast check-unit check-cli \
 	check-world check-meta mutants demo bench bench-sni bench-probe \
 	bench-dane dist manifest overlay fuzzers asan unit valgrind-wrapper \
 	version clean

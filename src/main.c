@@ -296,7 +296,8 @@ main(int argc, char *argv[])
 		service_done(o.event, findings_status());
 	status = render_finish(findings_status());
 	if (o.event != -1 || o.service != NULL)
-		status = service_exit(o.event, status, &s, o.c.confdir);
+		status = service_exit(o.event, status, &s, o.c.confdir,
+		    o.service);
 	else if (o.c.hook && o.c.cmd == CMD_PROBE && s.probe != PROBE_STOP)
 		status = 0;	/* the hook's probe warns unless tuned */
 	findings_free();

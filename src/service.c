@@ -10,6 +10,7 @@
  * /proc/PID/stat), which no other command shares.  OpenRC clears its own
  * store when the stop ends, hence a file in its root-only directory.
  */
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -56,14 +57,38 @@ service_name(const char *given)
 	return rc != NULL && *rc != '\0' ? rc : NULL;
 }
 
+/*
+ * Is standard error the journal?  systemd says which stream it connected
+ * (JOURNAL_STREAM=DEVICE:INODE, sd_journal_stream_fd(3)); a child that
+ * inherited the variable but whose stderr goes elsewhere (a pipe to an
+ * ACME client that logs it) does not match.
+ */
+static int
+stderr_is_journal(void)
+{
+	const char		*js = getenv("JOURNAL_STREAM");
+	struct stat		 st;
+	unsigned long long	 dev, ino;
+	int			 end = 0;
+
+	if (js == NULL || sscanf(js, "%llu:%llu%n", &dev, &ino, &end) != 2 ||
+	    js[end] != '\0' || fstat(STDERR_FILENO, &st) == -1)
+		return 0;
+	return st.st_dev == dev && st.st_ino == ino;
+}
+
+/*
+ * Each line must reach the journal once: where standard error is the
+ * journal it goes there alone (with its priority), never also to syslog,
+ * whether a unit runs the helper for Postfix (the drop-ins) or for
+ * itself (the hand-off's renew service, a timer's check).
+ */
 int
 service_sink(int in_service)
 {
-	if (!in_service)
-		return SINK_TERMINAL;
-	if (getenv("RC_SVCNAME") != NULL)
+	if (in_service && getenv("RC_SVCNAME") != NULL)
 		return SINK_OPENRC;
-	if (getenv("INVOCATION_ID") != NULL)
+	if (stderr_is_journal())
 		return SINK_JOURNAL;
 	return SINK_TERMINAL;
 }
@@ -78,11 +103,23 @@ instance_ok(const char *s)
 }
 
 /*
+ * A systemd unit's instance: Debian's postfix@-.service is the default
+ * instance (postmulti -i - names it so; its generator starts it), any
+ * other its own ("" is refused).
+ */
+static const char *
+systemd_part(const char *part)
+{
+	return strcmp(part, "-") ? part : NULL;
+}
+
+/*
  * The instance part of a service name, as the init system takes it: a
  * systemd unit postfix@NAME.service (or postfix@NAME) the part after the
- * first '@', postfix.service the default; OpenRC's postfix.NAME the part after the last dot (Gentoo's
- * init script: CONF_DIR=/etc/postfix.${SVCNAME##*.}), so postfix.a@b is
- * OpenRC's instance "a@b".  NULL: the default.
+ * first '@', postfix.service (and postfix@-) the default; OpenRC's
+ * postfix.NAME the part after the last dot (Gentoo's init script:
+ * CONF_DIR=/etc/postfix.${SVCNAME##*.}), so postfix.a@b is OpenRC's
+ * instance "a@b".  NULL: the default.
  */
 static const char *
 instance_part(char *unit)
@@ -92,10 +129,10 @@ instance_part(char *unit)
 
 	if (len > 8 && !strcmp(unit + len - 8, ".service")) {
 		unit[len - 8] = '\0';
-		return at != NULL ? at + 1 : NULL;	/* "" is refused */
+		return at != NULL ? systemd_part(at + 1) : NULL;
 	}
 	if (at != NULL && (dot == NULL || dot > at))
-		return at + 1;
+		return systemd_part(at + 1);
 	dot = strrchr(unit, '.');
 	return dot != NULL ? dot + 1 : NULL;
 }
@@ -249,9 +286,9 @@ service_done(int event, int status)
 
 int
 service_exit(int event, int status, const struct settings *s,
-    const char *confdir)
+    const char *confdir, const char *name)
 {
-	const char	*svc = service_name(NULL), *cmd = getenv("RC_CMD");
+	const char	*svc = service_name(name), *cmd = getenv("RC_CMD");
 	char		*line;
 
 	if (svc == NULL)
@@ -285,25 +322,27 @@ service_exit(int event, int status, const struct settings *s,
 #ifndef RC_SERVICE_PATH
 #define RC_SERVICE_PATH	"/sbin/rc-service"
 #endif
+/* /bin: systemd's place on Debian 12 and wherever /usr is merged. */
+#ifndef SYSTEMCTL_PATH
+#define SYSTEMCTL_PATH	"/bin/systemctl"
+#endif
 #define RELOAD_DEADLINE_MS	(120 * 1000)	/* its hooks run: deploy, probe */
 
 /*
- * rc-service NAME VERB, no shell, under a deadline: its exit status, or
- * -1 when it could not run or was stopped (said in SAID).
+ * TOOL (rc-service or systemctl) VERB NAME, as ARGV has them, no shell,
+ * under a deadline: its exit status, or -1 when it could not run or was
+ * stopped (said in SAID).
  */
 static int
-rc_service(const char *name, const char *verb, char *said, size_t size)
+init_tool(const char *path, char *const argv[], char *said, size_t size)
 {
 	struct child	 ch;
-	char		*argv[] = { "rc-service", (char *)name, (char *)verb,
-			    NULL };
 	int		 err, ws = 0, rc = -1;
 
 	*said = '\0';
-	if ((err = child_start(&ch, RC_SERVICE_PATH, argv, NULL, 1, -1,
-	    022)) != 0) {
-		snprintf(said, size, "%s: %s", RC_SERVICE_PATH, err > 0 ?
-		    strerror(err) : "no memory file for its output");
+	if ((err = child_start(&ch, path, argv, NULL, 1, -1, 022)) != 0) {
+		snprintf(said, size, "%s: %s", path, err > 0 ? strerror(err) :
+		    "no memory file for its output");
 		return -1;
 	}
 	if (child_wait(&ch, now_ms() + RELOAD_DEADLINE_MS, &ws) == -1)
@@ -317,13 +356,78 @@ rc_service(const char *name, const char *verb, char *said, size_t size)
 	return rc;
 }
 
-/* The seam for systemd: reload postfix@INSTANCE there (not yet). */
+static int
+rc_service(const char *name, const char *verb, char *said, size_t size)
+{
+	char	*argv[] = { "rc-service", (char *)name, (char *)verb, NULL };
+
+	return init_tool(RC_SERVICE_PATH, argv, said, size);
+}
+
+static int
+systemctl(const char *verb, const char *unit, char *said, size_t size)
+{
+	char	*argv[] = { "systemctl", "--quiet", (char *)verb, (char *)unit,
+		    NULL };
+
+	return init_tool(SYSTEMCTL_PATH, argv, said, size);
+}
+
+/*
+ * The systemd unit that runs the instance of service NAME: postfix@NAME
+ * for an instance; for the default one Debian's postfix@- when it is
+ * active (reloading Debian's postfix.service, a oneshot, would answer 0
+ * even when the instance's reload failed), else postfix.service, Gentoo's.
+ * "" when none is active.
+ */
+static void
+systemd_unit(const char *name, char *unit, size_t size)
+{
+	struct instance	 in;
+	char		 said[256];
+	size_t		 len = strlen(DEFAULT_CONFDIR);
+
+	if (service_instance(name, &in) == 0 && in.confdir[len] == '.') {
+		/* An instance name is a file name's part: it fits. */
+		if (snprintf(unit, size, "postfix@%s.service", in.confdir + len +
+		    1) >= (int)size)
+			*unit = '\0';
+	} else if (systemctl("is-active", "postfix@-.service", said,
+	    sizeof(said)) == 0)
+		snprintf(unit, size, "postfix@-.service");
+	else
+		snprintf(unit, size, "postfix.service");
+	if (systemctl("is-active", unit, said, sizeof(said)) != 0)
+		*unit = '\0';
+}
+
+/*
+ * systemd runs the instance: "systemctl reload UNIT", whose ExecReload=
+ * (the drop-in) checks once more before Postfix's own reload.
+ */
 static int
 service_reload_systemd(const char *name)
 {
-	warning(NULL, "the new certificate is in place, but this helper does "
-	    "not reload Postfix through systemd yet" FIX "systemctl reload "
-	    "%s", name);
+	char	unit[NAME_MAX + 16], said[256];
+	int	st;
+
+	systemd_unit(name, unit, sizeof(unit));
+	if (*unit == '\0') {
+		note("%s is not running: it serves the new certificate when it "
+		    "starts", name);
+		return 0;
+	}
+	if ((st = systemctl("reload", unit, said, sizeof(said))) != 0) {
+		if (st != -1)
+			snprintf(said + strlen(said), sizeof(said) -
+			    strlen(said), "%sexit %d", said[0] ? ", " : "", st);
+		problem(EX_UNAVAILABLE, NULL, "systemctl reload %s failed "
+		    "(%s): the new certificate is in place, but Postfix may "
+		    "not serve it yet" FIX "find out why (journalctl -u %s), "
+		    "then systemctl reload %s", unit, said, unit, unit);
+		return -1;
+	}
+	note("reloaded %s", unit);
 	return 0;
 }
 

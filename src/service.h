@@ -32,7 +32,11 @@ int	service_instance(const char *name, struct instance *);
 
 /* The name of the service the helper runs for: --service, else OpenRC's. */
 const char *service_name(const char *given);
-/* Where its messages go (render.h): OpenRC's tools, the journal, a tty. */
+/*
+ * Where messages go (render.h): OpenRC's tools when it runs the helper
+ * for a service (IN_SERVICE), the journal alone when standard error is
+ * the journal (JOURNAL_STREAM), else a terminal's stderr and syslog.
+ */
 int	service_sink(int in_service);
 
 /* A hook's events and what each does. */
@@ -60,20 +64,22 @@ void	service_done(int event, int status);
 /*
  * The exit status the init system gets for EVENT (-1: a command run for
  * the service), STATUS being the run's, and the line that says what it
- * means for the service (a refusal: left as it was; a failed handshake:
- * stopped again when tuned so).
+ * means for the service NAME (NULL: OpenRC's, else postfix): a refusal:
+ * left as it was; a failed handshake: stopped again when tuned so.
  */
 int	service_exit(int event, int status, const struct settings *,
-	    const char *confdir);
+	    const char *confdir, const char *name);
 
 /*
  * renew: reload the Postfix instance of service NAME through the init
  * system that runs it, never restart it.  OpenRC (it has a softlevel):
  * "rc-service NAME status", then "rc-service NAME reload", whose
- * reload_pre hook checks once more and whose reload_post probes.  The
- * seam for systemd is service_reload_systemd: until it reloads, a warning
- * says what to run.  0 reloaded (or not running: it reads the new files
- * when it starts, said as a note), -1 the reload failed (logged).
+ * reload_pre hook checks once more and whose reload_post probes.  systemd
+ * (/run/systemd/system): "systemctl reload UNIT" of the unit that runs
+ * the instance (postfix@NAME; the default's postfix@- when active, else
+ * postfix.service), whose drop-in checks once more.  0 reloaded (or not
+ * running: it reads the new files when it starts, said as a note), -1
+ * the reload failed (logged).
  */
 int	service_reload(const char *name);
 

@@ -25,6 +25,61 @@ pki_cert "$HOST" intermediate server
 pki_cert stranger.example.org intermediate server
 ls "$PKI"/*.pem
 
+# DEMO_INIT=systemd: the same story under a real systemd as PID 1 with
+# Debian's own postfix units and the package's drop-in
+# (tests/systemd-lib.bash), in a world of its own as the tests boot one.
+if [ "${DEMO_INIT:-openrc}" = systemd ]; then
+	# shellcheck source=tests/systemd-lib.bash
+	. "$TOP/tests/systemd-lib.bash"
+	T=$DEMO BATS_RUN_TMPDIR=$DEMO
+	trap 'sd_halt; rm -rf "$DEMO"' EXIT
+	printf '\n\033[1m== systemd 252 as PID 1 in private namespaces\033[0m\n'
+	sd_boot
+	sd_install
+	sd_world <<-'SCENARIO'
+	step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+	show() { printf '# %s\n' "$*"; "$@"; }
+
+	step "Debian's postfix@.service with the package's drop-in"
+	make_postfix /etc/postfix 127.0.0.1
+	show systemctl cat postfix@-.service | grep -E '^(# /|Exec)'
+
+	step "Broken: a key that belongs to another certificate; the root given instead of the intermediate"
+	cp "$PKI/$HOST.pem" /etc/ssl/mail/cert.pem
+	cp "$PKI/stranger.example.org.key" /etc/ssl/mail/key.pem
+	cp "$PKI/root.pem" /etc/ssl/mail/chain.pem
+	tune /etc/conf.d/postfix-tls-setup
+	show systemctl start postfix@-.service
+	echo "(exit status $?)"
+	running && echo "Postfix is running" || echo "Postfix is NOT running, and nothing was written:"
+	ls /etc/postfix
+	show journalctl -q -u postfix@-.service -o cat
+
+	step "Fixed: the right key, and the CA's chain file (with the root, which is left out)"
+	cp "$PKI/$HOST.key" /etc/ssl/mail/key.pem
+	cat "$PKI/root.pem" "$PKI/intermediate.pem" >/etc/ssl/mail/chain.pem
+	show systemctl start postfix
+	show systemctl is-active postfix@-.service
+	stat -c '%n %U:%G %a' /etc/postfix/certificate.pem /etc/ssl/mail/key.pem
+
+	step "A verifying client that trusts only the demo root: STARTTLS on port 25"
+	starttls 127.0.0.1
+
+	step "A reload with a key swapped behind its back is refused; the master keeps serving"
+	cp "$PKI/stranger.example.org.key" /etc/ssl/mail/key.pem
+	show systemctl reload postfix@-.service
+	echo "(exit status $?)"
+	show systemctl is-active postfix@-.service
+	journalctl -q -u postfix@-.service -o cat -n 5
+
+	step "Stop; PID 1 is killed and the private world goes away"
+	show systemctl stop postfix
+	SCENARIO
+	sd_halt
+	printf '\ndemo finished; %s removed\n' "$DEMO"
+	exit 0
+fi
+
 cat >"$DEMO/scenario.sh" <<'SCENARIO'
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 show() { printf '# %s\n' "$*"; "$@"; }

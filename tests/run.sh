@@ -10,7 +10,8 @@
 #   cli    tests/cli/*.bats    the helper run on files (a stand-in resolver
 #                              or syslog at most): no real service
 #   world  tests/world/*.bats  real OpenRC, Postfix, nsd and unbound in
-#                              private worlds (tests/world.sh)
+#                              private worlds (tests/world.sh), or a real
+#                              systemd as their PID 1 (tests/systemd-lib.bash)
 #   meta   tests/meta/*.bats   lint, docs, the build, the ebuild, fuzzing
 # Passes:
 #   plain     the build as shipped

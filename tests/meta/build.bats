@@ -140,3 +140,66 @@ setup() {
 	run strings "$T/tree/postfix-tls-setup"
 	assert_output --partial "/opt/pts/var/spool/postfix-tls-setup"
 }
+
+@test "make install-systemd puts the drop-ins where systemd reads units, naming the installed helper, with Postfix's own reload line" {
+	# SYSTEMDUNITDIR (the ebuild's), under DESTDIR, the helper under PREFIX.
+	run make -C "$T/tree" install-systemd DESTDIR="$T/image" PREFIX=/opt/pts \
+		SYSTEMDUNITDIR=/opt/pts/lib/systemd/system
+	assert_success
+	d=$T/image/opt/pts/lib/systemd/system
+	assert_file_permission 644 "$d/postfix.service.d/postfix-tls-setup.conf"
+	assert_file_permission 644 "$d/postfix@.service.d/postfix-tls-setup.conf"
+	for u in postfix.service.d postfix@.service.d; do
+		f=$d/$u/postfix-tls-setup.conf
+		assert_file_contains "$f" '^ExecStartPre=+/opt/pts/sbin/postfix-tls-setup --service %n hook start_pre$'
+		assert_file_contains "$f" '^ExecStartPost=+/opt/pts/sbin/postfix-tls-setup --service %n hook start_post$'
+		# The reload: reset, the check, then Postfix's own line.
+		run grep '^ExecReload=' "$f"
+		assert_line --index 0 'ExecReload='
+		assert_line --index 1 'ExecReload=+/opt/pts/sbin/postfix-tls-setup --service %n hook reload_pre'
+		refute_output --partial ExecCondition
+	done
+	assert_file_contains "$d/postfix.service.d/postfix-tls-setup.conf" '^ExecReload=/usr/sbin/postfix reload$'
+	assert_file_contains "$d/postfix@.service.d/postfix-tls-setup.conf" \
+		"^$(grep '^ExecReload=' /lib/systemd/system/postfix@.service 2>/dev/null ||
+			echo 'ExecReload=/usr/sbin/postmulti -i %i -p reload')\$"
+	run grep -rn '^ExecCondition' "$d"
+	assert_failure 1
+}
+
+@test "make install-systemd asks pkg-config for the unit directory only when it installs, else takes PREFIX's" {
+	printf '#!/bin/sh\necho "$*" >>%s/asked\ncase "$*" in *systemd*) echo %s/units ;; *) exec pkg-config "$@" ;; esac\n' \
+		"$T" "$T" >"$T/my-pkg-config"
+	chmod +x "$T/my-pkg-config"
+	run make -C "$T/tree" PKG_CONFIG="$T/my-pkg-config"
+	assert_success
+	run grep -c systemd "$T/asked"
+	assert_output 0
+	run make -C "$T/tree" install-systemd DESTDIR="$T/image" PREFIX=/opt/pts \
+		PKG_CONFIG="$T/my-pkg-config"
+	assert_success
+	assert_file_contains "$T/asked" "variable=systemdsystemunitdir systemd"
+	assert_file_exists "$T/image$T/units/postfix.service.d/postfix-tls-setup.conf"
+	# No systemd.pc: PREFIX's lib/systemd/system, which systemd reads.
+	run make -C "$T/tree" install-systemd DESTDIR="$T/image2" PREFIX=/opt/pts PKG_CONFIG=false
+	assert_success
+	assert_file_exists "$T/image2/opt/pts/lib/systemd/system/postfix.service.d/postfix-tls-setup.conf"
+}
+
+@test "make install-systemd leaves out the postfix.service drop-in where Debian's postfix@.service runs the instances" {
+	# Debian's postfix.service is a oneshot: a drop-in there would not gate
+	# the start and would reload twice.
+	mkdir -p "$T/image/opt/pts/lib/systemd/system"
+	printf '[Service]\nExecStart=/usr/sbin/postmulti -i %%i -p start\n' \
+		>"$T/image/opt/pts/lib/systemd/system/postfix@.service"
+	run make -C "$T/tree" install-systemd DESTDIR="$T/image" PREFIX=/opt/pts \
+		SYSTEMDUNITDIR=/opt/pts/lib/systemd/system
+	assert_success
+	assert_file_exists "$T/image/opt/pts/lib/systemd/system/postfix@.service.d/postfix-tls-setup.conf"
+	assert_not_exists "$T/image/opt/pts/lib/systemd/system/postfix.service.d"
+	# Chosen by hand, as the ebuild does.
+	run make -C "$T/tree" install-systemd DESTDIR="$T/image" PREFIX=/opt/pts \
+		SYSTEMDUNITDIR=/opt/pts/lib/systemd/system SYSTEMD_DROPINS=postfix.service.d
+	assert_success
+	assert_file_exists "$T/image/opt/pts/lib/systemd/system/postfix.service.d/postfix-tls-setup.conf"
+}

@@ -29,6 +29,10 @@ setup() {
 		assert_file_contains "$e" 'dev-libs/openssl:='
 		assert_file_contains "$e" 'test? ( dev-util/bats )'
 		assert_file_contains "$e" '^	sys-apps/openrc$'
+		# systemd's drop-ins, where the systemd eclass says units go.
+		assert_file_contains "$e" '^inherit systemd toolchain-funcs$'
+		assert_file_contains "$e" 'SYSTEMDUNITDIR="\$(systemd_get_systemunitdir)"'
+		assert_file_contains "$e" 'install-systemd$'
 	done
 }
 
@@ -150,6 +154,12 @@ qa_notices() {
 	assert_file_exists "$image/etc/rc.conf.d/postfix-tls-setup.conf"
 	assert_file_exists "$image/usr/share/postfix-tls-setup/openrc-hook.sh"
 	ls "$image"/usr/share/man/man8/postfix-tls-setup.8*
+	# The systemd drop-ins, in the eclass's unit directory.
+	n=0
+	for f in "$image"/{usr/,}lib/systemd/system/postfix{,@}.service.d/postfix-tls-setup.conf; do
+		[ ! -e "$f" ] || n=$((n + 1))
+	done
+	assert_equal "$n" 2
 	# One way to install: the ebuild's files are make install's.
 	make -s install install-openrc DESTDIR="$T/make" PREFIX=/usr SYSCONFDIR=/etc
 	for f in etc/init.d/postfix-tls etc/conf.d/postfix-tls-setup \

@@ -79,8 +79,12 @@ a_systemd_units_instance_is_the_part_after_the_at(void)
 	CHECK_INSTANCE("postfix@a.b.service", 0, DEFAULT_CONFDIR ".a.b", "");
 	/* The man page's postfix@INSTANCE, without the unit's suffix. */
 	CHECK_INSTANCE("postfix@" NO_SUCH, 0, DEFAULT_CONFDIR "." NO_SUCH, "");
-	/* The default unit is the default instance. */
+	/* The default unit is the default instance, and so is Debian's
+	 * postfix@- (postmulti's name for it), unit or not. */
 	CHECK_INSTANCE("postfix.service", 0, DEFAULT_CONFDIR, DEFAULT_CONF);
+	CHECK_INSTANCE("postfix@-.service", 0, DEFAULT_CONFDIR, DEFAULT_CONF);
+	CHECK_INSTANCE("postfix@-", 0, DEFAULT_CONFDIR, DEFAULT_CONF);
+	CHECK_INSTANCE("postfix@--.service", 0, DEFAULT_CONFDIR ".--", "");
 	CHECK_INSTANCE("postfix@.x.service", -1, NULL, NULL);
 	CHECK_SAID("the service postfix@.x.service names the instance "
 	    "\".x\", which is no directory name (name the instance with "
@@ -152,17 +156,43 @@ the_service_is_the_one_given_else_openrcs(void)
 	CHECK_STR(service_name("postfix"), "postfix");
 }
 
+/* JOURNAL_STREAM naming standard error ("DEVICE:INODE"), or another. */
+static void
+set_journal_stream(int other)
+{
+	struct stat	st;
+	char		js[64];
+
+	CHECK(fstat(STDERR_FILENO, &st) == 0);
+	snprintf(js, sizeof(js), "%llu:%llu", (unsigned long long)st.st_dev,
+	    (unsigned long long)st.st_ino + (other ? 1 : 0));
+	setenv("JOURNAL_STREAM", js, 1);
+}
+
 static void
 messages_go_to_openrc_the_journal_or_the_terminal(void)
 {
 	unsetenv("RC_SVCNAME");
-	unsetenv("INVOCATION_ID");
+	unsetenv("JOURNAL_STREAM");
 	CHECK_INT(service_sink(1), SINK_TERMINAL);
+	/* A unit's INVOCATION_ID alone says nothing of where stderr goes. */
 	setenv("INVOCATION_ID", "0123abcd", 1);
+	CHECK_INT(service_sink(1), SINK_TERMINAL);
+	/* stderr is the journal: there alone, in a service or not (the
+	 * hand-off's renew service), never also syslog (twice). */
+	set_journal_stream(0);
 	CHECK_INT(service_sink(1), SINK_JOURNAL);
+	CHECK_INT(service_sink(0), SINK_JOURNAL);
+	/* Inherited, but stderr is a pipe elsewhere: not the journal. */
+	set_journal_stream(1);
+	CHECK_INT(service_sink(1), SINK_TERMINAL);
+	setenv("JOURNAL_STREAM", "12:34x", 1);
+	CHECK_INT(service_sink(1), SINK_TERMINAL);
+	set_journal_stream(0);
 	setenv("RC_SVCNAME", "postfix", 1);
 	CHECK_INT(service_sink(1), SINK_OPENRC);
-	/* By hand, in a service's environment: a terminal's. */
+	/* By hand, in an OpenRC service's environment: not OpenRC's. */
+	unsetenv("JOURNAL_STREAM");
 	CHECK_INT(service_sink(0), SINK_TERMINAL);
 }
 
@@ -192,17 +222,18 @@ a_refusal_before_the_event_leaves_postfix_as_it_was(void)
 	struct settings	s;
 
 	conf_init(&s);
-	CHECK_INT(service_exit(EV_START_PRE, 0, &s, "/etc/postfix"), 0);
+	CHECK_INT(service_exit(EV_START_PRE, 0, &s, "/etc/postfix", NULL), 0);
 	CHECK_SILENT();
-	CHECK_INT(service_exit(EV_START_PRE, EX_DATAERR, &s, "/etc/postfix"),
-	    EX_DATAERR);
+	CHECK_INT(service_exit(EV_START_PRE, EX_DATAERR, &s, "/etc/postfix",
+	    NULL), EX_DATAERR);
 	CHECK_SAID("postfix-tls-setup refused (exit 65) for /etc/postfix; "
 	    "Postfix was left as it was\n");
-	CHECK_INT(service_exit(EV_RELOAD_PRE, EX_NOPERM, &s, "/etc/postfix.b"),
-	    EX_NOPERM);
+	CHECK_INT(service_exit(EV_RELOAD_PRE, EX_NOPERM, &s, "/etc/postfix.b",
+	    NULL), EX_NOPERM);
 	CHECK_SAID("refused (exit 77) for /etc/postfix.b;");
 	/* A command run for the service (-1): the same. */
-	CHECK_INT(service_exit(-1, EX_CONFIG, &s, "/etc/postfix.c"), EX_CONFIG);
+	CHECK_INT(service_exit(-1, EX_CONFIG, &s, "/etc/postfix.c", NULL),
+	    EX_CONFIG);
 	CHECK_SAID("refused (exit 78) for /etc/postfix.c;");
 	conf_free(&s);
 }
@@ -216,16 +247,21 @@ a_failed_handshake_after_the_event_stops_postfix_only_when_asked(void)
 	CHECK_INT(conf_set(&s, "POSTFIX_TLS_PROBE", "stop", "p.conf"), 0);
 	setenv("RC_SVCNAME", "postfix.out", 1);
 	setenv("RC_CMD", "restart", 1);
-	CHECK_INT(service_exit(EV_START_POST, EX_PROTOCOL, &s, "/x"),
+	CHECK_INT(service_exit(EV_START_POST, EX_PROTOCOL, &s, "/x", NULL),
 	    EX_PROTOCOL);
 	CHECK_SAID("postfix-tls-setup: TLS failed after the restart (exit 76); "
 	    "stopping postfix.out again, as POSTFIX_TLS_PROBE=stop asks\n");
 	unsetenv("RC_CMD");
 	unsetenv("RC_SVCNAME");
-	CHECK_INT(service_exit(EV_RELOAD_POST, EX_PROTOCOL, &s, "/x"),
+	CHECK_INT(service_exit(EV_RELOAD_POST, EX_PROTOCOL, &s, "/x", NULL),
 	    EX_PROTOCOL);
 	CHECK_SAID("TLS failed after the start (exit 76); stopping postfix "
 	    "again");
+	/* systemd's unit, named by the drop-in (--service %n): that one. */
+	CHECK_INT(service_exit(EV_START_POST, EX_PROTOCOL, &s, "/x",
+	    "postfix@-.service"), EX_PROTOCOL);
+	CHECK_SAID("stopping postfix@-.service again, as POSTFIX_TLS_PROBE=stop "
+	    "asks");
 	conf_free(&s);
 }
 
@@ -236,11 +272,11 @@ a_failed_handshake_only_warned_of_leaves_postfix_running(void)
 
 	conf_init(&s);
 	CHECK_INT(conf_set(&s, "POSTFIX_TLS_PROBE", "warn", "p.conf"), 0);
-	CHECK_INT(service_exit(EV_START_POST, EX_PROTOCOL, &s, "/x"), 0);
+	CHECK_INT(service_exit(EV_START_POST, EX_PROTOCOL, &s, "/x", NULL), 0);
 	CHECK_SILENT();		/* the handshake's findings say it all */
 	/* The listeners could not be tried at all: said, and no failure. */
 	setenv("RC_SVCNAME", "postfix.out", 1);
-	CHECK_INT(service_exit(EV_RELOAD_POST, EX_OSERR, &s, "/x"), 0);
+	CHECK_INT(service_exit(EV_RELOAD_POST, EX_OSERR, &s, "/x", NULL), 0);
 	CHECK_SAID("postfix-tls-setup could not try the TLS listeners (exit "
 	    "71); postfix.out was left running\n");
 	conf_free(&s);

@@ -4,7 +4,7 @@
 
 EAPI=8
 
-inherit toolchain-funcs
+inherit systemd toolchain-funcs
 
 DESCRIPTION="Assemble, verify and install Postfix's TLS certificate, or refuse to start"
 HOMEPAGE="https://github.com/postfix-tls-setup/postfix-tls-setup"
@@ -56,6 +56,12 @@ src_install() {
 	# does by hand: the files then name each other by the same paths.
 	emake DESTDIR="${D}" PREFIX="${EPREFIX}/usr" SYSCONFDIR="${EPREFIX}/etc" \
 		install install-openrc
+	# systemd's drop-ins, in the unit directory as Gentoo has it: the one
+	# for mail-mta/postfix's postfix.service, and the one for a
+	# postfix@.service (inert where no such unit exists).
+	emake DESTDIR="${D}" PREFIX="${EPREFIX}/usr" SYSCONFDIR="${EPREFIX}/etc" \
+		SYSTEMDUNITDIR="$(systemd_get_systemunitdir)" \
+		SYSTEMD_DROPINS="postfix.service.d postfix@.service.d" install-systemd
 	einstalldocs
 }
 
@@ -68,6 +74,8 @@ pkg_postinst() {
 		elog "(postfix-tls-setup.NAME for postfix.NAME), then check with:"
 		elog "  emerge --config =${CATEGORY}/${PF}"
 		elog "Switch the hook off with POSTFIX_TLS_HOOK=\"no\" there."
+		elog "Under systemd, 'systemctl start' and 'reload postfix' run it too"
+		elog "(drop-in: $(systemd_get_systemunitdir)/postfix.service.d/)."
 	fi
 	local f
 	for f in "${EROOT}"/etc/conf.d/postfix "${EROOT}"/etc/conf.d/postfix.*; do
