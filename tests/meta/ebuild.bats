@@ -358,6 +358,29 @@ qa_notices() {
 	assert_equal "$(qa_notices)" ""
 }
 
+@test "the README's keyword lines work whether package.accept_keywords is a directory, a file (older installs) or missing" {
+	readme_gentoo_lines | grep -F 'kw' >"$T/kw.sh"
+	assert_equal "$(wc -l <"$T/kw.sh")" 3
+	# The same lines under $T/etc/portage instead of /etc/portage.
+	sed -i "s|/etc/portage/|$T/etc/portage/|g" "$T/kw.sh"
+	kw=$T/etc/portage/package.accept_keywords
+	mkdir -p "$T/etc/portage"
+	line='net-mail/postfix-tls-setup ~amd64'
+	# Missing: made a directory, the line in a file of its own.
+	run bash -e "$T/kw.sh"
+	assert_success
+	assert_equal "$(cat "$kw/postfix-tls-setup")" "$line"
+	# A file with the admin's lines: ours appended once, theirs kept.
+	rm -r "$kw"
+	printf 'app-misc/other ~amd64\n' >"$kw"
+	run bash -e "$T/kw.sh"
+	assert_success
+	run bash -e "$T/kw.sh"
+	assert_success
+	assert_equal "$(cat "$kw")" "app-misc/other ~amd64
+$line"
+}
+
 # The README's lines for Gentoo: the first sh block of "## On Gentoo".
 readme_gentoo_lines() {
 	awk '/^## On Gentoo/ { g = 1 } g && /^```sh$/ { c = 1; next }
@@ -374,16 +397,14 @@ readme_gentoo_lines() {
 		portageq has_version / "$dep" || skip "$dep is not installed: emerge would build it first"
 	done
 	readme_gentoo_lines >"$T/readme.sh"
-	assert_file_contains "$T/readme.sh" '^git clone https://github.com/postfix-tls-setup/postfix-tls-setup.git '
+	assert_file_contains "$T/readme.sh" '^git clone "\$SRC" /var/db/repos/postfix-tls-setup$'
 	assert_file_contains "$T/readme.sh" '^make overlay$'
 	assert_file_contains "$T/readme.sh" '^emerge net-mail/postfix-tls-setup$'
 	# The lines run as root in a private world: overlays over /etc, /usr
 	# and /var take every write (the clone, repos.conf, DISTDIR, the
-	# merge itself); the clone's URL leads to this checkout's commit.
+	# merge itself); the copy the admin has is this checkout.
 	# shellcheck disable=SC2016 # expanded by the inner bash
-	run env GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0="url.$TOP.insteadOf" \
-		GIT_CONFIG_VALUE_0=https://github.com/postfix-tls-setup/postfix-tls-setup.git \
-		unshare -m --propagation private bash -c '
+	run env SRC="$TOP" unshare -m --propagation private bash -c '
 		set -e
 		for d in etc usr var; do
 			mkdir -p "$1/ov/$d.up" "$1/ov/$d.wk"
