@@ -329,6 +329,8 @@ qa_notices() {
 	assert_file_exists "$image/etc/rc.conf.d/postfix-tls-setup.conf"
 	assert_file_exists "$image/usr/share/postfix-tls-setup/openrc-hook.sh"
 	ls "$image"/usr/share/man/man8/postfix-tls-setup.8*
+	# The hand-off spool survives EAPI 8's stripping of empty directories.
+	assert_file_permission 1730 "$image/var/spool/postfix-tls-setup"
 	# One way to install: the ebuild's files are make install's.
 	make -s install install-openrc DESTDIR="$T/make" PREFIX=/usr SYSCONFDIR=/etc
 	for f in etc/init.d/postfix-tls etc/conf.d/postfix-tls-setup \

@@ -74,6 +74,11 @@ src_install() {
 	# does by hand: the files then name each other by the same paths.
 	emake DESTDIR="${D}" PREFIX="${EPREFIX}/usr" SYSCONFDIR="${EPREFIX}/etc" \
 		install install-openrc
+	# EAPI 8 drops empty directories from the image (a QA notice says
+	# so): keep the hand-off spool, with the mode make install gave it
+	# (keepdir's dodir resets it).
+	keepdir /var/spool/postfix-tls-setup
+	fperms 1730 /var/spool/postfix-tls-setup
 	einstalldocs
 }
 
