@@ -18,15 +18,18 @@ setup() {
 
 # A git repository of its own in $1 holding this tree as it is (committed
 # or not), committed at the time $2: the tests' commits never touch the
-# checkout's repository.  Outside a checkout (a mutant's copy), the whole
-# tree, cleaned of what was built.
+# checkout's repository.  Outside a checkout (a mutant's copy, whose
+# temporary files are in its tmp/), the whole tree but this run's
+# temporary files, cleaned of what was built.
 scratch_repo() {
 	mkdir -p "$1"
 	if git -C "$TOP" rev-parse --git-dir >/dev/null 2>&1; then
 		git -C "$TOP" ls-files -z --cached --others --exclude-standard |
 			tar -C "$TOP" --null -T - -cf - | tar -C "$1" -xf -
 	else
-		tar -C "$TOP" -cf - . | tar -C "$1" -xf -
+		local top run
+		top=$(realpath "$TOP") run=$(realpath "$BATS_RUN_TMPDIR")
+		tar -C "$top" --exclude="./${run#"$top"/}" -cf - . | tar -C "$1" -xf -
 		make -s -C "$1" clean >/dev/null
 	fi
 	git -C "$1" init -q
