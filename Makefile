@@ -2,7 +2,20 @@
 # Honours CC, CFLAGS, CPPFLAGS, LDFLAGS, PKG_CONFIG, PREFIX, DESTDIR as a
 # Gentoo ebuild expects.  CI=true adds -Werror.
 
-VERSION		= 0.1.0
+# The release this tree leads to (the committed ebuild's, the man page's).
+BASE_VERSION	= 0.1.0
+# Every commit's own version, which Portage orders above every earlier
+# commit's: BASE_VERSION_pYYYYMMDDhhmmss, the commit time in UTC, so that
+# "git pull && make overlay" offers a new commit to "emerge -u".  The
+# tarball has no .git: make dist writes the version into it (VERSION),
+# which wins.  Outside both, the bare BASE_VERSION.  Computed once, and
+# only when a target asks for it (a deferred :=).
+VERSION		= $(eval VERSION := $(shell \
+		  if [ -f VERSION ]; then cat VERSION; \
+		  elif t=$$(TZ=UTC git log -1 --format=%cd \
+			--date=format-local:%Y%m%d%H%M%S 2>/dev/null) && \
+			[ -n "$$t" ]; then echo $(BASE_VERSION)_p$$t; \
+		  else echo $(BASE_VERSION); fi))$(VERSION)
 PREFIX		?= /usr/local
 SBINDIR		?= $(PREFIX)/sbin
 # Not a setting of its own: the helper looks for its lookup program in
@@ -25,8 +38,11 @@ ifeq ($(CI),true)
 WARNINGS	+= -Werror
 endif
 
-LIBS_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libssl libcrypto libbsd-overlay)
-LIBS_LDLIBS	:= $(shell $(PKG_CONFIG) --libs libssl libcrypto libbsd-overlay) -lresolv
+# Asked only when a rule that compiles or links expands them (a deferred
+# :=, once): make dist, overlay, version run where libbsd is not installed
+# yet, and must not print pkg-config's complaints there.
+LIBS_CFLAGS	= $(eval LIBS_CFLAGS := $(shell $(PKG_CONFIG) --cflags libssl libcrypto libbsd-overlay))$(LIBS_CFLAGS)
+LIBS_LDLIBS	= $(eval LIBS_LDLIBS := $(shell $(PKG_CONFIG) --libs libssl libcrypto libbsd-overlay) -lresolv)$(LIBS_LDLIBS)
 # The TLSA lookup program needs no OpenSSL, nor libbsd (src/lookup.c says
 # why).
 LOOKUP_LDLIBS	= -lresolv
@@ -65,6 +81,14 @@ $(PROG): $(OBJS)
 
 $(LOOKUP): src/lookup.o
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ src/lookup.o $(LOOKUP_LDLIBS) $(LDLIBS)
+
+# --version names the commit: main.c's objects rebuild when the version
+# changes (a new commit), and only then (the stamp is rewritten only when
+# it differs).
+src/version.stamp: FORCE
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' >$@
+src/main.o build/asan/src/main.o: src/version.stamp
+FORCE:
 
 # Each object rebuilds on the headers it includes (-MMD: src/*.d).
 src/%.o: src/%.c
@@ -162,26 +186,53 @@ demo: $(PROG)
 	DEMO_INIT="$(DEMO_INIT)" bash tests/demo.sh
 
 # The release tarball the versioned ebuild's SRC_URI names: the committed
-# tree, byte-reproducible (git archive keeps the commit's times; gzip -n).
+# tree, byte-reproducible (git archive keeps the commit's times; gzip -n),
+# and the version in VERSION (the tarball has no .git to ask).
+TARBALL		= $(PROG)-$(VERSION).tar.gz
 dist:
 	mkdir -p dist
-	git archive --format=tar --prefix=$(PROG)-$(VERSION)/ HEAD | \
-		gzip -n -9 >dist/$(PROG)-$(VERSION).tar.gz
+	echo '$(VERSION)' >dist/VERSION
+	git archive --format=tar --prefix=$(PROG)-$(VERSION)/ \
+		--add-file=dist/VERSION HEAD | gzip -n -9 >dist/$(TARBALL)
 
-# The overlay's Manifest for that tarball (thin manifest: DIST lines only).
+# The overlay's ebuild and Manifest for that tarball: the committed ebuild
+# (BASE_VERSION's) under this commit's version, older snapshots' ebuilds
+# removed, and a thin Manifest (DIST lines) that also says, as a comment
+# Portage skips, which commit it was made from.  EBUILD_DIR: where (a
+# test's copy of the overlay).
 EBUILD_DIR	= ebuild/net-mail/$(PROG)
+EBUILD_SRC	= ebuild/net-mail/$(PROG)/$(PROG)-$(BASE_VERSION).ebuild
 manifest: dist
-	f=dist/$(PROG)-$(VERSION).tar.gz; \
-	printf 'DIST %s %s BLAKE2B %s SHA512 %s\n' "$${f##*/}" \
+	rm -f $(EBUILD_DIR)/$(PROG)-*_p*.ebuild
+	cp $(EBUILD_SRC) $(EBUILD_DIR)/$(PROG)-$(VERSION).ebuild
+	f=dist/$(TARBALL); \
+	{ printf 'DIST %s %s BLAKE2B %s SHA512 %s\n' "$${f##*/}" \
 		"$$(stat -c %s $$f)" "$$(b2sum $$f | cut -d' ' -f1)" \
-		"$$(sha512sum $$f | cut -d' ' -f1)" >$(EBUILD_DIR)/Manifest
+		"$$(sha512sum $$f | cut -d' ' -f1)" && \
+	  printf '# made by make overlay from commit %s\n' \
+		"$$(git rev-parse HEAD)"; } >$(EBUILD_DIR)/Manifest
 
 # The overlay in ebuild/ made installable from this clone, where no release
 # is published: the tarball into Portage's DISTDIR (emerge then has nothing
-# to fetch) and the Manifest that vouches for it (README, "On Gentoo").
-overlay: manifest
-	d=$$(portageq distdir) && test -d "$$d" && \
-	install -m 0644 dist/$(PROG)-$(VERSION).tar.gz "$$d/"
+# to fetch), this commit's ebuild and the Manifest that vouches for the
+# tarball (README, "On Gentoo").  DISTDIR: Portage's (portageq), unless
+# given.  Checked first, so that a failure leaves the overlay as it was.
+overlay: dist
+	@d='$(DISTDIR)'; \
+	if [ -z "$$d" ] && ! d=$$(portageq distdir 2>/dev/null); then \
+		echo "make overlay: Portage's portageq did not name its DISTDIR (is" \
+			"Portage installed?); name the directory: make overlay DISTDIR=DIR" >&2; \
+		exit 1; \
+	fi; \
+	if [ ! -d "$$d" ]; then \
+		echo "make overlay: Portage's DISTDIR $$d is not a directory: create it" \
+			"(mkdir -p $$d) or set DISTDIR in /etc/portage/make.conf" >&2; \
+		exit 1; \
+	fi; \
+	$(MAKE) -s --no-print-directory manifest && \
+	install -m 0644 dist/$(TARBALL) "$$d/" && \
+	echo "make overlay: $(EBUILD_DIR) offers $(PROG)-$(VERSION) (commit" \
+		"$$(git rev-parse --short HEAD)); after every git pull, make overlay again"
 
 # Fuzzing (clang with libFuzzer, ASan and UBSan): harnesses in tests/fuzz,
 # linked against the library objects built once for all of them.
@@ -313,7 +364,7 @@ version:
 	@echo $(VERSION)
 
 clean:
-	rm -rf $(PROG) $(LOOKUP) $(OBJS) src/lookup.o src/lookup.d $(SRCS:.c=.d) dist build bench/floor bench/sni-pki bench/out
+	rm -rf $(PROG) $(LOOKUP) $(OBJS) src/version.stamp src/lookup.o src/lookup.d $(SRCS:.c=.d) dist build bench/floor bench/sni-pki bench/out
 
 .PHONY: all install install-openrc install-systemd check check-fast check-unit check-cli \
 	check-world check-meta mutants demo bench bench-sni bench-probe \

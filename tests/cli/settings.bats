@@ -25,7 +25,7 @@ setup() {
 @test "--version prints the version" {
 	run "$HELPER" --version
 	assert_success
-	assert_output --regexp '^postfix-tls-setup [0-9]+\.[0-9]+\.[0-9]+$'
+	assert_output --regexp '^postfix-tls-setup [0-9]+\.[0-9]+\.[0-9]+(_p[0-9]{14})?$'
 }
 
 @test "no command, an unknown command or an unknown option is a usage error" {

@@ -35,6 +35,24 @@ BDEPEND="
 	test? ( dev-util/bats )
 "
 
+pkg_pretend() {
+	# The overlay is used from a clone, where "make overlay" writes the
+	# checked-out commit's ebuild, Manifest and tarball (README, "On
+	# Gentoo").  Forgotten after a pull, emerge would rebuild the older
+	# commit without a word; in a fresh clone it would end in Portage's
+	# bare "VERIFY FAILED".  Compare with the clone's own version (the
+	# Makefile's rule); the live ebuild, and an overlay outside a clone,
+	# have nothing to compare.
+	[[ ${PV} == 9999 ]] && return
+	local clone=${EBUILD%/ebuild/"${CATEGORY}"/"${PN}"/*} head
+	[[ ${clone} != "${EBUILD}" && -e ${clone}/.git && -f ${clone}/Makefile ]] || return 0
+	head=$(make -s -C "${clone}" --no-print-directory version 2>/dev/null) || return 0
+	[[ ${head} == "${PV}" ]] && return
+	eerror "The overlay in ${clone}/ebuild offers ${P}, but the clone is at"
+	eerror "${PN}-${head}: run 'make overlay' in ${clone} (as root), then emerge again."
+	die "the overlay was not made from the clone's commit: make overlay"
+}
+
 src_compile() {
 	# The paths the helper knows (its tuning file, Postfix's directory)
 	# are the ones src_install puts things in.
@@ -62,6 +80,11 @@ src_install() {
 	emake DESTDIR="${D}" PREFIX="${EPREFIX}/usr" SYSCONFDIR="${EPREFIX}/etc" \
 		SYSTEMDUNITDIR="$(systemd_get_systemunitdir)" \
 		SYSTEMD_DROPINS="postfix.service.d postfix@.service.d" install-systemd
+	# EAPI 8 drops empty directories from the image (a QA notice says
+	# so): keep the hand-off spool, with the mode make install gave it
+	# (keepdir's dodir resets it).
+	keepdir /var/spool/postfix-tls-setup
+	fperms 1730 /var/spool/postfix-tls-setup
 	einstalldocs
 }
 
