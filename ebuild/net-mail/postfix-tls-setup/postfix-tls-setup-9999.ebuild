@@ -25,10 +25,12 @@ DEPEND="
 	dev-libs/libbsd
 	dev-libs/openssl:=
 "
+# No init system is a dependency: the OpenRC hook and the systemd
+# drop-ins are inert files until the init system that reads them runs
+# Postfix, and a systemd profile need not have OpenRC.
 RDEPEND="
 	${DEPEND}
 	>=mail-mta/postfix-3.6[ssl]
-	sys-apps/openrc
 "
 BDEPEND="
 	virtual/pkgconfig
