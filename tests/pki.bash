@@ -77,6 +77,22 @@ pki_ext() {
 	printf '%s\n' "subjectKeyIdentifier=hash"
 }
 
+# faked SPEC: FAKED, a command prefix that runs a command under
+# libfaketime with FAKETIME=SPEC ("-400d", "2027-01-02 03:04:05": stopped
+# there), the library itself and not the faketime wrapper: the wrapper
+# keeps a semaphore and shared memory named by its pid in /dev/shm, left
+# there when it is killed (a timeout, a stopped run), and a later wrapper
+# given that pid fails at once (exit 1, its command never run).
+faked() {
+	local lib
+	for lib in /usr/lib/*/faketime/libfaketime.so.1 \
+	    /usr/lib64/faketime/libfaketime.so.1 /usr/lib/faketime/libfaketime.so.1; do
+		[ -f "$lib" ] && break
+	done
+	[ -f "$lib" ] || { echo "faked: libfaketime.so.1 not found" >&2; return 1; }
+	FAKED=(env "LD_PRELOAD=$lib" "FAKETIME=$1")
+}
+
 # pki_cert NAME ISSUER PROFILE [KEY] [DAYS] [START] [MD]
 #   ISSUER "self" makes a self-signed certificate.  START (for faketime,
 #   e.g. "-400d" or "+30d") shifts the issuing time: expired and
@@ -87,7 +103,7 @@ pki_cert() {
 	local name=$1 issuer=$2 profile=$3 key=${4:-ec} days=${5:-365}
 	local start=${6:-} md=${7:-sha256} ext=$PKI/$1.ext
 	local -a faketime=()
-	[ -n "$start" ] && faketime=(faketime -f "$start")
+	[ -n "$start" ] && faked "$start" && faketime=("${FAKED[@]}")
 	[ -f "$PKI/$name.key" ] || pki_key "$name" "$key"
 	pki_ext "$profile" "$name" >"$ext"
 	[ "$issuer" = self ] || echo "authorityKeyIdentifier=keyid:always" >>"$ext"

@@ -56,7 +56,8 @@ life() {
 at() {
 	local t=$((BASE + LIFE * 86400 - $1))
 	shift
-	NO_FAKE_STAT=1 timeout 60 faketime -f "$(date -u -d "@$t" '+%F %T')" "$HELPER" -c "$T/postfix" \
+	faked "$(date -u -d "@$t" '+%F %T')"
+	timeout 60 "${FAKED[@]}" NO_FAKE_STAT=1 "$HELPER" -c "$T/postfix" \
 		--root "$T/root" --conf "$T/conf" --cafile "$PKI/root.pem" \
 		--cert "$T/ssl/cert.pem" --key "$T/ssl/key.pem" \
 		--chain "$T/ssl/chain.pem" "$@"
