@@ -64,8 +64,6 @@ spool_dir(const char *root, char *buf, size_t size)
 	snprintf(buf, size, "%.*s%s", (int)len, root, SPOOLDIR);
 }
 
-static int	put_all(int, const void *, size_t);
-
 /*
  * Does NAME hold a control byte?  Root prints the names a request gives:
  * a newline, an escape or a carriage return there would forge lines in
@@ -158,7 +156,7 @@ spool_put(int dirfd, const char *name, const char *text)
 	if ((fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600)) == -1)
 		return -1;
-	if (put_all(fd, text, strlen(text)) == 0 && fsync(fd) == 0 &&
+	if (write_all(fd, text, strlen(text)) == 0 && fsync(fd) == 0 &&
 	    renameat(dirfd, tmp, dirfd, name) == 0)
 		rc = 0;
 	saved = errno;
@@ -366,24 +364,6 @@ become(const struct request *rq)
 	return prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
-/* Write all of BUF to FD, or -1. */
-static int
-put_all(int fd, const void *buf, size_t len)
-{
-	const char	*p = buf;
-	ssize_t		 n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
 /*
  * In the child, as the client's user: file PATH as a frame on OUT ("F",
  * length, bytes), or why not ("E", the reason's length, the reason).
@@ -424,11 +404,11 @@ send_file(int out, const char *path, int is_key)
 		close(fd);
 	if (why[0] != '\0') {
 		len = strlen(why);
-		n = put_all(out, "E", 1) == 0 && put_all(out, &len,
-		    sizeof(len)) == 0 && put_all(out, why, len) == 0;
+		n = write_all(out, "E", 1) == 0 && write_all(out, &len,
+		    sizeof(len)) == 0 && write_all(out, why, len) == 0;
 	} else
-		n = put_all(out, "F", 1) == 0 && put_all(out, &len,
-		    sizeof(len)) == 0 && put_all(out, buf, len) == 0;
+		n = write_all(out, "F", 1) == 0 && write_all(out, &len,
+		    sizeof(len)) == 0 && write_all(out, buf, len) == 0;
 	freezero(buf, MAX_HANDOFF_FILE + 1);
 	return n ? 0 : -1;
 }

@@ -55,18 +55,19 @@ create_temp(int dirfd, const char *name, char *tmp, size_t size)
 	return fd;
 }
 
-static int
-write_all(int fd, const unsigned char *buf, size_t len)
+int
+write_all(int fd, const void *buf, size_t len)
 {
-	ssize_t	w;
+	const unsigned char	*p = buf;
+	ssize_t			 w;
 
 	while (len > 0) {
-		if ((w = write(fd, buf, len)) == -1) {
+		if ((w = write(fd, p, len)) == -1) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
-		buf += w;
+		p += w;
 		len -= w;
 	}
 	return 0;

@@ -17,6 +17,8 @@ int	write_replace(int dirfd, const char *name, const unsigned char *buf,
 int	write_replace_if(int dirfd, const char *name,
 	    const unsigned char *buf, size_t len, const char **step,
 	    int (*last)(void *, const char **), void *arg);
+/* All of BUF to FD (a pipe, a file), retried on EINTR: 0, or -1. */
+int	write_all(int fd, const void *buf, size_t len);
 /* Temporaries a killed run left beside F removed (deploy only). */
 int	write_cleanup(struct file *, int apply);
 
